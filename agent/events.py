@@ -1,0 +1,124 @@
+"""Events a pod emits while it works, and alerts.
+
+These are the types of PROTOCOL.md's event table. Field names are snake_case in
+Python and camelCase on the wire: :func:`event_to_wire` is the one conversion
+the server uses. Events are fire-and-forget: they are not replayed to late
+listeners (a client redraws from the history instead).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic.alias_generators import to_camel
+
+AlertLevel = Literal["info", "warn", "error"]
+Outcome = Literal["finished", "paused", "limitReached", "interrupted", "error"]
+EditStatus = Literal["proposed", "applied", "rejected", "stale", "failed"]
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True, alias_generator=to_camel, populate_by_name=True)
+
+
+class TurnStart(_Event):
+    type: Literal["turnStart"] = "turnStart"
+    turn: int
+
+
+class TextDelta(_Event):
+    type: Literal["textDelta"] = "textDelta"
+    text: str
+
+
+class ReasoningDelta(_Event):
+    type: Literal["reasoningDelta"] = "reasoningDelta"
+    text: str
+
+
+class ToolCallEvent(_Event):
+    type: Literal["toolCall"] = "toolCall"
+    id: str
+    name: str
+    arguments: dict[str, Any]
+
+
+class ToolResultEvent(_Event):
+    type: Literal["toolResult"] = "toolResult"
+    id: str
+    name: str
+    ok: bool
+    summary: str
+
+
+class EditEvent(_Event):
+    type: Literal["edit"] = "edit"
+    id: str
+    uri: str
+    status: EditStatus
+    message: str | None = None
+
+
+class UsageEvent(_Event):
+    type: Literal["usage"] = "usage"
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    context_tokens: int
+
+
+class TurnEnd(_Event):
+    type: Literal["turnEnd"] = "turnEnd"
+    outcome: Outcome
+    error: str | None = None
+
+
+class CompactStart(_Event):
+    type: Literal["compactStart"] = "compactStart"
+
+
+class CompactDone(_Event):
+    type: Literal["compactDone"] = "compactDone"
+    session_id: str
+
+
+class CompactFailed(_Event):
+    type: Literal["compactFailed"] = "compactFailed"
+    error: str
+
+
+class Alert(_Event):
+    """A user-facing message: something the user should know or act on.
+
+    ``source`` names the part of the pod that raised it (``pod``, ``worker``,
+    ``llm``, ``store``, ``agents_md``, ``manifest``, ``input``, ``hooks`` ...)."""
+
+    type: Literal["alert"] = "alert"
+    level: AlertLevel
+    source: str
+    message: str
+
+
+Event = Annotated[
+    TurnStart
+    | TextDelta
+    | ReasoningDelta
+    | ToolCallEvent
+    | ToolResultEvent
+    | EditEvent
+    | UsageEvent
+    | TurnEnd
+    | CompactStart
+    | CompactDone
+    | CompactFailed
+    | Alert,
+    Field(discriminator="type"),
+]
+EventAdapter: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def event_to_wire(event: Event) -> dict[str, Any]:
+    """The event's JSON object as PROTOCOL.md spells it (camelCase, no nulls)."""
+    return event.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -1,0 +1,117 @@
+"""History items: what the worker's conversation is made of.
+
+Items are frozen pydantic models discriminated by ``kind``. The same models are
+persisted in the session log (through :data:`ItemListAdapter`) and sent to the
+editor in ``yoi/pod/history``, so a field added here must have a default to keep
+old logs readable.
+
+Compaction, pruning and request building never mutate items: they build new
+lists (and new items through ``model_copy``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+Role = Literal["user", "assistant", "system"]
+
+
+class _Item(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Message(_Item):
+    """A plain message. ``system`` messages in history are notes the pod inserted
+    (interrupt notes, compaction summaries), not the system prompt."""
+
+    kind: Literal["message"] = "message"
+    role: Role
+    text: str
+
+
+class ToolCall(_Item):
+    """A tool call the model made. ``arguments`` is the JSON text as the model
+    produced it (possibly malformed: the worker reports that back to the model)."""
+
+    kind: Literal["tool_call"] = "tool_call"
+    call_id: str
+    name: str
+    arguments: str = "{}"
+
+    def parsed_arguments(self) -> dict[str, Any] | None:
+        """The arguments as an object, ``{}`` for empty input, ``None`` if they are
+        not valid JSON or not an object."""
+        if not self.arguments.strip():
+            return {}
+        try:
+            value = json.loads(self.arguments)
+        except ValueError:
+            return None
+        if value is None:
+            return {}
+        return value if isinstance(value, dict) else None
+
+
+class ToolResult(_Item):
+    """The result of one tool call. ``summary`` is a one-line description that
+    always survives pruning; ``content`` is the (prunable) detail."""
+
+    kind: Literal["tool_result"] = "tool_result"
+    call_id: str
+    name: str = ""
+    summary: str
+    content: str | None = None
+    is_error: bool = False
+
+    def wire_text(self) -> str:
+        """What the model sees: the summary, then the content when present."""
+        if self.content:
+            return f"{self.summary}\n{self.content}"
+        return self.summary
+
+
+class Reasoning(_Item):
+    """Model reasoning ("thinking"). Kept in history so providers that require
+    their signed reasoning back get it; never shown to the compact worker."""
+
+    kind: Literal["reasoning"] = "reasoning"
+    text: str
+    signature: str | None = None
+
+
+Item = Annotated[Message | ToolCall | ToolResult | Reasoning, Field(discriminator="kind")]
+ItemAdapter: TypeAdapter[Item] = TypeAdapter(Item)
+ItemListAdapter: TypeAdapter[list[Item]] = TypeAdapter(list[Item])
+
+
+def user(text: str) -> Message:
+    return Message(role="user", text=text)
+
+
+def assistant(text: str) -> Message:
+    return Message(role="assistant", text=text)
+
+
+def system(text: str) -> Message:
+    return Message(role="system", text=text)
+
+
+def is_user_message(item: Item) -> bool:
+    return isinstance(item, Message) and item.role == "user"
+
+
+def unanswered_calls(items: list[Item]) -> list[ToolCall]:
+    """Tool calls that have no result in ``items`` (in call order)."""
+    answered = {i.call_id for i in items if isinstance(i, ToolResult)}
+    return [i for i in items if isinstance(i, ToolCall) and i.call_id not in answered]
+
+
+def dump_items(items: list[Item]) -> list[dict[str, Any]]:
+    return [i.model_dump(mode="json", exclude_defaults=False) for i in items]
+
+
+def load_items(data: Any) -> list[Item]:
+    return ItemListAdapter.validate_python(data)

@@ -1,0 +1,1 @@
+"""The language-model adapter. Only this package imports litellm."""

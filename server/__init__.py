@@ -1,0 +1,1 @@
+"""yoi's editor edge: the language server and the command line."""
