@@ -147,9 +147,7 @@ def flatten(segments: list[Segment], attachments: dict[int, Attachment]) -> str:
                 inline.append(mention(segment))
                 att = attachments.get(index)
                 if att is None:
-                    att = Attachment(
-                        title=mention(segment), body="[not resolved]", ok=False
-                    )
+                    att = Attachment(title=mention(segment), body="[not resolved]", ok=False)
                 blocks.append(f"[{att.title}]\n{att.body}".rstrip())
     text = "".join(inline).strip()
     if blocks:

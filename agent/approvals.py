@@ -1,0 +1,70 @@
+"""The approval gate: asks the host before a tool does something risky.
+
+In ``auto`` mode every request is allowed without asking. In ``ask`` mode the
+port is asked; an ``allowSession`` answer is remembered for the gate's
+lifetime under the request's session key. A port that fails, or any answer
+but ``allow`` / ``allowSession``, means deny.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Literal
+
+from agent.ports import ApprovalPort, ApprovalRequest
+
+log = logging.getLogger(__name__)
+
+ApprovalMode = Literal["ask", "auto"]
+
+
+class ApprovalGate:
+    def __init__(self, port: ApprovalPort, mode: ApprovalMode, cwd: Path) -> None:
+        self._port = port
+        self._mode = mode
+        self._cwd = cwd
+        self._session_allowed: set[str] = set()
+
+    @property
+    def mode(self) -> ApprovalMode:
+        return self._mode
+
+    def allowed_for_session(self, session_key: str) -> bool:
+        return session_key in self._session_allowed
+
+    async def check(
+        self,
+        *,
+        call_id: str,
+        tool: str,
+        arguments: dict[str, Any],
+        reason: str,
+        session_key: str,
+    ) -> bool:
+        """Whether the call may go ahead."""
+        if self._mode == "auto" or session_key in self._session_allowed:
+            return True
+        request = ApprovalRequest(
+            tool_call_id=call_id,
+            tool=tool,
+            arguments=arguments,
+            reason=reason,
+            cwd=self._cwd,
+            session_key=session_key,
+        )
+        try:
+            decision: object = await self._port.request_approval(request)
+        except Exception:
+            log.warning(
+                "approval request for %s (%s) failed; denying", tool, call_id, exc_info=True
+            )
+            return False
+        if decision == "allowSession":
+            self._session_allowed.add(session_key)
+            return True
+        if decision == "allow":
+            return True
+        if decision != "deny":
+            log.warning("unexpected approval answer %r for %s; denying", decision, tool)
+        return False

@@ -1,0 +1,273 @@
+"""Building a pod: the one place that wires the runtime's parts together.
+
+A host (the terminal CLI, the language server, a test) describes what it wants
+with a :class:`PodSpec`, hands over its ports in a :class:`PodHost`, and gets a
+ready :class:`~agent.pod.Pod` from :func:`open_pod`. Problems with the
+configuration become alerts, never failures: a bad key falls back to its
+default and the user is told which file and key to fix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from agent import paths
+from agent.approvals import ApprovalGate
+from agent.events import Alert
+from agent.hooks import CommandHook, HookPoint, Hooks
+from agent.ids import short_id, uuid7
+from agent.input import InputResolver
+from agent.llm.types import LlmClient, ModelConfig, RetryListener, RetryNotice
+from agent.manifest import LoadedManifest, Manifest, ManifestProblem
+from agent.pod import Pod, PodInfo
+from agent.ports import ApprovalPort, EditorPort, EventSink
+from agent.prompts.catalog import PromptCatalog, load_catalog
+from agent.prompts.system import read_agents_md, render_system_prompt
+from agent.registry import PodRegistry
+from agent.scope import Permission, Scope, ScopeRule
+from agent.session import SessionHandle
+from agent.store import RestoredState, SessionStore
+from agent.tools.base import ToolSet
+from agent.tools.builtin import ToolEnv, builtin_tools
+from agent.tools.fs import ScopedFs, Tracker
+from agent.worker import ToolOutputLimits, Worker, WorkerSettings
+
+ClientFactory = Callable[[ModelConfig, RetryListener], LlmClient]
+
+
+@dataclass(frozen=True)
+class PodHost:
+    """The host's ports."""
+
+    events: EventSink
+    approvals: ApprovalPort
+    editor: EditorPort
+    client_factory: ClientFactory | None = None
+
+
+@dataclass(frozen=True)
+class PodSpec:
+    root: Path | None
+    home: Path
+    loaded: LoadedManifest
+    name: str | None = None
+    resume_session_id: str | None = None
+    env: Mapping[str, str] | None = None
+    config_dir: Path | None = None
+
+
+def default_client(config: ModelConfig, on_retry: RetryListener) -> LlmClient:
+    from agent.llm.client import LiteLlmClient
+
+    return LiteLlmClient(config, on_retry=on_retry)
+
+
+def problem_alert(problem: ManifestProblem, source: str = "manifest") -> Alert:
+    return Alert(level=problem.level, source=source, message=str(problem))
+
+
+def build_scope(root: Path | None, manifest: Manifest) -> Scope:
+    """The workspace root is writable; the manifest adds rules (targets are
+    already absolute); ``.git`` is never writable (enforced by Scope)."""
+    if root is None:
+        return Scope.empty()
+
+    def rule(target: str, permission: str, recursive: bool) -> ScopeRule:
+        return ScopeRule(Path(target), Permission(permission), recursive)
+
+    allow = [ScopeRule(root, Permission.WRITE, True)]
+    allow += [rule(r.target, r.permission, r.recursive) for r in manifest.scope.allow]
+    deny = [rule(r.target, r.permission, r.recursive) for r in manifest.scope.deny]
+    return Scope(root, allow, deny)
+
+
+def build_hooks(manifest: Manifest, cwd: Path, events: EventSink) -> Hooks:
+    hooks = Hooks()
+
+    def problem(message: str) -> None:
+        events.emit(Alert(level="warn", source="hooks", message=message))
+
+    for config in manifest.hooks:
+        point = HookPoint(config.point)
+        hooks.add(
+            point,
+            CommandHook(
+                point=point,
+                command=config.command,
+                cwd=str(cwd),
+                tools=tuple(config.tools),
+                timeout_seconds=config.timeout_seconds,
+                on_problem=problem,
+            ),
+        )
+    return hooks
+
+
+def retry_alerts(events: EventSink) -> RetryListener:
+    def on_retry(notice: RetryNotice) -> None:
+        events.emit(
+            Alert(
+                level="warn",
+                source="llm",
+                message=(
+                    f"{notice.reason}; retrying in {notice.delay_seconds:.1f} s "
+                    f"(attempt {notice.attempt + 1} of {notice.max_attempts})."
+                ),
+            )
+        )
+
+    return on_retry
+
+
+@dataclass
+class _Prepared:
+    scope: Scope
+    catalog: PromptCatalog
+    restored: RestoredState | None
+    alerts: list[Alert]
+
+
+def _prepare(spec: PodSpec, store: SessionStore) -> _Prepared:
+    """The blocking part of opening a pod (file reads), run in a thread."""
+    manifest = spec.loaded.manifest
+    alerts = [problem_alert(p) for p in spec.loaded.problems]
+    scope = build_scope(spec.root, manifest)
+    loaded = load_catalog(
+        spec.root,
+        prompt_pack=manifest.prompt_pack,
+        config_dir=spec.config_dir,
+        env=spec.env,
+    )
+    alerts += [problem_alert(p, "prompts") for p in loaded.problems]
+    restored = None
+    if spec.resume_session_id is not None:
+        restored = store.restore(spec.resume_session_id)
+        alerts += [Alert(level="warn", source="store", message=w) for w in restored.warnings]
+    return _Prepared(scope, loaded.catalog, restored, alerts)
+
+
+async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
+    """Build a pod, new or restored (``spec.resume_session_id``). Raises
+    :class:`agent.errors.SessionError` when the session cannot be resumed."""
+    manifest = spec.loaded.manifest
+    env = os.environ if spec.env is None else spec.env
+    store = SessionStore(paths.sessions_dir(spec.home))
+    registry = PodRegistry(spec.home)
+    prepared = await asyncio.to_thread(_prepare, spec, store)
+    for alert in prepared.alerts:
+        host.events.emit(alert)
+    scope, catalog, restored = prepared.scope, prepared.catalog, prepared.restored
+    cwd = spec.root or Path.cwd()
+
+    tracker = Tracker()
+    fs = ScopedFs(scope, host.editor, tracker)
+    gate = ApprovalGate(host.approvals, manifest.approvals.mode, cwd)
+    run_command = manifest.tools.run_command
+    tools = ToolSet(
+        builtin_tools(
+            ToolEnv(
+                fs=fs,
+                editor=host.editor,
+                approvals=gate,
+                command_timeout=run_command.timeout_seconds,
+                command_output_bytes=run_command.max_output_bytes,
+            )
+        )
+    )
+    model_config = manifest.model_config_for(env)
+    client = (host.client_factory or default_client)(model_config, retry_alerts(host.events))
+    settings = WorkerSettings(
+        max_turns=manifest.worker.max_turns,
+        tool_output=ToolOutputLimits(
+            default_max_bytes=manifest.worker.tool_output.default_max_bytes,
+            per_tool=dict(manifest.worker.tool_output.per_tool),
+        ),
+        request=manifest.request_settings(),
+        interrupted_summary=catalog.render("interrupt_tool_result_summary"),
+    )
+    worker = Worker(
+        client=client,
+        tools=tools,
+        events=host.events,
+        settings=settings,
+        hooks=build_hooks(manifest, cwd, host.events),
+        system_prompt=restored.system_prompt if restored else "",
+        history=restored.history if restored else [],
+    )
+
+    pod_id = short_id("pod-")
+    name = spec.name or manifest.pod.name
+    session_id = restored.session_id if restored else uuid7()
+    await asyncio.to_thread(registry.register, pod_id, name, session_id, str(cwd))
+    session = SessionHandle(
+        store=store,
+        registry=registry,
+        pod_id=pod_id,
+        session_id=session_id,
+        head=restored.head if restored else None,
+        system_prompt=restored.system_prompt if restored else None,
+        config=_request_config(manifest),
+        history=restored.history if restored else [],
+        cwd=str(spec.root) if spec.root else None,
+        model=model_config.model,
+        on_fork=lambda old, new: host.events.emit(
+            Alert(
+                level="warn",
+                source="store",
+                message=(
+                    f"Another process wrote to session {old}; this pod continues in a new "
+                    f"session {new} forked from it, so neither log is corrupted."
+                ),
+            )
+        ),
+    )
+
+    async def render() -> str:
+        agents = await asyncio.to_thread(
+            read_agents_md, spec.root, manifest.prompts.agents_md_max_bytes
+        )
+        for problem in agents.problems:
+            host.events.emit(Alert(level="warn", source="agents_md", message=problem))
+        return await asyncio.to_thread(
+            render_system_prompt,
+            instruction=manifest.pod.instruction,
+            catalog=catalog,
+            cwd=spec.root,
+            scope_summary=scope.summary(),
+            tool_names=tools.names(),
+            now=datetime.now(UTC),
+            agents_md=agents.text,
+        )
+
+    return Pod(
+        info=PodInfo(pod_id=pod_id, name=name, root=spec.root, model=client.model_name),
+        worker=worker,
+        session=session,
+        registry=registry,
+        resolver=InputResolver(fs, spec.root),
+        catalog=catalog,
+        events=host.events,
+        render_system_prompt=render,
+        usage=restored.usage if restored else None,
+        user_segments=restored.user_segments if restored else None,
+        turn_count=restored.turn_count if restored else 0,
+        last_run_interrupted=restored.last_run_interrupted if restored else False,
+    )
+
+
+def _request_config(manifest: Manifest) -> dict[str, object]:
+    w = manifest.worker
+    return {
+        "max_tokens": w.max_tokens,
+        "temperature": w.temperature,
+        "top_p": w.top_p,
+        "top_k": w.top_k,
+        "stop": list(w.stop),
+        "reasoning_effort": w.reasoning_effort,
+        "max_turns": w.max_turns,
+    }

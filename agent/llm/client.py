@@ -1,0 +1,245 @@
+"""The litellm adapter: :class:`LiteLlmClient` implements :class:`LlmClient`.
+
+litellm is imported on first use, in a worker thread (the import takes seconds),
+with its price list read locally and its logging kept off stdout: the language
+server's stdout is the protocol channel. Its loggers lose their own handlers and
+propagate to the host's root logger (stderr) at WARNING and above.
+
+A request is retried on rate limits, 5xx, timeouts and connection errors, but
+only while nothing of its answer has been yielded: streamed text is never
+duplicated. Cancelling the consuming task closes the HTTP response at once.
+Consumers that stop early should close the stream (``contextlib.aclosing``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import importlib
+import logging
+import os
+import random
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from contextlib import aclosing
+from typing import Any
+
+from agent.errors import ModelNotConfigured
+from agent.llm.convert import StreamAssembler, completion_arguments
+from agent.llm.retry import (
+    Failure,
+    FailureKind,
+    RetryPolicy,
+    clean_detail,
+    final_error,
+    kind_for_status,
+    parse_retry_after,
+    retry_reason,
+)
+from agent.llm.types import (
+    Completed,
+    LlmRequest,
+    ModelConfig,
+    RetryListener,
+    RetryNotice,
+    StreamEvent,
+)
+
+log = logging.getLogger(__name__)
+
+NOT_CONFIGURED = (
+    "No model is configured. Set YOI_MODEL (e.g. anthropic/claude-sonnet-4-5) "
+    "or [model] name in ~/.config/yoi/manifest.toml."
+)
+LITELLM_LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy")
+
+
+@functools.cache
+def import_litellm() -> Any:
+    """Import and quieten litellm (blocking; call it off the event loop)."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    # Set before the import: litellm logs while importing, and its handler
+    # writes records below WARNING to stdout.
+    _quiet_loggers()
+    litellm: Any = importlib.import_module("litellm")
+    litellm.suppress_debug_info = True
+    litellm.set_verbose = False
+    litellm.telemetry = False
+    _quiet_loggers()
+    return litellm
+
+
+def _quiet_loggers() -> None:
+    for name in LITELLM_LOGGERS:
+        logger = logging.getLogger(name)
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
+        logger.setLevel(logging.WARNING)
+        logger.propagate = True
+
+
+async def load_litellm() -> Any:
+    """The litellm module, imported once in a worker thread."""
+    return await asyncio.to_thread(import_litellm)
+
+
+class LiteLlmClient:
+    """Streams chat completions through litellm, with retries."""
+
+    def __init__(self, config: ModelConfig, on_retry: RetryListener | None = None) -> None:
+        self._config = config
+        self._on_retry = on_retry
+        self._policy = RetryPolicy.from_config(config)
+
+    @property
+    def model_name(self) -> str:
+        return self._config.model or "(no model)"
+
+    async def stream(self, request: LlmRequest) -> AsyncIterator[StreamEvent]:
+        model = self._config.model
+        if not model:
+            raise ModelNotConfigured(NOT_CONFIGURED)
+        litellm = await load_litellm()
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            yielded = False
+            try:
+                arguments = completion_arguments(request, self._config)
+                async with aclosing(self._attempt(litellm, arguments)) as events:
+                    async for event in events:
+                        yielded = True
+                        yield event
+                return
+            except Exception as exc:
+                failure = classify(exc, litellm, self._config.api_key)
+                if failure is None:
+                    raise
+                if yielded or not self._policy.should_retry(failure, attempt):
+                    raise final_error(
+                        failure,
+                        model=model,
+                        attempts=attempt,
+                        elapsed=time.monotonic() - started,
+                        streaming=yielded,
+                        api_base=self._config.api_base,
+                    ) from None
+                delay = self._policy.delay(attempt, failure.retry_after, random.random())  # noqa: S311
+                self._notify(attempt, delay, failure)
+                await asyncio.sleep(delay)
+
+    async def _attempt(
+        self, litellm: Any, arguments: dict[str, Any]
+    ) -> AsyncGenerator[StreamEvent, None]:
+        response = await litellm.acompletion(**arguments)
+        assembler = StreamAssembler()
+        try:
+            async for chunk in response:
+                for event in assembler.feed(chunk):
+                    yield event
+        finally:
+            await _close(response)
+        yield Completed(assembler.finish())
+
+    def _notify(self, attempt: int, delay: float, failure: Failure) -> None:
+        log.info(
+            "model request failed (%s); retry %d of %d in %.1f s",
+            retry_reason(failure),
+            attempt,
+            self._policy.max_retries,
+            delay,
+        )
+        if self._on_retry is None:
+            return
+        notice = RetryNotice(
+            attempt=attempt,
+            max_attempts=self._policy.max_attempts,
+            delay_seconds=delay,
+            reason=retry_reason(failure),
+        )
+        try:
+            self._on_retry(notice)
+        except Exception:
+            log.exception("the retry listener failed")
+
+
+async def _close(response: Any) -> None:
+    """Close the stream so the provider sees the disconnect (also when the
+    consuming task is being cancelled)."""
+    close = getattr(response, "aclose", None)
+    if close is None:
+        return
+    try:
+        await close()
+    except Exception:
+        log.debug("closing the model stream failed", exc_info=True)
+
+
+def classify(exc: BaseException, litellm: Any, secret: str | None = None) -> Failure | None:
+    """What kind of failure a provider or transport exception is; ``None`` for
+    anything else (a bug, which must not pass for a provider refusal).
+
+    litellm wraps transport failures in status errors (a refused connection
+    arrives as a 500, a read timeout mid-stream as a 503), so the exception
+    chain is searched for a timeout or connection error first."""
+    import httpx
+    import openai
+
+    if not isinstance(exc, openai.OpenAIError | httpx.HTTPError | OSError):
+        return None
+    status = getattr(exc, "status_code", None)
+    status = status if isinstance(status, int) else None
+    detail = clean_detail(str(getattr(exc, "message", None) or exc), secret)
+    chain = _chain(exc)
+    timeouts = (litellm.Timeout, openai.APITimeoutError, httpx.TimeoutException, TimeoutError)
+    connections = (openai.APIConnectionError, httpx.TransportError, ConnectionError)
+    kind: FailureKind
+    if any(isinstance(e, timeouts) for e in chain):
+        kind, status = "timeout", None
+    elif any(isinstance(e, connections) for e in chain):
+        kind, status = "connection", None
+    elif isinstance(exc, litellm.ContextWindowExceededError):
+        kind = "context_window"
+    elif isinstance(exc, litellm.RateLimitError):
+        kind = "rate_limited"
+    elif isinstance(exc, litellm.AuthenticationError | litellm.PermissionDeniedError):
+        kind = "auth"
+    elif isinstance(exc, litellm.NotFoundError):
+        kind = "not_found"
+    else:
+        kind = kind_for_status(status)
+    return Failure(kind=kind, status=status, detail=detail, retry_after=_retry_after(exc))
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and what it wraps: causes, contexts and litellm's
+    ``original_exception``."""
+    seen: list[BaseException] = []
+    pending: list[BaseException] = [exc]
+    while pending and len(seen) < 20:
+        current = pending.pop()
+        if any(current is known for known in seen):
+            continue
+        seen.append(current)
+        for linked in (
+            current.__cause__,
+            current.__context__,
+            getattr(current, "original_exception", None),
+        ):
+            if isinstance(linked, BaseException):
+                pending.append(linked)
+    return seen
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    for headers in (
+        getattr(exc, "litellm_response_headers", None),
+        getattr(getattr(exc, "response", None), "headers", None),
+        getattr(exc, "headers", None),
+    ):
+        if isinstance(headers, Mapping) and headers:
+            value = parse_retry_after({str(k): str(v) for k, v in headers.items()})
+            if value is not None:
+                return value
+    return None

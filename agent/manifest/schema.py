@@ -1,0 +1,225 @@
+"""The manifest's schema: every key, its type, its default and its limits.
+
+Each section is a frozen pydantic model whose fields all have defaults, so any
+subset of keys is a valid layer. Scalars are strict (``"50"`` is not a number)
+because TOML already types its values; a wrong one is reported by the loader
+and falls back to the lower layers' value.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+)
+
+from agent.llm.types import ModelConfig, RequestSettings
+
+HookPointName = Literal[
+    "prompt_submit", "pre_request", "pre_tool_call", "post_tool_call", "turn_end", "abort"
+]
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_TEMPLATE_REF = re.compile(r"\$(yoi|user|workspace)/\S+")
+
+
+def _env_var_name(value: str) -> str:
+    if not _ENV_NAME.fullmatch(value):
+        raise ValueError(
+            "must be the name of an environment variable, such as `ANTHROPIC_API_KEY` "
+            "(the key itself never goes in a manifest)"
+        )
+    return value
+
+
+def _template_ref(value: str) -> str:
+    if not _TEMPLATE_REF.fullmatch(value):
+        raise ValueError(
+            "must be a template reference such as `$yoi/default`, `$user/<name>` "
+            "or `$workspace/<name>`"
+        )
+    return value
+
+
+PositiveInt = Annotated[StrictInt, Field(ge=1)]
+Count = Annotated[StrictInt, Field(ge=0)]
+Seconds = Annotated[StrictFloat, Field(gt=0)]
+Delay = Annotated[StrictFloat, Field(ge=0)]
+NonEmpty = Annotated[StrictStr, Field(min_length=1)]
+EnvVarName = Annotated[StrictStr, AfterValidator(_env_var_name)]
+TemplateRef = Annotated[StrictStr, AfterValidator(_template_ref)]
+
+
+class Section(BaseModel):
+    """Base of every manifest table."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PodSection(Section):
+    name: NonEmpty = "yoi"
+    instruction: TemplateRef = "$yoi/default"
+    # An extra prompts TOML (the highest catalog layer). A relative path is
+    # resolved against the directory of the manifest that sets it.
+    prompt_pack: StrictStr = ""
+
+
+class ModelSection(Section):
+    """Where to reach a model. Also the shape of ``[compaction.model]`` and
+    ``[memory.extract_model]``."""
+
+    name: StrictStr = ""
+    api_base: StrictStr = ""
+    api_key_env: EnvVarName = "YOI_API_KEY"
+    timeout_seconds: Seconds = 600.0
+    max_retries: Count = 4
+    retry_base_delay: Delay = 1.0
+    retry_max_delay: Delay = 30.0
+
+    def to_config(self, env: Mapping[str, str]) -> ModelConfig:
+        """The client configuration; the API key is read from ``env`` under the
+        variable named by ``api_key_env``."""
+        return ModelConfig(
+            model=self.name.strip() or None,
+            api_base=self.api_base.strip() or None,
+            api_key=env.get(self.api_key_env, "").strip() or None,
+            timeout_seconds=self.timeout_seconds,
+            max_retries=self.max_retries,
+            retry_base_delay=self.retry_base_delay,
+            retry_max_delay=self.retry_max_delay,
+        )
+
+
+class ToolOutputSection(Section):
+    default_max_bytes: PositiveInt = 16384
+    per_tool: dict[str, PositiveInt] = Field(default_factory=dict)
+
+    def limit_for(self, tool: str) -> int:
+        return self.per_tool.get(tool, self.default_max_bytes)
+
+
+class WorkerSection(Section):
+    max_turns: PositiveInt = 50
+    max_tokens: PositiveInt | None = None
+    temperature: Annotated[StrictFloat, Field(ge=0, le=2)] | None = None
+    top_p: Annotated[StrictFloat, Field(ge=0, le=1)] | None = None
+    top_k: PositiveInt | None = None
+    reasoning_effort: NonEmpty | None = None
+    stop: tuple[StrictStr, ...] = ()
+    tool_output: ToolOutputSection = Field(default_factory=ToolOutputSection)
+
+
+class RunCommandSection(Section):
+    timeout_seconds: Seconds = 120.0
+    max_output_bytes: PositiveInt = 30000
+
+
+class ToolsSection(Section):
+    run_command: RunCommandSection = Field(default_factory=RunCommandSection)
+
+
+class ApprovalsSection(Section):
+    mode: Literal["ask", "auto"] = "ask"
+
+
+class EditsSection(Section):
+    fallback: Literal["refuse", "disk"] = "refuse"
+
+
+class ScopeRuleConfig(Section):
+    """One scope rule. ``target`` is relative to the workspace root in every
+    layer (``~`` expands); the loader makes it absolute when a root is known.
+    On an allow rule ``permission`` is what is granted; on a deny rule it is
+    what is taken away (deny ``read`` hides the path, deny ``write`` leaves it
+    read-only)."""
+
+    target: NonEmpty
+    permission: Literal["read", "write"] = "read"
+    recursive: StrictBool = True
+
+
+class ScopeSection(Section):
+    allow: tuple[ScopeRuleConfig, ...] = ()
+    deny: tuple[ScopeRuleConfig, ...] = ()
+
+
+class PromptsSection(Section):
+    agents_md_max_bytes: PositiveInt = 32768
+
+
+class HookConfig(Section):
+    """A command hook: run with ``/bin/sh -c`` in the workspace root, the
+    summary as JSON on stdin. ``source`` is the manifest that declared it."""
+
+    point: HookPointName
+    command: NonEmpty
+    tools: tuple[StrictStr, ...] = ()
+    timeout_seconds: Seconds = 30.0
+    source: StrictStr = ""
+
+
+class CompactionSection(Section):
+    compact_threshold: PositiveInt | None = None
+    compact_request_threshold: PositiveInt | None = None
+    compact_retained_tokens: Count = 8000
+    compact_auto_read_budget: Count = 8000
+    compact_worker_max_input_tokens: PositiveInt = 50000
+    prune_protected_turns: Count = 3
+    prune_min_savings: Count = 4096
+    model: ModelSection | None = None
+
+
+class MemorySection(Section):
+    extract_threshold: PositiveInt | None = None
+    extract_worker_max_input_tokens: PositiveInt = 30000
+    extract_model: ModelSection | None = None
+
+
+class Manifest(Section):
+    """The effective configuration of a pod, after the cascade."""
+
+    pod: PodSection = Field(default_factory=PodSection)
+    model: ModelSection = Field(default_factory=ModelSection)
+    worker: WorkerSection = Field(default_factory=WorkerSection)
+    tools: ToolsSection = Field(default_factory=ToolsSection)
+    approvals: ApprovalsSection = Field(default_factory=ApprovalsSection)
+    edits: EditsSection = Field(default_factory=EditsSection)
+    scope: ScopeSection = Field(default_factory=ScopeSection)
+    prompts: PromptsSection = Field(default_factory=PromptsSection)
+    hooks: tuple[HookConfig, ...] = ()
+    # Absent means off; an empty table turns the feature on with defaults.
+    compaction: CompactionSection | None = None
+    memory: MemorySection | None = None
+
+    @property
+    def prompt_pack(self) -> Path | None:
+        """``pod.prompt_pack`` as a path, or ``None`` when unset."""
+        return Path(self.pod.prompt_pack) if self.pod.prompt_pack else None
+
+    def model_config_for(self, env: Mapping[str, str] | None = None) -> ModelConfig:
+        """The main model's client configuration; the key is read from ``env``
+        (default: the process environment)."""
+        return self.model.to_config(os.environ if env is None else env)
+
+    def request_settings(self) -> RequestSettings:
+        w = self.worker
+        return RequestSettings(
+            max_tokens=w.max_tokens,
+            temperature=w.temperature,
+            top_p=w.top_p,
+            top_k=w.top_k,
+            stop=w.stop,
+            reasoning_effort=w.reasoning_effort,
+        )

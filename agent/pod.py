@@ -1,0 +1,331 @@
+"""The pod: one agent with one session.
+
+A pod wires a :class:`~agent.worker.Worker` to its session log, its scope and
+tools, its host's ports and its manifest. It is built by
+:func:`agent.factory.open_pod`; this module is the running object:
+
+- :meth:`Pod.chat` runs one user turn: resolve the input segments, log them,
+  run the worker (which commits every item as it happens), log the turn's end;
+- :meth:`Pod.resume` and :meth:`Pod.run_for_notification` run without input;
+- :meth:`Pod.interrupt` stops the running turn at once;
+- :meth:`Pod.notify` queues a note for the next request.
+
+The system prompt is rendered once, right before the first turn, and written
+to the log; a restored pod replays it verbatim.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from agent.errors import PodBusy, YoiError
+from agent.events import Alert, Event, TurnEnd, TurnStart, UsageEvent
+from agent.ids import now_ms
+from agent.input import InputResolver
+from agent.items import Item, Message, system, user
+from agent.llm.types import Usage
+from agent.ports import EventSink
+from agent.prompts.catalog import PromptCatalog
+from agent.registry import PodRegistry
+from agent.segments import Segment, flatten
+from agent.session import SessionHandle
+from agent.store import (
+    ItemsEntry,
+    LlmUsage,
+    LogEntry,
+    RunCompleted,
+    RunErrored,
+    UsageRecord,
+    UserInput,
+)
+from agent.store import (
+    TurnEnd as TurnEndEntry,
+)
+from agent.usage import TokenEstimator
+from agent.worker import Proceed, RequestMeasure, RunReport, Worker
+
+log = logging.getLogger(__name__)
+
+PodState = Literal["idle", "running", "compacting"]
+PublicOutcome = Literal["finished", "paused", "limitReached", "interrupted", "error"]
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    outcome: PublicOutcome
+    session_id: str
+    usage: Usage
+    error: str | None = None
+
+
+@dataclass
+class PodInfo:
+    pod_id: str
+    name: str
+    root: Path | None
+    model: str
+
+
+@dataclass
+class _TurnUsage:
+    records: list[Usage] = field(default_factory=list)
+
+    def total(self) -> Usage:
+        return Usage(
+            input_tokens=sum(u.input_tokens for u in self.records),
+            output_tokens=sum(u.output_tokens for u in self.records),
+            cache_read_tokens=sum(u.cache_read_tokens for u in self.records),
+            cache_write_tokens=sum(u.cache_write_tokens for u in self.records),
+        )
+
+
+SystemPromptRenderer = Callable[[], Awaitable[str]]
+
+
+class Pod:
+    def __init__(
+        self,
+        *,
+        info: PodInfo,
+        worker: Worker,
+        session: SessionHandle,
+        registry: PodRegistry,
+        resolver: InputResolver,
+        catalog: PromptCatalog,
+        events: EventSink,
+        render_system_prompt: SystemPromptRenderer,
+        usage: list[UsageRecord] | None = None,
+        user_segments: list[list[Segment]] | None = None,
+        turn_count: int = 0,
+        last_run_interrupted: bool = False,
+    ) -> None:
+        self.info = info
+        self.worker = worker
+        self.session = session
+        self.registry = registry
+        self.resolver = resolver
+        self.catalog = catalog
+        self.events = events
+        self._render_system_prompt = render_system_prompt
+        self.usage_records: list[UsageRecord] = list(usage or [])
+        self.user_segments: list[list[Segment]] = list(user_segments or [])
+        self.turn_count = turn_count
+        self.last_run_interrupted = last_run_interrupted
+        self.state: PodState = "idle"
+        self._notes: list[str] = []
+        self._turn_usage = _TurnUsage()
+        self._closed = False
+        worker.commit = self._commit
+        worker.interceptor = self
+
+    # ------------------------------------------------------------ views
+
+    @property
+    def id(self) -> str:
+        return self.info.pod_id
+
+    @property
+    def session_id(self) -> str:
+        return self.session.session_id
+
+    @property
+    def history(self) -> list[Item]:
+        return self.worker.history
+
+    @property
+    def busy(self) -> bool:
+        return self.state != "idle"
+
+    def context_tokens(self) -> int:
+        """The estimated size of the context the next request would send."""
+        history = self.worker.history
+        estimate = TokenEstimator(history, self.usage_records).total()
+        if not self.usage_records:
+            estimate += len(self.worker.system_prompt.encode("utf-8")) // 4
+        return estimate
+
+    # ------------------------------------------------------------ turns
+
+    async def chat(self, segments: list[Segment]) -> TurnResult:
+        """Run one user turn and return when it is over."""
+        self._claim()
+        try:
+            self._begin_turn()
+            await self._ensure_started()
+            resolved = await self.resolver.resolve(segments)
+            for alert in resolved.alerts:
+                self.events.emit(alert)
+            text = flatten(segments, resolved.attachments)
+            prelude = self._prelude()
+            entries: list[LogEntry] = []
+            if prelude:
+                entries.append(ItemsEntry(ts=now_ms(), items=prelude))
+            entries.append(UserInput(ts=now_ms(), segments=list(segments), text=text))
+            await self.session.append(entries)
+            self.user_segments.append(list(segments))
+            report = await self.worker.run(user(text))
+            return await self._end_turn(report)
+        except YoiError as exc:
+            return await self._fail_turn(exc)
+        finally:
+            self.state = "idle"
+
+    async def resume(self) -> TurnResult:
+        """Continue without new input (after a pause, or to see notes)."""
+        self._claim()
+        try:
+            self._begin_turn()
+            await self._ensure_started()
+            report = await self.worker.run(None)
+            return await self._end_turn(report)
+        except YoiError as exc:
+            return await self._fail_turn(exc)
+        finally:
+            self.state = "idle"
+
+    async def run_for_notification(self) -> TurnResult:
+        return await self.resume()
+
+    def interrupt(self) -> bool:
+        """Stop the running turn; ``False`` when nothing was running."""
+        if self.state != "running":
+            return False
+        self.worker.interrupt()
+        return True
+
+    def notify(self, message: str) -> None:
+        """Queue a note for the next request (as a system message that is not
+        kept in the history). The host starts a turn if the pod is idle."""
+        self._notes.append(message)
+        del self._notes[:-128]
+
+    @property
+    def has_notes(self) -> bool:
+        return bool(self._notes)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self.state == "running":
+            self.worker.interrupt()
+        await asyncio.to_thread(self.registry.release, self.id)
+
+    # ------------------------------------------------------------ internals
+
+    def _claim(self) -> None:
+        if self._closed:
+            raise PodBusy("This pod was disposed; create a new one.")
+        if self.state != "idle":
+            raise PodBusy("A turn is already running on this pod; wait or interrupt it.")
+        self.state = "running"
+
+    def _begin_turn(self) -> None:
+        self._turn_usage = _TurnUsage()
+        self.events.emit(TurnStart(turn=self.turn_count + 1))
+
+    async def _ensure_started(self) -> None:
+        if self.session.started:
+            return
+        prompt = await self._render_system_prompt()
+        self.worker.system_prompt = prompt
+        await self.session.start(prompt, self.worker.history)
+
+    def _prelude(self) -> list[Item]:
+        """Items that must precede a new user message: results closing tool
+        calls left unanswered (a pause, a crash), and a note after an
+        interrupted turn."""
+        items: list[Item] = list(
+            self.worker.close_orphans(self.catalog.render("interrupt_tool_result_summary"))
+        )
+        if self.last_run_interrupted:
+            note = system(self.catalog.render("interrupt_system_note"))
+            self.worker.append([note])
+            items.append(note)
+        return items
+
+    async def _commit(self, items: list[Item], measure: RequestMeasure | None) -> None:
+        entries: list[LogEntry] = []
+        if items:
+            entries.append(ItemsEntry(ts=now_ms(), items=items))
+        if measure is not None:
+            u = measure.usage
+            record = UsageRecord(
+                history_len=measure.history_len,
+                input_tokens=u.input_tokens,
+                output_tokens=u.output_tokens,
+                cache_read_tokens=u.cache_read_tokens,
+                cache_write_tokens=u.cache_write_tokens,
+            )
+            entries.append(LlmUsage(ts=now_ms(), **record.model_dump()))
+        await self.session.append(entries)
+        if measure is not None:
+            self.usage_records.append(record)
+            self._turn_usage.records.append(measure.usage)
+            self.events.emit(
+                UsageEvent(
+                    input_tokens=u.input_tokens,
+                    output_tokens=u.output_tokens,
+                    cache_read_tokens=u.cache_read_tokens,
+                    cache_write_tokens=u.cache_write_tokens,
+                    context_tokens=self.context_tokens(),
+                )
+            )
+
+    async def _end_turn(self, report: RunReport) -> TurnResult:
+        outcome: PublicOutcome = "finished" if report.outcome == "yielded" else report.outcome
+        interrupted = outcome == "interrupted"
+        self.turn_count += 1
+        self.last_run_interrupted = interrupted
+        end: LogEntry
+        if outcome == "error":
+            end = RunErrored(ts=now_ms(), error=report.error or "error", interrupted=interrupted)
+        else:
+            end = RunCompleted(ts=now_ms(), outcome=outcome, interrupted=interrupted)
+        await self.session.append([TurnEndEntry(ts=now_ms(), turn_count=self.turn_count), end])
+        return self._finish(outcome, report.error)
+
+    async def _fail_turn(self, exc: YoiError) -> TurnResult:
+        """A failure outside the worker (rendering the prompt, writing the log)."""
+        log.warning("turn failed: %s", exc)
+        self.events.emit(Alert(level="error", source="pod", message=str(exc)))
+        try:
+            if self.session.started:
+                await self.session.append(
+                    [RunErrored(ts=now_ms(), error=str(exc), interrupted=False)]
+                )
+        except Exception:
+            log.exception("could not log the failed turn")
+        return self._finish("error", str(exc))
+
+    def _finish(self, outcome: PublicOutcome, error: str | None) -> TurnResult:
+        self.events.emit(TurnEnd(outcome=outcome, error=error))
+        return TurnResult(
+            outcome=outcome,
+            session_id=self.session_id,
+            usage=self._turn_usage.total(),
+            error=error,
+        )
+
+    # ------------------------------------------------------------ interceptor
+
+    async def before_request(self, history: list[Item]) -> Proceed:
+        """Pending notes go into this request only, as system messages."""
+        if not self._notes:
+            return Proceed()
+        notes, self._notes = self._notes, []
+        extra: list[Item] = [
+            Message(role="system", text=self.catalog.render("notify_wrapper", message=n))
+            for n in notes
+        ]
+        return Proceed(extra=tuple(extra))
+
+
+def emit_all(sink: EventSink, events: list[Event]) -> None:
+    for event in events:
+        sink.emit(event)

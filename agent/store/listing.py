@@ -1,0 +1,240 @@
+"""Listing sessions cheaply, newest first.
+
+Listing never verifies hashes and never parses every line. Per log it needs
+the first line (created_at, cwd, parent), the first ``user_input`` (title),
+the last ``turn_end`` (turn count), the last line (updated_at) and the number
+of entries. A scan finds them by looking for the compact ``"kind":"<kind>"``
+spelling in each raw line and parses only those few lines (the substring is a
+prefilter; parsing confirms).
+
+Scans are incremental: ``<root>/.listing.json`` caches each log's summary with
+the byte offset it covers (and the file's inode and mtime). Logs only grow, so
+an unchanged log costs one ``stat`` and a grown one is scanned from where the
+last listing stopped. The cache is derived data: it is rebuilt when missing,
+unreadable or stale, concurrent listings may overwrite each other's copy
+harmlessly, and a read-only root simply goes without it.
+
+A damaged log (empty, or not starting with a session start) is listed, not
+skipped, with ``damaged=True`` and the title ``(damaged log: <reason>)``, so a
+user can see it and remove it; its times fall back to the file's mtime.
+Damage further down is only found by a restore, which verifies the chain.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+
+from agent.segments import load_segments, title_of
+from agent.store.chain import is_session_id, parse_line
+
+log = logging.getLogger(__name__)
+
+CACHE_NAME = ".listing.json"
+_CACHE_VERSION = 1
+_USER_INPUT = b'"kind":"user_input"'
+_TURN_END = b'"kind":"turn_end"'
+EMPTY_TITLE = "(empty session)"
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    session_id: str
+    title: str
+    created_at: int
+    updated_at: int
+    turn_count: int
+    parent_session_id: str | None
+    cwd: str | None
+    entries: int
+    damaged: bool = False
+
+
+class _Summary(BaseModel):
+    """What a scan learned about one log, up to byte ``offset``."""
+
+    model_config = ConfigDict(frozen=True)
+    ino: int
+    mtime_ns: int
+    offset: int = 0
+    entries: int = 0
+    created_at: int | None = None
+    updated_at: int | None = None
+    turn_count: int = 0
+    parent: str | None = None
+    cwd: str | None = None
+    title: str | None = None
+    damage: str | None = None
+
+
+_CacheAdapter: TypeAdapter[dict[str, _Summary]] = TypeAdapter(dict[str, _Summary])
+
+
+def list_sessions(root: Path) -> list[SessionInfo]:
+    """Every session under ``root``, newest (last written) first."""
+    try:
+        names = os.listdir(root)
+    except FileNotFoundError:
+        return []
+    cache = _load_cache(root)
+    fresh: dict[str, _Summary] = {}
+    for name in names:
+        session_id = name.removesuffix(".jsonl")
+        if session_id == name or not is_session_id(session_id):
+            continue  # also skips "<id>.trace.jsonl"
+        path = root / name
+        try:
+            fresh[session_id] = _scan(path, cache.get(session_id))
+        except OSError as exc:  # removed or unreadable meanwhile
+            log.debug("skipping %s: %s", path, exc)
+    if fresh != cache:
+        _save_cache(root, fresh)
+    infos = [_info(sid, s) for sid, s in fresh.items()]
+    infos.sort(key=lambda i: (i.updated_at, i.session_id), reverse=True)
+    return infos
+
+
+def _info(session_id: str, s: _Summary) -> SessionInfo:
+    mtime_ms = s.mtime_ns // 1_000_000
+    damage = s.damage
+    if damage is None and s.entries == 0:
+        damage = "the file holds no complete entry"
+    if damage is not None:
+        title = f"(damaged log: {damage})"
+    else:
+        title = s.title or EMPTY_TITLE
+    return SessionInfo(
+        session_id=session_id,
+        title=title,
+        created_at=s.created_at if s.created_at is not None else mtime_ms,
+        updated_at=s.updated_at if s.updated_at is not None else mtime_ms,
+        turn_count=s.turn_count,
+        parent_session_id=s.parent,
+        cwd=s.cwd,
+        entries=s.entries,
+        damaged=damage is not None,
+    )
+
+
+# ---------------------------------------------------------------- scanning
+
+
+def _scan(path: Path, cached: _Summary | None) -> _Summary:
+    st = os.stat(path)
+    if cached is not None and cached.ino != st.st_ino:
+        cached = None
+    if cached is not None and (cached.offset, cached.mtime_ns) == (st.st_size, st.st_mtime_ns):
+        return cached
+    with open(path, "rb") as f:
+        base = cached if cached is not None and _grew(f, cached, st) else None
+        fields = _scan_from(f, base)
+    return _Summary(ino=st.st_ino, mtime_ns=st.st_mtime_ns, **fields)
+
+
+def _grew(f: BinaryIO, cached: _Summary, st: os.stat_result) -> bool:
+    """Whether the file is the cached one with lines appended."""
+    if cached.offset > st.st_size or cached.offset == 0:
+        return False
+    if cached.offset == st.st_size:
+        return False  # same size but touched: rescan
+    return os.pread(f.fileno(), 1, cached.offset - 1) == b"\n"
+
+
+def _scan_from(f: BinaryIO, base: _Summary | None) -> dict[str, Any]:
+    fields: dict[str, Any] = (
+        base.model_dump(exclude={"ino", "mtime_ns"}) if base is not None else {"offset": 0}
+    )
+    fields.setdefault("entries", 0)
+    fields.setdefault("title", None)
+    offset: int = fields["offset"]
+    entries: int = fields["entries"]
+    last: bytes | None = None
+    f.seek(offset)
+    for raw in f:
+        if not raw.endswith(b"\n"):
+            break  # torn, or being written: counted once complete
+        offset += len(raw)
+        if not raw.strip():
+            continue
+        entries += 1
+        if entries == 1:
+            fields.update(_read_start(raw))
+        elif fields["title"] is None and _USER_INPUT in raw:
+            fields["title"] = _read_title(raw)
+        if _TURN_END in raw:
+            obj = parse_line(raw)
+            if obj is not None and obj["kind"] == "turn_end":
+                count = obj.get("turn_count")
+                if isinstance(count, int):
+                    fields["turn_count"] = count
+        last = raw
+    if last is not None:
+        obj = parse_line(last)
+        if obj is not None and isinstance(obj.get("ts"), int):
+            fields["updated_at"] = obj["ts"]
+    fields["offset"] = offset
+    fields["entries"] = entries
+    return fields
+
+
+def _read_start(raw: bytes) -> dict[str, Any]:
+    obj = parse_line(raw)
+    if obj is None or obj["kind"] != "session_start" or not isinstance(obj.get("ts"), int):
+        return {"damage": "the first line is not a session start"}
+    origin = obj.get("forked_from") or obj.get("compacted_from")
+    parent = origin.get("session_id") if isinstance(origin, dict) else None
+    cwd = obj.get("cwd")
+    return {
+        "created_at": obj["ts"],
+        "parent": parent if isinstance(parent, str) else None,
+        "cwd": cwd if isinstance(cwd, str) else None,
+    }
+
+
+def _read_title(raw: bytes) -> str | None:
+    obj = parse_line(raw)
+    if obj is None or obj["kind"] != "user_input":
+        return None
+    try:
+        return title_of(load_segments(obj.get("segments"))) or EMPTY_TITLE
+    except ValidationError:
+        return None
+
+
+# ---------------------------------------------------------------- the cache
+
+
+def _load_cache(root: Path) -> dict[str, _Summary]:
+    try:
+        data = json.loads((root / CACHE_NAME).read_bytes())
+        if data.get("version") != _CACHE_VERSION:
+            return {}
+        return _CacheAdapter.validate_python(data.get("sessions"))
+    except (OSError, ValueError, AttributeError):  # ValidationError is a ValueError
+        return {}
+
+
+def _save_cache(root: Path, summaries: dict[str, _Summary]) -> None:
+    payload = {
+        "version": _CACHE_VERSION,
+        "sessions": {sid: s.model_dump(mode="json") for sid, s in summaries.items()},
+    }
+    tmp = root / f"{CACHE_NAME}.{secrets.token_hex(6)}.tmp"
+    data = json.dumps(payload, separators=(",", ":")).encode("utf-8")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, root / CACHE_NAME)
+    except OSError as exc:
+        log.debug("could not save the session listing cache in %s: %s", root, exc)
+        with contextlib.suppress(OSError):
+            tmp.unlink()

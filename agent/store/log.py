@@ -1,0 +1,342 @@
+"""The session store: one append-only, hash-chained JSONL file per session.
+
+Layout: ``<root>/<session_id>.jsonl`` (root = ``$YOI_HOME/sessions``, mode
+0700; logs are 0600). The line format and the hash chain are frozen in
+:mod:`agent.store.chain`.
+
+Writing
+    :meth:`SessionStore.create` writes a whole new file atomically (a temporary
+    file hard-linked into place), so a reader never sees a half-created
+    session. :meth:`SessionStore.append` holds an exclusive ``flock`` on the
+    log while it checks the head and writes, writes the batch with one
+    ``write`` and ends with one ``fsync``.
+
+Head check and fork
+    Inside the lock, ``append`` reads the hash of the file's last complete
+    line (reading backwards from the end, never the whole file). If it is not
+    the caller's head, another writer appended: nothing is written there; a new
+    session starts from ``fork_seed()`` with ``forked_from = (old id, caller's
+    head)`` and the entries go there. The caller learns the new id from the
+    :class:`AppendResult`.
+
+Torn last line
+    A crash mid-write can leave a last line that is not valid JSON. Reading
+    drops it with a warning; the next ``append`` whose head matches removes
+    those bytes (under the lock) before writing. A complete last entry that
+    only lacks its newline (an editor stripped it) is kept, and ``append``
+    adds the newline. Earlier entries are never dropped.
+
+Verification
+    :meth:`SessionStore.read` recomputes every hash under a shared lock. An
+    edited entry, a deleted, reordered or inserted line, or an unreadable line
+    that is not the last raises :class:`~agent.errors.SessionCorrupt` naming the
+    1-based line.
+
+Every method is synchronous and keeps no state between calls but the root, so
+one store may be used from several worker threads; ``flock`` on a fresh file
+description per call excludes threads and processes alike.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import secrets
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from pydantic import ValidationError
+
+from agent.errors import SessionCorrupt, SessionError, SessionNotFound
+from agent.ids import uuid7
+from agent.store.chain import encode_lines, entry_hash, is_session_id, parse_line, split_line
+from agent.store.entries import KNOWN_KINDS, LogEntry, Origin, SessionStart, load_entry
+from agent.store.listing import SessionInfo, list_sessions
+from agent.store.restore import RestoredState, fold
+
+_FIRST_CHUNK = 64 * 1024
+_MAX_CHUNK = 8 * 1024 * 1024
+
+
+def torn_warning(session_id: str) -> str:
+    return (
+        f"The last entry of session {session_id} was incomplete (the process stopped "
+        "while writing it) and was dropped."
+    )
+
+
+@dataclass(frozen=True)
+class LogRecord:
+    """One verified entry: its 1-based line number and its hash."""
+
+    line: int
+    hash: str
+    entry: LogEntry
+
+
+@dataclass(frozen=True)
+class LogRead:
+    session_id: str
+    path: Path
+    records: tuple[LogRecord, ...]
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def entries(self) -> list[LogEntry]:
+        return [r.entry for r in self.records]
+
+    @property
+    def head(self) -> str | None:
+        return self.records[-1].hash if self.records else None
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    """Where the entries went. ``forked_from`` is set when the log had moved
+    on and they went to a new session (``session_id``) instead."""
+
+    session_id: str
+    head: str
+    forked_from: Origin | None = None
+
+
+class SessionStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    # ------------------------------------------------------------ naming
+
+    def path(self, session_id: str) -> Path:
+        if not is_session_id(session_id):
+            raise SessionNotFound(f"{session_id!r} is not a session id.")
+        return self.root / f"{session_id}.jsonl"
+
+    def exists(self, session_id: str) -> bool:
+        return is_session_id(session_id) and self.path(session_id).is_file()
+
+    # ------------------------------------------------------------ writing
+
+    def create(self, session_id: str, start: SessionStart) -> str:
+        """Write a new session whose only entry is ``start``; returns the head."""
+        return self._create(session_id, [start])
+
+    def append(
+        self,
+        session_id: str,
+        head: str,
+        entries: Sequence[LogEntry],
+        *,
+        fork_seed: Callable[[], SessionStart],
+    ) -> AppendResult:
+        """Append ``entries`` after ``head``, or fork if the log moved on.
+
+        ``fork_seed`` is called (outside any lock) only when forking; it returns
+        the caller's current state as a session start. Its ``forked_from`` is
+        set by the store and its ``compacted_from`` cleared.
+        """
+        if not entries:
+            return AppendResult(session_id, head)
+        path = self.path(session_id)
+        new_head, data = encode_lines(head, entries)
+        assert new_head is not None
+        with _open_locked(path, os.O_RDWR | os.O_APPEND, fcntl.LOCK_EX, session_id) as f:
+            fd = f.fileno()
+            size = os.fstat(fd).st_size
+            tail = _read_tail(fd, size)
+            if tail.head == head:
+                if tail.keep < size:
+                    os.ftruncate(fd, tail.keep)
+                _write_all(fd, b"\n" + data if tail.needs_newline else data)
+                os.fsync(fd)
+                return AppendResult(session_id, new_head)
+        origin = Origin(session_id=session_id, at_hash=head)
+        seed = fork_seed().model_copy(update={"forked_from": origin, "compacted_from": None})
+        new_id = uuid7()
+        return AppendResult(new_id, self._create(new_id, [seed, *entries]), origin)
+
+    def _create(self, session_id: str, entries: Sequence[LogEntry]) -> str:
+        path = self.path(session_id)
+        head, data = encode_lines(None, entries)
+        assert head is not None
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tmp = self.root / f".{session_id}.{secrets.token_hex(6)}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        try:
+            try:
+                _write_all(fd, data)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise SessionError(
+                    f"Session {session_id} already exists; a new session needs a new id."
+                ) from None
+        finally:
+            tmp.unlink(missing_ok=True)
+        _fsync_dir(self.root)
+        return head
+
+    # ------------------------------------------------------------ reading
+
+    def read(self, session_id: str) -> LogRead:
+        """Every entry, verified. Raises ``SessionNotFound`` or ``SessionCorrupt``."""
+        path = self.path(session_id)
+        with _open_locked(path, os.O_RDONLY, fcntl.LOCK_SH, session_id) as f:
+            records, warnings = _verify(path, session_id, f)
+        return LogRead(session_id, path, tuple(records), tuple(warnings))
+
+    def restore(self, session_id: str, *, through: str | None = None) -> RestoredState:
+        """The state a pod resumes from; ``through`` stops at that entry's hash
+        (for a fork at an earlier point). Raises ``SessionNotFound`` for an
+        empty log or an unknown ``through``."""
+        return fold(self.read(session_id), through=through)
+
+    def list_sessions(self) -> list[SessionInfo]:
+        """Every session, newest first (see :mod:`agent.store.listing`)."""
+        return list_sessions(self.root)
+
+
+# ---------------------------------------------------------------- file helpers
+
+
+@contextlib.contextmanager
+def _open_locked(path: Path, flags: int, lock: int, session_id: str) -> Iterator[BinaryIO]:
+    try:
+        fd = os.open(path, flags | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise SessionNotFound(f"There is no session {session_id} in {path.parent}.") from None
+    with os.fdopen(fd, "rb") as f:  # writes go through os.write on the fd
+        fcntl.flock(fd, lock)
+        yield f  # the lock goes with the file description on close
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _lines_backward(fd: int, end: int) -> Iterator[tuple[int, bytes]]:
+    """``(offset, line)`` from the end of the file backwards, each line with its
+    newline if it has one. Reads growing chunks, never more than it yields."""
+    pos = end
+    buf = b""
+    chunk = _FIRST_CHUNK
+    while True:
+        cut = buf.rfind(b"\n", 0, len(buf) - 1) if buf else -1
+        if cut >= 0:
+            yield pos + cut + 1, buf[cut + 1 :]
+            buf = buf[: cut + 1]
+            continue
+        if pos == 0:
+            if buf:
+                yield 0, buf
+            return
+        step = min(chunk, pos)
+        pos -= step
+        buf = os.pread(fd, step, pos) + buf
+        chunk = min(chunk * 2, _MAX_CHUNK)
+
+
+@dataclass(frozen=True)
+class _Tail:
+    head: str | None  # hash of the last complete entry; None if there is none
+    keep: int  # bytes to keep; anything after is a torn line
+    needs_newline: bool  # the last complete entry lacks its newline
+
+
+def _read_tail(fd: int, size: int) -> _Tail:
+    lines = (item for item in _lines_backward(fd, size) if item[1].strip())
+    last = next(lines, None)
+    if last is None:
+        return _Tail(None, 0, False)
+    offset, raw = last
+    obj = parse_line(raw)
+    if obj is not None:
+        return _Tail(obj["hash"], size, not raw.endswith(b"\n"))
+    before = next(lines, None)
+    if before is None:
+        return _Tail(None, 0, False)
+    prev_offset, prev_raw = before
+    prev = parse_line(prev_raw)
+    # A damaged line before the torn one: no head can match, so the caller forks.
+    head = prev["hash"] if prev is not None else None
+    return _Tail(head, prev_offset + len(prev_raw), False)
+
+
+def _verify(path: Path, session_id: str, f: BinaryIO) -> tuple[list[LogRecord], list[str]]:
+    records: list[LogRecord] = []
+    warnings: list[str] = []
+    prev_hash: str | None = None
+
+    def take(number: int, raw: bytes, last: bool) -> None:
+        nonlocal prev_hash
+        obj = parse_line(raw)
+        if obj is None:
+            if last:
+                warnings.append(torn_warning(session_id))
+                return
+            raise SessionCorrupt(
+                path, number, "the line is not a log entry (a JSON object with a hash and a kind)"
+            )
+        digest, prev, body = split_line(obj)
+        if prev != prev_hash:
+            reason = (
+                "the first entry must have a null prev_hash"
+                if prev_hash is None
+                else "its prev_hash is not the hash of the entry before it "
+                "(an entry was removed, reordered or inserted)"
+            )
+            raise SessionCorrupt(path, number, reason)
+        try:
+            expected = entry_hash(prev, body)
+        except ValueError as exc:  # NaN or infinity in the body
+            raise SessionCorrupt(path, number, f"the entry cannot be hashed ({exc})") from None
+        if digest != expected:
+            raise SessionCorrupt(
+                path, number, "the entry does not match its hash (it was edited after writing)"
+            )
+        prev_hash = digest
+        kind = body["kind"]
+        if not records and kind != "session_start":
+            raise SessionCorrupt(path, number, "the log does not begin with a session_start")
+        if kind not in KNOWN_KINDS:
+            warnings.append(
+                f"Line {number} of session {session_id} is a {kind!r} entry, which this "
+                "version of yoi does not know; it was skipped."
+            )
+            return
+        try:
+            entry = load_entry(body)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = first["loc"][1:] if first["loc"][:1] == (kind,) else first["loc"]
+            where = ".".join(str(p) for p in loc) or "the top level"
+            raise SessionCorrupt(
+                path, number, f"the {kind} entry is malformed at {where}: {first['msg']}"
+            ) from None
+        records.append(LogRecord(number, digest, entry))
+
+    pending: tuple[int, bytes] | None = None
+    for number, raw in enumerate(f, start=1):
+        if not raw.strip():
+            continue
+        if pending is not None:
+            take(*pending, last=False)
+        pending = (number, raw)
+    if pending is not None:
+        take(*pending, last=True)
+    return records, warnings

@@ -1,0 +1,577 @@
+"""An OpenAI-compatible chat server that plays a script, for tests and the demo.
+
+The server answers ``POST /v1/chat/completions`` with the next step of its
+script (one step per request, in order) and records every request body. It
+speaks real HTTP on 127.0.0.1, so the real litellm talks to it exactly as it
+would talk to a provider.
+
+A script is a JSON list of steps. Each step is one of:
+
+``reply`` — an answer::
+
+    {"text": "Hello", "reasoning": "thinking...",
+     "tool_calls": [{"name": "read_file", "arguments": {"path": "a.py"}, "id": "call_1"}],
+     "usage": {"prompt_tokens": 120, "completion_tokens": 7,
+               "cached_tokens": 100, "cache_write_tokens": 0},
+     "chunk_size": 8, "chunk_delay_ms": 0, "finish_reason": "stop"}
+
+  Every field is optional. Reasoning streams as ``delta.reasoning_content``,
+  then text, then the tool calls, arguments in several fragments. ``arguments``
+  is an object or a raw string sent verbatim (malformed JSON included). A call
+  without ``id`` gets ``call_<request>_<n>``; ``"id": ""`` sends none. Without
+  ``usage``, prompt tokens are estimated from the request size (4 characters a
+  token). ``finish_reason`` defaults to ``tool_calls`` or ``stop``.
+
+``error`` — an HTTP failure::
+
+    {"status": 429, "error": "slow down", "retry_after": 2}
+
+``hang`` — send the headers and one chunk (``text``, default empty), then stall
+until the client disconnects or the server stops::
+
+    {"hang": true, "text": "partial"}
+
+An exhausted script answers 400 saying so. Also: ``GET /v1/models``,
+``GET /_script/requests`` (the recorded bodies), and ``POST /_script`` with a
+list of steps (or ``{"steps": [...]}``), which loads a new script and forgets
+the recorded requests. As a process: ``python -m agent.testing.scripted_model
+--script FILE [--port N]`` prints ``READY http://127.0.0.1:<port>/v1`` and
+serves until killed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import select
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter
+
+MODEL_ID = "scripted"
+
+
+class _Step(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ScriptedToolCall(_Step):
+    name: str
+    arguments: dict[str, Any] | str = Field(default_factory=dict)
+    id: str | None = None
+
+    def arguments_text(self) -> str:
+        if isinstance(self.arguments, str):
+            return self.arguments
+        return json.dumps(self.arguments, separators=(",", ":"))
+
+
+class ScriptedUsage(_Step):
+    prompt_tokens: int = Field(ge=0)
+    completion_tokens: int = Field(ge=0)
+    cached_tokens: int | None = Field(default=None, ge=0)
+    cache_write_tokens: int | None = Field(default=None, ge=0)
+
+
+class ReplyStep(_Step):
+    """An answer: reasoning, text and tool calls, streamed in chunks."""
+
+    text: str = ""
+    reasoning: str = ""
+    tool_calls: list[ScriptedToolCall] = Field(default_factory=list)
+    usage: ScriptedUsage | None = None
+    chunk_size: int = Field(default=8, ge=1)
+    chunk_delay_ms: int = Field(default=0, ge=0)
+    finish_reason: str | None = None
+
+
+class ErrorStep(_Step):
+    """An HTTP failure with an OpenAI-style error body."""
+
+    status: int = Field(ge=400, le=599)
+    error: str = "scripted failure"
+    retry_after: float | None = Field(default=None, ge=0)
+
+
+class HangStep(_Step):
+    """Headers and one chunk, then nothing until the client goes away."""
+
+    hang: Literal[True]
+    text: str = ""
+
+
+def _step_kind(value: Any) -> str:
+    keys = value.keys() if isinstance(value, Mapping) else vars(value).keys()
+    if "hang" in keys:
+        return "hang"
+    if "status" in keys:
+        return "error"
+    return "reply"
+
+
+Step = Annotated[
+    Annotated[ReplyStep, Tag("reply")]
+    | Annotated[ErrorStep, Tag("error")]
+    | Annotated[HangStep, Tag("hang")],
+    Discriminator(_step_kind),
+]
+ScriptAdapter: TypeAdapter[list[Step]] = TypeAdapter(list[Step])
+
+
+def parse_script(data: Any) -> list[Step]:
+    """Validate a script: a list of steps, or ``{"steps": [...]}``."""
+    if isinstance(data, Mapping) and "steps" in data:
+        data = data["steps"]
+    return ScriptAdapter.validate_python(data)
+
+
+class _State:
+    """The script, its position and what was received. Shared by handler
+    threads; every access holds the condition's lock."""
+
+    def __init__(self, steps: list[Step]) -> None:
+        self.cond = threading.Condition()
+        self.steps = steps
+        self.position = 0
+        self.requests: list[dict[str, Any]] = []
+        self.disconnects = 0
+        self.stopping = threading.Event()
+
+    def load(self, steps: list[Step]) -> None:
+        with self.cond:
+            self.steps = steps
+            self.position = 0
+            self.requests = []
+            self.disconnects = 0
+            self.cond.notify_all()
+
+    def take(self, body: dict[str, Any]) -> tuple[int, Step | None]:
+        """Record a request and return its number (1-based) and step."""
+        with self.cond:
+            self.requests.append(body)
+            number = len(self.requests)
+            step = self.steps[self.position] if self.position < len(self.steps) else None
+            if step is not None:
+                self.position += 1
+            self.cond.notify_all()
+            return number, step
+
+    def note_disconnect(self) -> None:
+        with self.cond:
+            self.disconnects += 1
+            self.cond.notify_all()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, port: int, state: _State) -> None:
+        self.state = state
+        super().__init__(("127.0.0.1", port), _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.0"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+    # ------------------------------------------------------------ routing
+
+    def do_GET(self) -> None:
+        if self.path.rstrip("/") == "/v1/models":
+            model = {"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "yoi"}
+            self._json(200, {"object": "list", "data": [model]})
+        elif self.path.rstrip("/") == "/_script/requests":
+            with self.server.state.cond:
+                recorded = list(self.server.state.requests)
+            self._json(200, recorded)
+        else:
+            self._error(404, f"No route for GET {self.path}.")
+
+    def do_POST(self) -> None:
+        try:
+            body = self._read_json()
+        except ValueError as exc:
+            self._error(400, f"The request body is not JSON: {exc}")
+            return
+        route = self.path.rstrip("/")
+        if route == "/_script":
+            try:
+                steps = parse_script(body)
+            except ValueError as exc:
+                self._error(400, f"Invalid script: {exc}")
+                return
+            self.server.state.load(steps)
+            self._json(200, {"loaded": len(steps)})
+        elif route == "/v1/chat/completions":
+            if not isinstance(body, dict):
+                self._error(400, "The request body must be a JSON object.")
+                return
+            self._chat(body)
+        else:
+            self._error(404, f"No route for POST {self.path}.")
+
+    # ------------------------------------------------------------ chat
+
+    def _chat(self, body: dict[str, Any]) -> None:
+        state = self.server.state
+        number, step = state.take(body)
+        stream = bool(body.get("stream"))
+        try:
+            if step is None:
+                with state.cond:
+                    total = len(state.steps)
+                self._error(
+                    400,
+                    f"The scripted model has no step left for request #{number} "
+                    f"(the script had {total} steps).",
+                )
+            elif isinstance(step, ErrorStep):
+                self._error(step.status, step.error, step.retry_after)
+            elif isinstance(step, HangStep):
+                self._hang(step, stream, number)
+            elif stream:
+                include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+                self._stream_reply(step, body, number, include_usage)
+            else:
+                self._json(200, _completion(step, body, number))
+        except (BrokenPipeError, ConnectionResetError):
+            state.note_disconnect()
+
+    def _stream_reply(
+        self, step: ReplyStep, body: dict[str, Any], number: int, include_usage: bool
+    ) -> None:
+        self._start("text/event-stream")
+        delay = step.chunk_delay_ms / 1000
+        for index, delta in enumerate(_deltas(step, number)):
+            if index and delay:
+                time.sleep(delay)
+            self._sse(_chunk(number, delta))
+        self._sse(_chunk(number, {}, finish_reason=_finish_reason(step)))
+        if include_usage:
+            self._sse(_chunk(number, None, usage=_usage(step, body)))
+        self._write(b"data: [DONE]\n\n")
+
+    def _hang(self, step: HangStep, stream: bool, number: int) -> None:
+        self._start("text/event-stream" if stream else "application/json")
+        if stream:
+            self._sse(_chunk(number, {"role": "assistant", "content": step.text}))
+        while not self.server.state.stopping.is_set():
+            if _peer_closed(self.connection):
+                raise ConnectionResetError
+
+    # ------------------------------------------------------------ I/O
+
+    def _read_json(self) -> Any:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        return json.loads(raw or b"null")
+
+    def _start(self, content_type: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.end_headers()
+        self.wfile.flush()
+
+    def _sse(self, payload: dict[str, Any]) -> None:
+        self._write(b"data: " + json.dumps(payload).encode() + b"\n\n")
+
+    def _write(self, data: bytes) -> None:
+        self.wfile.write(data)
+        self.wfile.flush()
+
+    def _json(self, status: int, payload: Any, headers: Mapping[str, str] | None = None) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self._write(data)
+
+    def _error(self, status: int, message: str, retry_after: float | None = None) -> None:
+        headers = {} if retry_after is None else {"Retry-After": f"{retry_after:g}"}
+        kinds = {400: "invalid_request_error", 401: "authentication_error", 429: "rate_limit_error"}
+        kind = kinds.get(status, "api_error")
+        payload = {"error": {"message": message, "type": kind, "code": str(status)}}
+        self._json(status, payload, headers)
+
+
+def _peer_closed(conn: socket.socket) -> bool:
+    readable, _, _ = select.select([conn], [], [], 0.05)
+    if not readable:
+        return False
+    try:
+        return conn.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
+
+
+# ---------------------------------------------------------------- payloads
+
+
+def _pieces(text: str, size: int) -> Iterator[str]:
+    for start in range(0, len(text), size):
+        yield text[start : start + size]
+
+
+def _call_id(call: ScriptedToolCall, number: int, index: int) -> str | None:
+    if call.id is None:
+        return f"call_{number}_{index}"
+    return call.id or None
+
+
+def _deltas(step: ReplyStep, number: int) -> Iterator[dict[str, Any]]:
+    yield {"role": "assistant", "content": ""}
+    for piece in _pieces(step.reasoning, step.chunk_size):
+        yield {"reasoning_content": piece}
+    for piece in _pieces(step.text, step.chunk_size):
+        yield {"content": piece}
+    for index, call in enumerate(step.tool_calls):
+        head: dict[str, Any] = {
+            "index": index,
+            "type": "function",
+            "function": {"name": call.name, "arguments": ""},
+        }
+        call_id = _call_id(call, number, index)
+        if call_id is not None:
+            head["id"] = call_id
+        yield {"tool_calls": [head]}
+        arguments = call.arguments_text()
+        # At least three fragments when possible, so assembly is exercised.
+        size = max(1, min(step.chunk_size, math.ceil(len(arguments) / 3)))
+        for piece in _pieces(arguments, size):
+            yield {"tool_calls": [{"index": index, "function": {"arguments": piece}}]}
+
+
+def _finish_reason(step: ReplyStep) -> str:
+    if step.finish_reason is not None:
+        return step.finish_reason
+    return "tool_calls" if step.tool_calls else "stop"
+
+
+def _chunk(
+    number: int,
+    delta: dict[str, Any] | None,
+    finish_reason: str | None = None,
+    usage: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    choice = {"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}
+    payload = _envelope(number, "chat.completion.chunk", [] if delta is None else [choice])
+    return payload if usage is None else {**payload, "usage": usage}
+
+
+def _envelope(number: int, kind: str, choices: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "id": f"chatcmpl-scripted-{number}",
+        "object": kind,
+        "created": int(time.time()),
+        "model": MODEL_ID,
+        "choices": choices,
+    }
+
+
+def estimate_prompt_tokens(body: Mapping[str, Any]) -> int:
+    """A rough prompt size: four characters of messages and tools per token."""
+    size = len(json.dumps(body.get("messages", []))) + len(json.dumps(body.get("tools", [])))
+    return max(1, size // 4)
+
+
+def _usage(step: ReplyStep, body: Mapping[str, Any]) -> dict[str, Any]:
+    if step.usage is None:
+        answer = step.text + step.reasoning + "".join(c.arguments_text() for c in step.tool_calls)
+        prompt, completion = estimate_prompt_tokens(body), max(1, len(answer) // 4)
+        cached, written = None, None
+    else:
+        prompt, completion = step.usage.prompt_tokens, step.usage.completion_tokens
+        cached, written = step.usage.cached_tokens, step.usage.cache_write_tokens
+    usage: dict[str, Any] = {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+    if cached is not None:
+        usage["prompt_tokens_details"] = {"cached_tokens": cached}
+    if written is not None:
+        usage["cache_creation_input_tokens"] = written
+    return usage
+
+
+def _completion(step: ReplyStep, body: Mapping[str, Any], number: int) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": step.text or None}
+    if step.reasoning:
+        message["reasoning_content"] = step.reasoning
+    if step.tool_calls:
+        message["tool_calls"] = [
+            {
+                "id": _call_id(call, number, index) or "",
+                "type": "function",
+                "function": {"name": call.name, "arguments": call.arguments_text()},
+            }
+            for index, call in enumerate(step.tool_calls)
+        ]
+    choice = {"index": 0, "message": message, "finish_reason": _finish_reason(step)}
+    return {**_envelope(number, "chat.completion", [choice]), "usage": _usage(step, body)}
+
+
+# ---------------------------------------------------------------- public API
+
+
+class ScriptedModel:
+    """A scripted OpenAI-compatible server running in a background thread.
+
+    >>> with ScriptedModel([{"text": "hi"}]) as model:   # doctest: +SKIP
+    ...     base_url = model.base_url   # http://127.0.0.1:<port>/v1
+    """
+
+    def __init__(self, steps: Sequence[Step | Mapping[str, Any]] = (), *, port: int = 0) -> None:
+        self._state = _State(parse_script(list(steps)))
+        self._port = port
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> str:
+        """Start serving and return the base URL (ending in ``/v1``)."""
+        if self._server is None:
+            self._state.stopping.clear()
+            self._server = _Server(self._port, self._state)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name="scripted-model",
+                daemon=True,
+            )
+            self._thread.start()
+        return self.base_url
+
+    def stop(self) -> None:
+        """Stop serving; hanging responses end at once."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        self._state.stopping.set()
+        server.shutdown()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> ScriptedModel:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("The scripted model is not running; call start() first.")
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def load(self, steps: Sequence[Step | Mapping[str, Any]]) -> None:
+        """Replace the script, restart at its first step and forget the
+        recorded requests."""
+        self._state.load(parse_script(list(steps)))
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """Every chat request body received since the script was loaded."""
+        with self._state.cond:
+            return list(self._state.requests)
+
+    @property
+    def remaining(self) -> int:
+        """Steps not played yet."""
+        with self._state.cond:
+            return len(self._state.steps) - self._state.position
+
+    @property
+    def disconnects(self) -> int:
+        """How many responses ended because the client closed the connection."""
+        with self._state.cond:
+            return self._state.disconnects
+
+    def wait_for_requests(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """Block until ``count`` requests arrived (``TimeoutError`` after
+        ``timeout`` seconds) and return them."""
+        state = self._state
+        with state.cond:
+            if not state.cond.wait_for(lambda: len(state.requests) >= count, timeout):
+                got = len(state.requests)
+                raise TimeoutError(f"The scripted model received {got} requests, not {count}.")
+            return list(state.requests)
+
+    def wait_for_disconnect(self, count: int = 1, timeout: float = 5.0) -> None:
+        """Block until ``count`` clients hung up mid-response."""
+        state = self._state
+        with state.cond:
+            if not state.cond.wait_for(lambda: state.disconnects >= count, timeout):
+                got = state.disconnects
+                raise TimeoutError(f"The scripted model saw {got} disconnects, not {count}.")
+
+    async def wait_for_requests_async(
+        self, count: int, patience: float = 5.0
+    ) -> list[dict[str, Any]]:
+        """:meth:`wait_for_requests` without blocking the event loop."""
+        return await asyncio.to_thread(self.wait_for_requests, count, patience)
+
+    async def wait_for_disconnect_async(self, count: int = 1, patience: float = 5.0) -> None:
+        """:meth:`wait_for_disconnect` without blocking the event loop."""
+        await asyncio.to_thread(self.wait_for_disconnect, count, patience)
+
+
+# ---------------------------------------------------------------- command line
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m agent.testing.scripted_model",
+        description="Serve a scripted OpenAI-compatible model on 127.0.0.1.",
+    )
+    parser.add_argument("--script", type=Path, help="JSON file with a list of steps")
+    parser.add_argument("--port", type=int, default=0, help="port (default: any free port)")
+    args = parser.parse_args(argv)
+    steps: list[Step] = []
+    if args.script is not None:
+        try:
+            steps = parse_script(json.loads(args.script.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as exc:
+            print(f"Cannot load the script {args.script}: {exc}", file=sys.stderr)
+            return 2
+    done = threading.Event()
+
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        done.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    model = ScriptedModel(steps, port=args.port)
+    print(f"READY {model.start()}", flush=True)
+    try:
+        while not done.wait(0.5):
+            pass
+    finally:
+        model.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""The built-in tools and what they need from the host."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from agent.approvals import ApprovalGate
+from agent.ports import EditorPort
+from agent.tools.base import Tool
+from agent.tools.command import RunCommand
+from agent.tools.files import EditFile, ListDir, ReadFile, WriteFile
+from agent.tools.fs import ScopedFs
+from agent.tools.ignore import IgnoreTree
+from agent.tools.search import Glob, Grep
+
+
+@dataclass(frozen=True)
+class ToolEnv:
+    """The pieces the built-in tools work through. ``editor`` receives the
+    proposed edits; ``fs`` reads through the scope (and the same editor's
+    buffers)."""
+
+    fs: ScopedFs
+    editor: EditorPort
+    approvals: ApprovalGate
+    command_timeout: float = 120.0
+    command_output_bytes: int = 30_000
+
+
+def builtin_tools(env: ToolEnv) -> list[Tool[Any]]:
+    """``read_file``, ``list_dir``, ``glob``, ``grep``, ``write_file``,
+    ``edit_file`` and ``run_command``."""
+    root = env.fs.scope.root
+    ignore = IgnoreTree(root) if root is not None else None
+    return [
+        ReadFile(env.fs),
+        ListDir(env.fs),
+        Glob(env.fs, ignore),
+        Grep(env.fs, ignore),
+        WriteFile(env.fs, env.editor),
+        EditFile(env.fs, env.editor),
+        RunCommand(
+            env.fs.scope,
+            env.approvals,
+            timeout=env.command_timeout,
+            max_output_bytes=env.command_output_bytes,
+        ),
+    ]

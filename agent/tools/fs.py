@@ -1,0 +1,258 @@
+"""The scoped filesystem the file tools work through, and the tracker of what
+the agent has seen.
+
+Every path passes through the :class:`~agent.scope.Scope` before any I/O. When
+the editor has a file open, its buffer (unsaved changes included) wins over
+the disk. Disk reads run in a thread so a large file never blocks the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import hashlib
+import os
+import stat
+import tempfile
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.errors import EditConflict, ExecutionFailed, FileNotFound, InvalidArgument
+from agent.ports import EditorPort
+from agent.scope import Scope
+
+BINARY_PROBE_BYTES = 8192
+RECENT_CAPACITY = 20
+
+
+def text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()
+
+
+def decode(data: bytes) -> str:
+    """File bytes as text; invalid UTF-8 becomes U+FFFD."""
+    return data.decode("utf-8", errors="replace")
+
+
+def looks_binary(data: bytes) -> bool:
+    return b"\x00" in data[:BINARY_PROBE_BYTES]
+
+
+@dataclass(frozen=True)
+class _Seen:
+    digest: str
+    version: int | None
+
+
+class Tracker:
+    """What the agent has seen: the hash and editor version of the last text
+    it read or wrote for each file, and the files it touched most recently.
+
+    Keys are canonical paths, so symlink aliases of one file collapse."""
+
+    def __init__(self) -> None:
+        self._seen: dict[Path, _Seen] = {}
+        self._recent: OrderedDict[Path, None] = OrderedDict()
+
+    @staticmethod
+    def _key(path: Path) -> Path:
+        return Path(os.path.realpath(path))
+
+    def record(self, path: Path, text: str, version: int | None) -> None:
+        key = self._key(path)
+        self._seen[key] = _Seen(text_digest(text), version)
+        self._recent[key] = None
+        self._recent.move_to_end(key, last=False)
+        while len(self._recent) > RECENT_CAPACITY:
+            self._recent.popitem(last=True)
+
+    def has(self, path: Path) -> bool:
+        return self._key(path) in self._seen
+
+    def verify(self, path: Path, current_text: str, *, shown: str | None = None) -> None:
+        """Raise :class:`EditConflict` unless ``current_text`` is what the agent
+        last saw of ``path``."""
+        name = shown or str(path)
+        seen = self._seen.get(self._key(path))
+        if seen is None:
+            raise EditConflict(f"You have not read {name} yet; read it before editing.")
+        if seen.digest != text_digest(current_text):
+            raise EditConflict(
+                f"{name} changed since you last read it (the user or another tool edited "
+                "it); read it again before editing."
+            )
+
+    def version_of(self, path: Path) -> int | None:
+        seen = self._seen.get(self._key(path))
+        return seen.version if seen is not None else None
+
+    def forget(self, path: Path) -> None:
+        key = self._key(path)
+        self._seen.pop(key, None)
+        self._recent.pop(key, None)
+
+    def recent(self, n: int = 5) -> list[Path]:
+        """The files touched most recently, newest first."""
+        return list(self._recent)[: max(0, n)]
+
+
+@dataclass(frozen=True)
+class FileText:
+    path: Path
+    text: str
+    version: int | None
+    from_buffer: bool
+
+
+@dataclass(frozen=True)
+class LineWindow:
+    """Some lines of a file too large to read whole."""
+
+    path: Path
+    lines: list[str]
+    first: int
+    reached_end: bool
+
+
+class FileTooLarge(ExecutionFailed):
+    """The file is over the read cap; a line range can still be read."""
+
+
+class ScopedFs:
+    """File access for tools: scope checks first, editor buffers over disk."""
+
+    def __init__(
+        self,
+        scope: Scope,
+        editor: EditorPort | None,
+        tracker: Tracker,
+        max_read_bytes: int = 2_000_000,
+    ) -> None:
+        self.scope = scope
+        self.editor = editor
+        self.tracker = tracker
+        self.max_read_bytes = max_read_bytes
+
+    def display(self, path: Path) -> str:
+        return self.scope.display(path)
+
+    def buffer_paths(self) -> list[Path]:
+        """Canonical paths of the editor's open files."""
+        if self.editor is None:
+            return []
+        return [Path(os.path.realpath(p)) for p in self.editor.open_paths()]
+
+    async def read_text(self, raw: str | Path, *, for_write: bool = False) -> FileText:
+        """The text of a file: the editor's buffer when it is open, else the
+        disk. ``for_write`` checks write permission instead of read."""
+        path = self.scope.check_write(raw) if for_write else self.scope.check_read(raw)
+        if self.editor is not None:
+            snapshot = self.editor.open_buffer(path)
+            if snapshot is not None:
+                return FileText(path, snapshot.text, snapshot.version, True)
+        text = await asyncio.to_thread(self._read_disk, path)
+        return FileText(path, text, None, False)
+
+    def _read_disk(self, path: Path) -> str:
+        shown = self.display(path)
+        try:
+            st = path.stat()
+            if stat.S_ISDIR(st.st_mode):
+                raise InvalidArgument(f"{shown} is a directory; use list_dir to see its entries.")
+            if st.st_size > self.max_read_bytes:
+                raise FileTooLarge(
+                    f"{shown} is {st.st_size} bytes, over the {self.max_read_bytes}-byte limit "
+                    "for reading a whole file; read a line range with offset and limit instead."
+                )
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise FileNotFound(f"{shown} does not exist.") from None
+        except PermissionError:
+            raise ExecutionFailed(f"Cannot read {shown}: permission denied.") from None
+        except OSError as exc:
+            raise ExecutionFailed(f"Cannot read {shown}: {exc.strerror or exc}.") from None
+        if looks_binary(data):
+            raise ExecutionFailed(f"{shown} is a binary file, not shown.")
+        return decode(data)
+
+    async def read_lines(self, raw: str | Path, first: int, count: int) -> LineWindow:
+        """Lines ``first`` (1-based) onwards of a file on disk, streamed, for
+        files too large to read whole."""
+        path = self.scope.check_read(raw)
+        return await asyncio.to_thread(self._read_window, path, first, count)
+
+    def _read_window(self, path: Path, first: int, count: int) -> LineWindow:
+        shown = self.display(path)
+        lines: list[str] = []
+        reached_end = True
+        try:
+            with path.open("rb") as fh:
+                if looks_binary(fh.read(BINARY_PROBE_BYTES)):
+                    raise ExecutionFailed(f"{shown} is a binary file, not shown.")
+                fh.seek(0)
+                for number, raw_line in enumerate(fh, start=1):
+                    if number < first:
+                        continue
+                    if len(lines) >= count:
+                        reached_end = False
+                        break
+                    lines.append(decode(raw_line).rstrip("\n"))
+        except FileNotFoundError:
+            raise FileNotFound(f"{shown} does not exist.") from None
+        except OSError as exc:
+            raise ExecutionFailed(f"Cannot read {shown}: {exc.strerror or exc}.") from None
+        return LineWindow(path, lines, first, reached_end)
+
+    async def exists(self, raw: str | Path) -> bool:
+        """Whether a readable path exists (as a buffer or on disk)."""
+        path = self.scope.check_read(raw)
+        if self.editor is not None and self.editor.open_buffer(path) is not None:
+            return True
+        return await asyncio.to_thread(path.exists)
+
+
+@functools.cache
+def _umask() -> int:
+    """The process umask, read without changing it (``os.umask`` would race
+    with other threads creating files)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o022
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` as UTF-8 so that readers see the old file or the new one,
+    never a mix: a temporary file in the same directory, fsync, rename. Parent
+    directories are created; an existing file keeps its permission bits."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode: int | None = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = None
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text.encode("utf-8", errors="surrogatepass"))
+            fh.flush()
+            os.fsync(fh.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        else:
+            os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)

@@ -1,0 +1,558 @@
+"""The worker loop: request → stream → run tools → feed results → repeat.
+
+The worker owns the history of one conversation and runs one *run* at a time
+(a user turn, a resume, or a notification turn). It ends with an outcome:
+
+- ``finished``: the model answered without tool calls;
+- ``paused``: a hook asked to wait (tool calls may be left for ``resume``);
+- ``limitReached``: ``max_turns`` requests were made in this run;
+- ``interrupted``: :meth:`Worker.interrupt` was called;
+- ``error``: the model failed after its retries, a hook cancelled, or a bug;
+- ``yielded``: the interceptor asked to stop so the pod can compact (internal).
+
+Invariants: every item is committed (handed to the ``commit`` callback, which
+persists it) as soon as it exists, so a crash loses at most the request in
+flight; and after any outcome but ``paused`` every tool call has a result, so
+the history is always a valid request for the next run. Tool failures are tool
+results the model sees; they never end the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, TypeVar
+
+from agent import hooks as h
+from agent.errors import LlmError, ToolError, YoiError
+from agent.events import Alert, ReasoningDelta, TextDelta, ToolCallEvent, ToolResultEvent
+from agent.items import Item, Message, Reasoning, ToolCall, ToolResult, unanswered_calls
+from agent.llm.types import (
+    Completed,
+    LlmClient,
+    LlmRequest,
+    ReasoningChunk,
+    RequestSettings,
+    Response,
+    TextChunk,
+    Usage,
+)
+from agent.ports import EventSink
+from agent.tools.base import ToolCallContext, ToolSet, truncate_utf8
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+RunOutcome = Literal["finished", "paused", "limitReached", "interrupted", "error", "yielded"]
+
+INTERRUPTED_SUMMARY = "[Interrupted by user]"
+
+
+@dataclass(frozen=True)
+class ToolOutputLimits:
+    default_max_bytes: int = 16384
+    per_tool: Mapping[str, int] = field(default_factory=dict)
+
+    def limit_for(self, tool: str) -> int:
+        return self.per_tool.get(tool, self.default_max_bytes)
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    max_turns: int = 50
+    tool_output: ToolOutputLimits = ToolOutputLimits()
+    request: RequestSettings = RequestSettings()
+    interrupted_summary: str = INTERRUPTED_SUMMARY
+
+
+# ---------------------------------------------------------------- interceptor
+
+
+@dataclass(frozen=True)
+class Proceed:
+    """Send the request; ``extra`` items go into this request only."""
+
+    extra: tuple[Item, ...] = ()
+
+
+@dataclass(frozen=True)
+class Stop:
+    reason: str
+
+
+@dataclass(frozen=True)
+class YieldRun:
+    """Stop before this request so the pod can compact, then resume."""
+
+
+InterceptDecision = Proceed | Stop | YieldRun
+
+
+class Interceptor(Protocol):
+    async def before_request(self, history: list[Item]) -> InterceptDecision: ...
+
+
+# ---------------------------------------------------------------- reports
+
+
+@dataclass(frozen=True)
+class RequestMeasure:
+    """One request's usage, and the history length it was measured at."""
+
+    history_len: int
+    usage: Usage
+
+
+@dataclass(frozen=True)
+class RunReport:
+    outcome: RunOutcome
+    requests: int
+    error: str | None = None
+    exception: BaseException | None = None
+
+
+Commit = Callable[[list[Item], RequestMeasure | None], Awaitable[None]]
+
+
+class _Interrupted(Exception):
+    pass
+
+
+class _Aborted(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+async def _no_commit(items: list[Item], measure: RequestMeasure | None) -> None:
+    return None
+
+
+class Worker:
+    def __init__(
+        self,
+        *,
+        client: LlmClient,
+        tools: ToolSet,
+        events: EventSink,
+        settings: WorkerSettings = WorkerSettings(),
+        hooks: h.Hooks | None = None,
+        system_prompt: str = "",
+        history: list[Item] | None = None,
+        interceptor: Interceptor | None = None,
+        commit: Commit = _no_commit,
+    ) -> None:
+        self.client = client
+        self.tools = tools
+        self.events = events
+        self.settings = settings
+        self.hooks = hooks or h.Hooks()
+        self.system_prompt = system_prompt
+        self.interceptor = interceptor
+        self.commit = commit
+        self.cache_anchor: int | None = None
+        self._history: list[Item] = list(history or [])
+        self._interrupt_requested = False
+        self._current: asyncio.Future[Any] | None = None
+        self._running = False
+        self._partial_text: list[str] = []
+        self._partial_reasoning: list[str] = []
+        self._prompt_index = 0
+        self._requests = 0
+
+    # ------------------------------------------------------------ state
+
+    @property
+    def history(self) -> list[Item]:
+        """A copy of the history (callers never mutate the worker's list)."""
+        return list(self._history)
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def replace_history(self, items: list[Item]) -> None:
+        if self._running:
+            raise RuntimeError("cannot replace the history during a run")
+        self._history = list(items)
+
+    def append(self, items: list[Item]) -> None:
+        """Add items between runs (pod notes)."""
+        if self._running:
+            raise RuntimeError("cannot append to the history during a run")
+        self._history.extend(items)
+
+    def close_orphans(self, summary: str) -> list[ToolResult]:
+        """Give every unanswered tool call a result saying it did not run, so
+        the history is a valid request again. Returns the new results."""
+        closures = [
+            ToolResult(call_id=c.call_id, name=c.name, summary=summary, is_error=True)
+            for c in unanswered_calls(self._history)
+        ]
+        self._history.extend(closures)
+        return closures
+
+    def interrupt(self) -> None:
+        """Stop the run at once: the stream or the running tools are cancelled,
+        and the run ends with outcome ``interrupted``."""
+        if not self._running:
+            return
+        self._interrupt_requested = True
+        if self._current is not None and not self._current.done():
+            self._current.cancel()
+
+    # ------------------------------------------------------------ the run
+
+    async def run(self, user_message: Message | None = None) -> RunReport:
+        """Run until the model stops. With ``user_message`` None this resumes:
+        pending tool calls (after a pause) run first."""
+        if self._running:
+            raise RuntimeError("the worker is already running")
+        self._running = True
+        self._interrupt_requested = False
+        self.hooks.freeze()
+        requests = 0
+        try:
+            try:
+                requests = await self._loop(user_message)
+                return RunReport(outcome="finished", requests=requests)
+            except _Outcome as done:
+                return RunReport(outcome=done.outcome, requests=done.requests)
+            except _Interrupted:
+                await self._settle(self.settings.interrupted_summary)
+                await self._on_abort("interrupted by the user")
+                return RunReport(outcome="interrupted", requests=self._requests)
+            except _Aborted as exc:
+                await self._settle(f"[Not run: {exc.reason}]")
+                await self._on_abort(exc.reason)
+                return RunReport(outcome="error", requests=self._requests, error=exc.reason)
+            except LlmError as exc:
+                await self._settle("[Not run: the model request failed]")
+                await self._on_abort(str(exc))
+                return RunReport(
+                    outcome="error", requests=self._requests, error=str(exc), exception=exc
+                )
+            except YoiError as exc:
+                await self._settle(f"[Not run: {exc}]")
+                await self._on_abort(str(exc))
+                return RunReport(
+                    outcome="error", requests=self._requests, error=str(exc), exception=exc
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.exception("worker run failed")
+                await self._settle("[Not run: internal error]")
+                await self._on_abort(f"internal error: {exc}")
+                return RunReport(
+                    outcome="error",
+                    requests=self._requests,
+                    error=f"internal error: {type(exc).__name__}: {exc}",
+                    exception=exc,
+                )
+        finally:
+            self._running = False
+            self._current = None
+
+    async def _loop(self, user_message: Message | None) -> int:
+        self._requests = 0
+        if user_message is not None:
+            decision = await self.hooks.prompt_submit.run(
+                h.PromptSubmitInfo(text=user_message.text, turn_index=self._prompt_index),
+                self._hook_problem,
+            )
+            self._prompt_index += 1
+            if isinstance(decision, h.Cancel):
+                raise _Aborted(f"cancelled by a hook: {decision.reason}")
+            self._history.append(user_message)
+        else:
+            pending = unanswered_calls(self._history)
+            if pending:
+                await self._execute(pending)
+        while True:
+            self._check_interrupt()
+            if self._requests >= self.settings.max_turns:
+                raise _Outcome("limitReached", self._requests)
+            extra = await self._intercept()
+            response = await self._request(extra)
+            calls = response.tool_calls
+            if not calls:
+                decision = await self.hooks.turn_end.run(
+                    h.TurnEndInfo(
+                        turn_index=self._prompt_index,
+                        tool_calls_count=0,
+                        final_text_preview=response.text[:512],
+                    ),
+                    self._hook_problem,
+                )
+                if isinstance(decision, h.Pause):
+                    raise _Outcome("paused", self._requests)
+                if isinstance(decision, h.ContinueWith) and decision.messages:
+                    notes: list[Item] = [Message(role="user", text=m) for m in decision.messages]
+                    self._history.extend(notes)
+                    await self.commit(notes, None)
+                    continue
+                return self._requests
+            await self._execute(calls)
+
+    def _check_interrupt(self) -> None:
+        if self._interrupt_requested:
+            raise _Interrupted
+
+    async def _intercept(self) -> tuple[Item, ...]:
+        extra: tuple[Item, ...] = ()
+        if self.interceptor is not None:
+            decision = await self.interceptor.before_request(list(self._history))
+            if isinstance(decision, YieldRun):
+                raise _Outcome("yielded", self._requests)
+            if isinstance(decision, Stop):
+                raise _Aborted(decision.reason)
+            extra = decision.extra
+        hook = await self.hooks.pre_request.run(
+            h.PreRequestInfo(
+                item_count=len(self._history) + len(extra),
+                request_index=self._requests,
+                turn_index=self._prompt_index,
+            ),
+            self._hook_problem,
+        )
+        if isinstance(hook, h.Cancel):
+            raise _Aborted(f"cancelled by a hook: {hook.reason}")
+        return extra
+
+    async def _request(self, extra: tuple[Item, ...]) -> Response:
+        history_len = len(self._history)
+        request = LlmRequest(
+            system=self.system_prompt,
+            items=[*self._history, *extra],
+            tools=self.tools.specs(),
+            settings=self.settings.request,
+            cache_anchor=self.cache_anchor,
+        )
+        self._partial_text = []
+        self._partial_reasoning = []
+        response = await self._cancellable(self._stream(request))
+        self._partial_text = []
+        self._partial_reasoning = []
+        self._requests += 1
+        items: list[Item] = []
+        if response.reasoning or response.reasoning_signature:
+            items.append(Reasoning(text=response.reasoning, signature=response.reasoning_signature))
+        if response.text:
+            items.append(Message(role="assistant", text=response.text))
+        items.extend(response.tool_calls)
+        self._history.extend(items)
+        measure = RequestMeasure(history_len, response.usage) if response.usage else None
+        await self.commit(items, measure)
+        for call in response.tool_calls:
+            self.events.emit(
+                ToolCallEvent(id=call.call_id, name=call.name, arguments=_args_or_empty(call))
+            )
+        return response
+
+    async def _stream(self, request: LlmRequest) -> Response:
+        async for event in self.client.stream(request):
+            match event:
+                case TextChunk(text=text):
+                    self._partial_text.append(text)
+                    self.events.emit(TextDelta(text=text))
+                case ReasoningChunk(text=text):
+                    self._partial_reasoning.append(text)
+                    self.events.emit(ReasoningDelta(text=text))
+                case Completed(response=response):
+                    return response
+        raise LlmError("The model's stream ended without a final message.")
+
+    async def _cancellable(self, coro: Coroutine[Any, Any, T]) -> T:
+        self._check_interrupt()
+        task = asyncio.ensure_future(coro)
+        self._current = task
+        try:
+            return await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            outer = current.cancelling() if current is not None else 0
+            if self._interrupt_requested and outer == 0:
+                raise _Interrupted from None
+            raise
+        finally:
+            self._current = None
+
+    # ------------------------------------------------------------ tools
+
+    async def _execute(self, calls: list[ToolCall]) -> None:
+        results: dict[str, ToolResult] = {}
+        approved: list[ToolCall] = []
+        for call in calls:
+            decision = await self.hooks.pre_tool_call.run(
+                h.PreToolCallInfo(call.call_id, call.name, _args_or_empty(call)),
+                self._hook_problem,
+            )
+            match decision:
+                case h.Skip(reason=reason):
+                    results[call.call_id] = ToolResult(
+                        call_id=call.call_id,
+                        name=call.name,
+                        summary=f"Not run: a hook skipped this call ({reason}).",
+                        is_error=True,
+                    )
+                case h.Cancel(reason=reason):
+                    raise _Aborted(f"a hook aborted the run before {call.name}: {reason}")
+                case h.Pause():
+                    raise _Outcome("paused", self._requests)
+                case _:
+                    approved.append(call)
+        tasks = {c.call_id: asyncio.ensure_future(self._run_one(c)) for c in approved}
+        try:
+            if tasks:
+                await self._cancellable(asyncio.wait(list(tasks.values())))
+        except _Interrupted:
+            for task in tasks.values():
+                task.cancel()
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
+            self._collect(tasks, results)
+            closed = [self._finalize(c, results.get(c.call_id)) for c in calls]
+            self._history.extend(closed)
+            await self.commit(list(closed), None)
+            raise
+        self._collect(tasks, results)
+        abort: str | None = None
+        final: list[ToolResult] = []
+        for call in calls:
+            result = results[call.call_id]
+            post = await self.hooks.post_tool_call.run(
+                h.PostToolCallInfo(
+                    call.call_id, call.name, result.is_error, result.summary, result.content
+                ),
+                self._hook_problem,
+            )
+            if isinstance(post, h.Cancel) and abort is None:
+                abort = f"a hook aborted the run after {call.name}: {post.reason}"
+            final.append(self._finalize(call, self._cap(result)))
+        self._history.extend(final)
+        await self.commit(list(final), None)
+        if abort is not None:
+            raise _Aborted(abort)
+
+    def _collect(
+        self, tasks: Mapping[str, asyncio.Future[ToolResult]], results: dict[str, ToolResult]
+    ) -> None:
+        for call_id, task in tasks.items():
+            if task.done() and not task.cancelled() and task.exception() is None:
+                results[call_id] = task.result()
+
+    def _finalize(self, call: ToolCall, result: ToolResult | None) -> ToolResult:
+        if result is None:
+            result = ToolResult(
+                call_id=call.call_id,
+                name=call.name,
+                summary=self.settings.interrupted_summary,
+                is_error=True,
+            )
+        self.events.emit(
+            ToolResultEvent(
+                id=call.call_id, name=call.name, ok=not result.is_error, summary=result.summary
+            )
+        )
+        return result
+
+    async def _run_one(self, call: ToolCall) -> ToolResult:
+        def error(summary: str) -> ToolResult:
+            return ToolResult(call_id=call.call_id, name=call.name, summary=summary, is_error=True)
+
+        tool = self.tools.get(call.name)
+        if tool is None:
+            names = ", ".join(self.tools.names()) or "none"
+            return error(f"There is no tool named {call.name!r}. Available tools: {names}.")
+        args = call.parsed_arguments()
+        if args is None:
+            return error(
+                f"The arguments of this {call.name} call are not a valid JSON object "
+                f"({_preview(call.arguments)}). Call {call.name} again with a JSON object "
+                "matching its schema."
+            )
+        try:
+            parsed = tool.parse(args)
+            context = ToolCallContext(call_id=call.call_id, events=self.events)
+            output = await tool.run(parsed, context)
+        except ToolError as exc:
+            return error(str(exc))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("tool %s failed", call.name)
+            return error(f"{call.name} failed unexpectedly: {type(exc).__name__}: {exc}")
+        return ToolResult(
+            call_id=call.call_id, name=call.name, summary=output.summary, content=output.content
+        )
+
+    def _cap(self, result: ToolResult) -> ToolResult:
+        if result.content is None:
+            return result
+        limit = self.settings.tool_output.limit_for(result.name)
+        content, dropped = truncate_utf8(result.content, limit)
+        if not dropped:
+            return result
+        size = len(result.content.encode("utf-8"))
+        self.events.emit(
+            Alert(
+                level="warn",
+                source="worker",
+                message=(
+                    f"The output of {result.name} was cut from {size:,} to {limit:,} bytes "
+                    "(its limit); the model was told to narrow its request. Raise "
+                    "[worker.tool_output] per_tool in the manifest to allow more."
+                ),
+            )
+        )
+        return result.model_copy(update={"content": content})
+
+    # ------------------------------------------------------------ endings
+
+    async def _settle(self, summary: str) -> None:
+        """After an interrupt or error: keep what streamed so far and close
+        unanswered calls, so the history stays a valid request."""
+        items: list[Item] = []
+        if self._partial_reasoning:
+            items.append(Reasoning(text="".join(self._partial_reasoning)))
+        if self._partial_text:
+            items.append(Message(role="assistant", text="".join(self._partial_text)))
+        self._partial_text = []
+        self._partial_reasoning = []
+        self._history.extend(items)
+        closures = [
+            ToolResult(call_id=c.call_id, name=c.name, summary=summary, is_error=True)
+            for c in unanswered_calls(self._history)
+        ]
+        for c in closures:
+            self.events.emit(ToolResultEvent(id=c.call_id, name=c.name, ok=False, summary=summary))
+        self._history.extend(closures)
+        if items or closures:
+            try:
+                await self.commit([*items, *closures], None)
+            except Exception:
+                log.exception("could not persist the end of an aborted run")
+
+    async def _on_abort(self, reason: str) -> None:
+        await self.hooks.abort.run(h.AbortInfo(reason=reason), self._hook_problem)
+
+    def _hook_problem(self, message: str) -> None:
+        self.events.emit(Alert(level="warn", source="hooks", message=message))
+
+
+class _Outcome(Exception):
+    def __init__(self, outcome: RunOutcome, requests: int) -> None:
+        super().__init__(outcome)
+        self.outcome: RunOutcome = outcome
+        self.requests = requests
+
+
+def _args_or_empty(call: ToolCall) -> dict[str, Any]:
+    return call.parsed_arguments() or {}
+
+
+def _preview(text: str, limit: int = 120) -> str:
+    text = text.strip() or "empty"
+    return text if len(text) <= limit else text[:limit] + "…"
