@@ -249,7 +249,7 @@ def test_runs_as_a_process_and_prints_ready(tmp_path: Path) -> None:
     script = tmp_path / "script.json"
     script.write_text(json.dumps([{"text": "from a process"}]))
     process = subprocess.Popen(
-        [sys.executable, "-m", "agent.testing.scripted_model", "--script", str(script)],
+        [sys.executable, "-m", "agent.testing", "--script", str(script)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -278,7 +278,7 @@ def test_bad_script_file_exits_with_a_message(tmp_path: Path) -> None:
     script = tmp_path / "bad.json"
     script.write_text("[{")
     result = subprocess.run(
-        [sys.executable, "-m", "agent.testing.scripted_model", "--script", str(script)],
+        [sys.executable, "-m", "agent.testing", "--script", str(script)],
         capture_output=True,
         text=True,
         timeout=20,

@@ -34,106 +34,35 @@ until the client disconnects or the server stops::
 An exhausted script answers 400 saying so. Also: ``GET /v1/models``,
 ``GET /_script/requests`` (the recorded bodies), and ``POST /_script`` with a
 list of steps (or ``{"steps": [...]}``), which loads a new script and forgets
-the recorded requests. As a process: ``python -m agent.testing.scripted_model
---script FILE [--port N]`` prints ``READY http://127.0.0.1:<port>/v1`` and
-serves until killed.
+the recorded requests. As a process: ``python -m agent.testing --script FILE
+[--port N]`` prints ``READY http://127.0.0.1:<port>/v1`` and serves until killed.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
-import math
 import select
-import signal
 import socket
-import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from types import FrameType
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter
-
-MODEL_ID = "scripted"
-
-
-class _Step(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ScriptedToolCall(_Step):
-    name: str
-    arguments: dict[str, Any] | str = Field(default_factory=dict)
-    id: str | None = None
-
-    def arguments_text(self) -> str:
-        if isinstance(self.arguments, str):
-            return self.arguments
-        return json.dumps(self.arguments, separators=(",", ":"))
-
-
-class ScriptedUsage(_Step):
-    prompt_tokens: int = Field(ge=0)
-    completion_tokens: int = Field(ge=0)
-    cached_tokens: int | None = Field(default=None, ge=0)
-    cache_write_tokens: int | None = Field(default=None, ge=0)
-
-
-class ReplyStep(_Step):
-    """An answer: reasoning, text and tool calls, streamed in chunks."""
-
-    text: str = ""
-    reasoning: str = ""
-    tool_calls: list[ScriptedToolCall] = Field(default_factory=list)
-    usage: ScriptedUsage | None = None
-    chunk_size: int = Field(default=8, ge=1)
-    chunk_delay_ms: int = Field(default=0, ge=0)
-    finish_reason: str | None = None
-
-
-class ErrorStep(_Step):
-    """An HTTP failure with an OpenAI-style error body."""
-
-    status: int = Field(ge=400, le=599)
-    error: str = "scripted failure"
-    retry_after: float | None = Field(default=None, ge=0)
-
-
-class HangStep(_Step):
-    """Headers and one chunk, then nothing until the client goes away."""
-
-    hang: Literal[True]
-    text: str = ""
-
-
-def _step_kind(value: Any) -> str:
-    keys = value.keys() if isinstance(value, Mapping) else vars(value).keys()
-    if "hang" in keys:
-        return "hang"
-    if "status" in keys:
-        return "error"
-    return "reply"
-
-
-Step = Annotated[
-    Annotated[ReplyStep, Tag("reply")]
-    | Annotated[ErrorStep, Tag("error")]
-    | Annotated[HangStep, Tag("hang")],
-    Discriminator(_step_kind),
-]
-ScriptAdapter: TypeAdapter[list[Step]] = TypeAdapter(list[Step])
-
-
-def parse_script(data: Any) -> list[Step]:
-    """Validate a script: a list of steps, or ``{"steps": [...]}``."""
-    if isinstance(data, Mapping) and "steps" in data:
-        data = data["steps"]
-    return ScriptAdapter.validate_python(data)
+from agent.testing.script import (
+    MODEL_ID,
+    ErrorStep,
+    HangStep,
+    ReplyStep,
+    Step,
+    completion_payload,
+    finish_reason_of,
+    parse_script,
+    reply_deltas,
+    sse_chunk,
+    usage_payload,
+)
 
 
 class _State:
@@ -247,7 +176,7 @@ class _Handler(BaseHTTPRequestHandler):
                 include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
                 self._stream_reply(step, body, number, include_usage)
             else:
-                self._json(200, _completion(step, body, number))
+                self._json(200, completion_payload(step, body, number))
         except (BrokenPipeError, ConnectionResetError):
             state.note_disconnect()
 
@@ -256,19 +185,19 @@ class _Handler(BaseHTTPRequestHandler):
     ) -> None:
         self._start("text/event-stream")
         delay = step.chunk_delay_ms / 1000
-        for index, delta in enumerate(_deltas(step, number)):
+        for index, delta in enumerate(reply_deltas(step, number)):
             if index and delay:
                 time.sleep(delay)
-            self._sse(_chunk(number, delta))
-        self._sse(_chunk(number, {}, finish_reason=_finish_reason(step)))
+            self._sse(sse_chunk(number, delta))
+        self._sse(sse_chunk(number, {}, finish_reason=finish_reason_of(step)))
         if include_usage:
-            self._sse(_chunk(number, None, usage=_usage(step, body)))
+            self._sse(sse_chunk(number, None, usage=usage_payload(step, body)))
         self._write(b"data: [DONE]\n\n")
 
     def _hang(self, step: HangStep, stream: bool, number: int) -> None:
         self._start("text/event-stream" if stream else "application/json")
         if stream:
-            self._sse(_chunk(number, {"role": "assistant", "content": step.text}))
+            self._sse(sse_chunk(number, {"role": "assistant", "content": step.text}))
         while not self.server.state.stopping.is_set():
             if _peer_closed(self.connection):
                 raise ConnectionResetError
@@ -319,113 +248,6 @@ def _peer_closed(conn: socket.socket) -> bool:
         return conn.recv(1, socket.MSG_PEEK) == b""
     except OSError:
         return True
-
-
-# ---------------------------------------------------------------- payloads
-
-
-def _pieces(text: str, size: int) -> Iterator[str]:
-    for start in range(0, len(text), size):
-        yield text[start : start + size]
-
-
-def _call_id(call: ScriptedToolCall, number: int, index: int) -> str | None:
-    if call.id is None:
-        return f"call_{number}_{index}"
-    return call.id or None
-
-
-def _deltas(step: ReplyStep, number: int) -> Iterator[dict[str, Any]]:
-    yield {"role": "assistant", "content": ""}
-    for piece in _pieces(step.reasoning, step.chunk_size):
-        yield {"reasoning_content": piece}
-    for piece in _pieces(step.text, step.chunk_size):
-        yield {"content": piece}
-    for index, call in enumerate(step.tool_calls):
-        head: dict[str, Any] = {
-            "index": index,
-            "type": "function",
-            "function": {"name": call.name, "arguments": ""},
-        }
-        call_id = _call_id(call, number, index)
-        if call_id is not None:
-            head["id"] = call_id
-        yield {"tool_calls": [head]}
-        arguments = call.arguments_text()
-        # At least three fragments when possible, so assembly is exercised.
-        size = max(1, min(step.chunk_size, math.ceil(len(arguments) / 3)))
-        for piece in _pieces(arguments, size):
-            yield {"tool_calls": [{"index": index, "function": {"arguments": piece}}]}
-
-
-def _finish_reason(step: ReplyStep) -> str:
-    if step.finish_reason is not None:
-        return step.finish_reason
-    return "tool_calls" if step.tool_calls else "stop"
-
-
-def _chunk(
-    number: int,
-    delta: dict[str, Any] | None,
-    finish_reason: str | None = None,
-    usage: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    choice = {"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}
-    payload = _envelope(number, "chat.completion.chunk", [] if delta is None else [choice])
-    return payload if usage is None else {**payload, "usage": usage}
-
-
-def _envelope(number: int, kind: str, choices: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "id": f"chatcmpl-scripted-{number}",
-        "object": kind,
-        "created": int(time.time()),
-        "model": MODEL_ID,
-        "choices": choices,
-    }
-
-
-def estimate_prompt_tokens(body: Mapping[str, Any]) -> int:
-    """A rough prompt size: four characters of messages and tools per token."""
-    size = len(json.dumps(body.get("messages", []))) + len(json.dumps(body.get("tools", [])))
-    return max(1, size // 4)
-
-
-def _usage(step: ReplyStep, body: Mapping[str, Any]) -> dict[str, Any]:
-    if step.usage is None:
-        answer = step.text + step.reasoning + "".join(c.arguments_text() for c in step.tool_calls)
-        prompt, completion = estimate_prompt_tokens(body), max(1, len(answer) // 4)
-        cached, written = None, None
-    else:
-        prompt, completion = step.usage.prompt_tokens, step.usage.completion_tokens
-        cached, written = step.usage.cached_tokens, step.usage.cache_write_tokens
-    usage: dict[str, Any] = {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
-    }
-    if cached is not None:
-        usage["prompt_tokens_details"] = {"cached_tokens": cached}
-    if written is not None:
-        usage["cache_creation_input_tokens"] = written
-    return usage
-
-
-def _completion(step: ReplyStep, body: Mapping[str, Any], number: int) -> dict[str, Any]:
-    message: dict[str, Any] = {"role": "assistant", "content": step.text or None}
-    if step.reasoning:
-        message["reasoning_content"] = step.reasoning
-    if step.tool_calls:
-        message["tool_calls"] = [
-            {
-                "id": _call_id(call, number, index) or "",
-                "type": "function",
-                "function": {"name": call.name, "arguments": call.arguments_text()},
-            }
-            for index, call in enumerate(step.tool_calls)
-        ]
-    choice = {"index": 0, "message": message, "finish_reason": _finish_reason(step)}
-    return {**_envelope(number, "chat.completion", [choice]), "usage": _usage(step, body)}
 
 
 # ---------------------------------------------------------------- public API
@@ -536,42 +358,3 @@ class ScriptedModel:
     async def wait_for_disconnect_async(self, count: int = 1, patience: float = 5.0) -> None:
         """:meth:`wait_for_disconnect` without blocking the event loop."""
         await asyncio.to_thread(self.wait_for_disconnect, count, patience)
-
-
-# ---------------------------------------------------------------- command line
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m agent.testing.scripted_model",
-        description="Serve a scripted OpenAI-compatible model on 127.0.0.1.",
-    )
-    parser.add_argument("--script", type=Path, help="JSON file with a list of steps")
-    parser.add_argument("--port", type=int, default=0, help="port (default: any free port)")
-    args = parser.parse_args(argv)
-    steps: list[Step] = []
-    if args.script is not None:
-        try:
-            steps = parse_script(json.loads(args.script.read_text(encoding="utf-8")))
-        except (OSError, ValueError) as exc:
-            print(f"Cannot load the script {args.script}: {exc}", file=sys.stderr)
-            return 2
-    done = threading.Event()
-
-    def _on_signal(signum: int, frame: FrameType | None) -> None:
-        done.set()
-
-    signal.signal(signal.SIGTERM, _on_signal)
-    signal.signal(signal.SIGINT, _on_signal)
-    model = ScriptedModel(steps, port=args.port)
-    print(f"READY {model.start()}", flush=True)
-    try:
-        while not done.wait(0.5):
-            pass
-    finally:
-        model.stop()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

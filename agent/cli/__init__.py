@@ -1,0 +1,1 @@
+"""The terminal host: ``yoi chat``, ``yoi sessions``, ``yoi log``."""

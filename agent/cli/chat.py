@@ -1,0 +1,163 @@
+"""``yoi chat``: an interactive terminal chat with a pod in a directory.
+
+Replies stream as they arrive; tool calls and results show as short lines;
+commands and edits are confirmed on the terminal first (``--yes`` skips that).
+Ctrl-C interrupts the running turn; at the prompt it quits (so does Ctrl-D or
+``/exit``). ``--resume SESSION`` continues a session; ``-p PROMPT`` runs one turn
+and exits, which is handy in scripts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agent import paths
+from agent.cli.terminal import LineReader, Style, TerminalApprovals, TerminalSink, stdout_is_tty
+from agent.disk_editor import DiskEditor
+from agent.errors import YoiError
+from agent.factory import PodHost, PodSpec, open_pod
+from agent.manifest import load_manifest
+from agent.mentions import parse_mentions
+from agent.pod import Pod, TurnResult
+
+HELP = """Type a message and press Enter. Mention files with @path or @path:10-20.
+Commands: /help, /session (show the session id), /exit. Ctrl-C interrupts a turn."""
+
+
+@dataclass(frozen=True)
+class ChatOptions:
+    root: Path
+    resume: str | None = None
+    model: str | None = None
+    api_base: str | None = None
+    assume_yes: bool = False
+    prompt: str | None = None
+
+
+def _overrides(options: ChatOptions) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    model: dict[str, Any] = {}
+    if options.model:
+        model["name"] = options.model
+    if options.api_base:
+        model["api_base"] = options.api_base
+    if model:
+        overrides["model"] = model
+    if options.assume_yes:
+        overrides["approvals"] = {"mode": "auto"}
+    return overrides
+
+
+class ChatSession:
+    def __init__(self, options: ChatOptions) -> None:
+        self.options = options
+        self.style = Style(stdout_is_tty())
+        self.sink = TerminalSink(sys.stdout, sys.stderr, self.style)
+        self.reader = LineReader(sys.stdin.fileno())
+        self.quit = asyncio.Event()
+        self.turn: asyncio.Task[TurnResult] | None = None
+        self.pod: Pod | None = None
+
+    def on_sigint(self) -> None:
+        if self.turn is not None and not self.turn.done() and self.pod is not None:
+            self.sink._line(self.style.yellow("^C — interrupting the turn"))
+            self.pod.interrupt()
+        else:
+            self.quit.set()
+
+    async def open(self) -> Pod:
+        options = self.options
+        loaded = await asyncio.to_thread(load_manifest, options.root, overrides=_overrides(options))
+        auto = loaded.manifest.approvals.mode == "auto"
+        approvals = TerminalApprovals(self.reader, self.sink, assume_yes=auto)
+        host = PodHost(
+            events=self.sink,
+            approvals=approvals,
+            editor=DiskEditor(confirm=approvals.confirm_edit),
+        )
+        spec = PodSpec(
+            root=options.root,
+            home=paths.yoi_home(),
+            loaded=loaded,
+            resume_session_id=options.resume,
+        )
+        return await open_pod(spec, host)
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGINT, self.on_sigint)
+        try:
+            self.pod = pod = await self.open()
+        except YoiError as exc:
+            print(f"yoi: {exc}", file=sys.stderr)
+            return 2
+        try:
+            self._banner(pod)
+            if self.options.prompt is not None:
+                result = await self._turn(pod, self.options.prompt)
+                return 0 if result.outcome in ("finished", "paused") else 1
+            return await self._repl(pod)
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
+            await pod.close()
+            self.sink._line(self.style.dim(f"session {pod.session_id}"))
+
+    def _banner(self, pod: Pod) -> None:
+        resumed = f", resumed ({pod.turn_count} turns)" if self.options.resume else ""
+        self.sink._line(
+            self.style.dim(
+                f"yoi · {pod.info.model or 'no model'} · {self.options.root} · "
+                f"session {pod.session_id}{resumed}"
+            )
+        )
+        if sys.stdin.isatty():
+            self.sink._line(self.style.dim("/help for help · Ctrl-C interrupts · Ctrl-D quits"))
+
+    async def _repl(self, pod: Pod) -> int:
+        while True:
+            line = await self._read_prompt()
+            if line is None:
+                return 0
+            text = line.strip()
+            if not text:
+                continue
+            if text in ("/exit", "/quit"):
+                return 0
+            if text == "/help":
+                self.sink._line(HELP)
+                continue
+            if text == "/session":
+                self.sink._line(pod.session_id)
+                continue
+            await self._turn(pod, text)
+
+    async def _read_prompt(self) -> str | None:
+        if sys.stdout.isatty():
+            sys.stdout.write(self.style.bold("› "))
+            sys.stdout.flush()
+        read = asyncio.ensure_future(self.reader.readline())
+        quit_wait = asyncio.ensure_future(self.quit.wait())
+        done, _ = await asyncio.wait({read, quit_wait}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (read, quit_wait):
+            if task not in done:
+                task.cancel()
+        if read in done:
+            return read.result()
+        return None
+
+    async def _turn(self, pod: Pod, text: str) -> TurnResult:
+        self.turn = asyncio.ensure_future(pod.chat(parse_mentions(text)))
+        try:
+            return await self.turn
+        finally:
+            self.turn = None
+            self.sink.end_turn()
+
+
+def run_chat(options: ChatOptions) -> int:
+    return asyncio.run(ChatSession(options).run())

@@ -1,0 +1,78 @@
+"""The ``yoi`` command.
+
+    yoi chat [--resume SESSION] [--model M] [--api-base URL] [--yes] [-p PROMPT] [DIR]
+    yoi sessions [--json]
+    yoi log SESSION
+
+Logs go to stderr (``YOI_LOG_LEVEL``, default WARNING); stdout carries only
+what the command prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="yoi",
+        description="An open, provider-neutral LLM coding agent.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    chat = sub.add_parser("chat", help="chat with an agent in a directory (default: here)")
+    chat.add_argument("root", nargs="?", default=".", help="the workspace folder")
+    chat.add_argument("--resume", metavar="SESSION", help="continue a session (see `yoi sessions`)")
+    chat.add_argument("--model", help="a litellm model string, e.g. anthropic/claude-sonnet-4-5")
+    chat.add_argument("--api-base", help="an OpenAI- or Anthropic-compatible base URL")
+    chat.add_argument(
+        "-y", "--yes", action="store_true", help="allow commands and edits without asking"
+    )
+    chat.add_argument("-p", "--prompt", help="run this one turn and exit")
+
+    sessions = sub.add_parser("sessions", help="list sessions, newest first")
+    sessions.add_argument("--json", action="store_true", help="print JSON")
+
+    log_cmd = sub.add_parser("log", help="show a session's log, with its hash chain checked")
+    log_cmd.add_argument("session", help="a session id")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=os.environ.get("YOI_LOG_LEVEL", "WARNING").upper(),
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if args.command == "chat":
+        from agent.cli.chat import ChatOptions, run_chat
+
+        root = Path(args.root).expanduser().resolve()
+        if not root.is_dir():
+            print(f"yoi: {root} is not a directory", file=sys.stderr)
+            return 2
+        return run_chat(
+            ChatOptions(
+                root=root,
+                resume=args.resume,
+                model=args.model,
+                api_base=args.api_base,
+                assume_yes=args.yes,
+                prompt=args.prompt,
+            )
+        )
+    from agent.cli.sessions import list_sessions, show_log
+
+    if args.command == "sessions":
+        return list_sessions(as_json=args.json)
+    return show_log(args.session)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
