@@ -23,7 +23,7 @@ from agent.segments import (
 
 _MENTION = re.compile(
     r"(?:(?<=\s)|^)(?:"
-    r"@(?P<path>[^\s:]+)(?::(?P<first>\d+)(?:-(?P<last>\d+))?)?"
+    r"@(?P<path>[^\s:]+?)(?::(?P<first>\d+)(?:-(?P<last>\d+))?)?"
     r"|#(?P<slug>[a-z0-9][a-z0-9-]*)"
     r")(?=[\s,;!?)]|[.:](?:\s|$)|$)"
 )
