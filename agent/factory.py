@@ -32,10 +32,11 @@ from agent.registry import PodRegistry
 from agent.scope import Permission, Scope, ScopeRule
 from agent.session import SessionHandle
 from agent.store import RestoredState, SessionStore
+from agent.tool_runner import ToolOutputLimits
 from agent.tools.base import ToolSet
 from agent.tools.builtin import ToolEnv, builtin_tools
 from agent.tools.fs import ScopedFs, Tracker
-from agent.worker import ToolOutputLimits, Worker, WorkerSettings
+from agent.worker import Worker, WorkerSettings
 
 ClientFactory = Callable[[ModelConfig, RetryListener], LlmClient]
 

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
 from agent import hooks as h
-from agent.errors import LlmError, ToolError, YoiError
+from agent.errors import LlmError, YoiError
 from agent.events import Alert, ReasoningDelta, TextDelta, ToolCallEvent, ToolResultEvent
 from agent.items import Item, Message, Reasoning, ToolCall, ToolResult, unanswered_calls
 from agent.llm.types import (
@@ -40,7 +40,8 @@ from agent.llm.types import (
     Usage,
 )
 from agent.ports import EventSink
-from agent.tools.base import ToolCallContext, ToolSet, truncate_utf8
+from agent.tool_runner import ToolOutputLimits, ToolRunner
+from agent.tools.base import ToolSet
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -48,15 +49,6 @@ T = TypeVar("T")
 RunOutcome = Literal["finished", "paused", "limitReached", "interrupted", "error", "yielded"]
 
 INTERRUPTED_SUMMARY = "[Interrupted by user]"
-
-
-@dataclass(frozen=True)
-class ToolOutputLimits:
-    default_max_bytes: int = 16384
-    per_tool: Mapping[str, int] = field(default_factory=dict)
-
-    def limit_for(self, tool: str) -> int:
-        return self.per_tool.get(tool, self.default_max_bytes)
 
 
 @dataclass(frozen=True)
@@ -213,7 +205,6 @@ class Worker:
         self._running = True
         self._interrupt_requested = False
         self.hooks.freeze()
-        requests = 0
         try:
             try:
                 requests = await self._loop(user_message)
@@ -221,40 +212,32 @@ class Worker:
             except _Outcome as done:
                 return RunReport(outcome=done.outcome, requests=done.requests)
             except _Interrupted:
-                await self._settle(self.settings.interrupted_summary)
-                await self._on_abort("interrupted by the user")
-                return RunReport(outcome="interrupted", requests=self._requests)
+                return await self._end("interrupted", "interrupted by the user")
             except _Aborted as exc:
-                await self._settle(f"[Not run: {exc.reason}]")
-                await self._on_abort(exc.reason)
-                return RunReport(outcome="error", requests=self._requests, error=exc.reason)
-            except LlmError as exc:
-                await self._settle("[Not run: the model request failed]")
-                await self._on_abort(str(exc))
-                return RunReport(
-                    outcome="error", requests=self._requests, error=str(exc), exception=exc
-                )
-            except YoiError as exc:
-                await self._settle(f"[Not run: {exc}]")
-                await self._on_abort(str(exc))
-                return RunReport(
-                    outcome="error", requests=self._requests, error=str(exc), exception=exc
-                )
+                return await self._end("error", exc.reason)
+            except YoiError as exc:  # LlmError and the other deliberate failures
+                return await self._end("error", str(exc), exc)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 log.exception("worker run failed")
-                await self._settle("[Not run: internal error]")
-                await self._on_abort(f"internal error: {exc}")
-                return RunReport(
-                    outcome="error",
-                    requests=self._requests,
-                    error=f"internal error: {type(exc).__name__}: {exc}",
-                    exception=exc,
-                )
+                return await self._end("error", f"internal error: {type(exc).__name__}: {exc}", exc)
         finally:
             self._running = False
             self._current = None
+
+    async def _end(
+        self, outcome: RunOutcome, reason: str, exc: BaseException | None = None
+    ) -> RunReport:
+        """End an interrupted or failed run with a consistent history."""
+        if outcome == "interrupted":
+            await self._settle(self.settings.interrupted_summary)
+            error = None
+        else:
+            await self._settle(f"[Not run: {reason}]")
+            error = reason
+        await self._on_abort(reason)
+        return RunReport(outcome=outcome, requests=self._requests, error=error, exception=exc)
 
     async def _loop(self, user_message: Message | None) -> int:
         self._requests = 0
@@ -383,131 +366,37 @@ class Worker:
     # ------------------------------------------------------------ tools
 
     async def _execute(self, calls: list[ToolCall]) -> None:
-        results: dict[str, ToolResult] = {}
-        approved: list[ToolCall] = []
-        for call in calls:
-            decision = await self.hooks.pre_tool_call.run(
-                h.PreToolCallInfo(call.call_id, call.name, _args_or_empty(call)),
-                self._hook_problem,
-            )
-            match decision:
-                case h.Skip(reason=reason):
-                    results[call.call_id] = ToolResult(
-                        call_id=call.call_id,
-                        name=call.name,
-                        summary=f"Not run: a hook skipped this call ({reason}).",
-                        is_error=True,
-                    )
-                case h.Cancel(reason=reason):
-                    raise _Aborted(f"a hook aborted the run before {call.name}: {reason}")
-                case h.Pause():
-                    raise _Outcome("paused", self._requests)
-                case _:
-                    approved.append(call)
-        tasks = {c.call_id: asyncio.ensure_future(self._run_one(c)) for c in approved}
+        runner = self._runner()
+        screened = await runner.screen(calls)
+        if screened.pause:
+            raise _Outcome("paused", self._requests)
+        if screened.abort is not None:
+            raise _Aborted(screened.abort)
+        tasks = runner.start(screened.approved)
         try:
             if tasks:
                 await self._cancellable(asyncio.wait(list(tasks.values())))
         except _Interrupted:
-            for task in tasks.values():
-                task.cancel()
-            await asyncio.gather(*tasks.values(), return_exceptions=True)
-            self._collect(tasks, results)
-            closed = [self._finalize(c, results.get(c.call_id)) for c in calls]
+            await runner.cancel(tasks)
+            closed = runner.interrupted(calls, tasks, screened.skipped)
             self._history.extend(closed)
             await self.commit(list(closed), None)
             raise
-        self._collect(tasks, results)
-        abort: str | None = None
-        final: list[ToolResult] = []
-        for call in calls:
-            result = results[call.call_id]
-            post = await self.hooks.post_tool_call.run(
-                h.PostToolCallInfo(
-                    call.call_id, call.name, result.is_error, result.summary, result.content
-                ),
-                self._hook_problem,
-            )
-            if isinstance(post, h.Cancel) and abort is None:
-                abort = f"a hook aborted the run after {call.name}: {post.reason}"
-            final.append(self._finalize(call, self._cap(result)))
+        final, abort = await runner.finish(calls, tasks, screened.skipped)
         self._history.extend(final)
         await self.commit(list(final), None)
         if abort is not None:
             raise _Aborted(abort)
 
-    def _collect(
-        self, tasks: Mapping[str, asyncio.Future[ToolResult]], results: dict[str, ToolResult]
-    ) -> None:
-        for call_id, task in tasks.items():
-            if task.done() and not task.cancelled() and task.exception() is None:
-                results[call_id] = task.result()
-
-    def _finalize(self, call: ToolCall, result: ToolResult | None) -> ToolResult:
-        if result is None:
-            result = ToolResult(
-                call_id=call.call_id,
-                name=call.name,
-                summary=self.settings.interrupted_summary,
-                is_error=True,
-            )
-        self.events.emit(
-            ToolResultEvent(
-                id=call.call_id, name=call.name, ok=not result.is_error, summary=result.summary
-            )
+    def _runner(self) -> ToolRunner:
+        return ToolRunner(
+            tools=self.tools,
+            hooks=self.hooks,
+            events=self.events,
+            limits=self.settings.tool_output,
+            interrupted_summary=self.settings.interrupted_summary,
+            on_hook_problem=self._hook_problem,
         )
-        return result
-
-    async def _run_one(self, call: ToolCall) -> ToolResult:
-        def error(summary: str) -> ToolResult:
-            return ToolResult(call_id=call.call_id, name=call.name, summary=summary, is_error=True)
-
-        tool = self.tools.get(call.name)
-        if tool is None:
-            names = ", ".join(self.tools.names()) or "none"
-            return error(f"There is no tool named {call.name!r}. Available tools: {names}.")
-        args = call.parsed_arguments()
-        if args is None:
-            return error(
-                f"The arguments of this {call.name} call are not a valid JSON object "
-                f"({_preview(call.arguments)}). Call {call.name} again with a JSON object "
-                "matching its schema."
-            )
-        try:
-            parsed = tool.parse(args)
-            context = ToolCallContext(call_id=call.call_id, events=self.events)
-            output = await tool.run(parsed, context)
-        except ToolError as exc:
-            return error(str(exc))
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.exception("tool %s failed", call.name)
-            return error(f"{call.name} failed unexpectedly: {type(exc).__name__}: {exc}")
-        return ToolResult(
-            call_id=call.call_id, name=call.name, summary=output.summary, content=output.content
-        )
-
-    def _cap(self, result: ToolResult) -> ToolResult:
-        if result.content is None:
-            return result
-        limit = self.settings.tool_output.limit_for(result.name)
-        content, dropped = truncate_utf8(result.content, limit)
-        if not dropped:
-            return result
-        size = len(result.content.encode("utf-8"))
-        self.events.emit(
-            Alert(
-                level="warn",
-                source="worker",
-                message=(
-                    f"The output of {result.name} was cut from {size:,} to {limit:,} bytes "
-                    "(its limit); the model was told to narrow its request. Raise "
-                    "[worker.tool_output] per_tool in the manifest to allow more."
-                ),
-            )
-        )
-        return result.model_copy(update={"content": content})
 
     # ------------------------------------------------------------ endings
 
@@ -551,8 +440,3 @@ class _Outcome(Exception):
 
 def _args_or_empty(call: ToolCall) -> dict[str, Any]:
     return call.parsed_arguments() or {}
-
-
-def _preview(text: str, limit: int = 120) -> str:
-    text = text.strip() or "empty"
-    return text if len(text) <= limit else text[:limit] + "…"

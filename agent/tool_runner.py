@@ -1,0 +1,202 @@
+"""Running one batch of tool calls: hooks before, the tools in parallel,
+hooks after, output caps, events.
+
+Every call ends with exactly one :class:`ToolResult`: its tool's output, an
+error the model can act on (unknown tool, malformed arguments, a tool error, a
+bug), a skip by a hook, or — when the batch is interrupted — a note that it
+did not run. Results are returned in call order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from agent import hooks as h
+from agent.errors import ToolError
+from agent.events import Alert, ToolResultEvent
+from agent.items import ToolCall, ToolResult
+from agent.ports import EventSink
+from agent.tools.base import ToolCallContext, ToolSet, truncate_utf8
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ToolOutputLimits:
+    default_max_bytes: int = 16384
+    per_tool: Mapping[str, int] = field(default_factory=dict)
+
+    def limit_for(self, tool: str) -> int:
+        return self.per_tool.get(tool, self.default_max_bytes)
+
+
+@dataclass
+class Screened:
+    """The pre-tool hooks' verdict on a batch."""
+
+    approved: list[ToolCall]
+    skipped: dict[str, ToolResult]
+    pause: bool = False
+    abort: str | None = None
+
+
+class ToolRunner:
+    def __init__(
+        self,
+        *,
+        tools: ToolSet,
+        hooks: h.Hooks,
+        events: EventSink,
+        limits: ToolOutputLimits,
+        interrupted_summary: str,
+        on_hook_problem: Callable[[str], None],
+    ) -> None:
+        self.tools = tools
+        self.hooks = hooks
+        self.events = events
+        self.limits = limits
+        self.interrupted_summary = interrupted_summary
+        self.on_hook_problem = on_hook_problem
+
+    async def screen(self, calls: list[ToolCall]) -> Screened:
+        screened = Screened(approved=[], skipped={})
+        for call in calls:
+            decision = await self.hooks.pre_tool_call.run(
+                h.PreToolCallInfo(call.call_id, call.name, call.parsed_arguments() or {}),
+                self.on_hook_problem,
+            )
+            match decision:
+                case h.Skip(reason=reason):
+                    screened.skipped[call.call_id] = _error(
+                        call, f"Not run: a hook skipped this call ({reason})."
+                    )
+                case h.Cancel(reason=reason):
+                    screened.abort = f"a hook aborted the run before {call.name}: {reason}"
+                    return screened
+                case h.Pause():
+                    screened.pause = True
+                    return screened
+                case _:
+                    screened.approved.append(call)
+        return screened
+
+    def start(self, approved: list[ToolCall]) -> dict[str, asyncio.Task[ToolResult]]:
+        return {c.call_id: asyncio.ensure_future(self._run_one(c)) for c in approved}
+
+    async def cancel(self, tasks: Mapping[str, asyncio.Task[ToolResult]]) -> None:
+        for task in tasks.values():
+            task.cancel()
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
+
+    def interrupted(
+        self,
+        calls: list[ToolCall],
+        tasks: Mapping[str, asyncio.Task[ToolResult]],
+        skipped: Mapping[str, ToolResult],
+    ) -> list[ToolResult]:
+        """Results after an interrupt: what finished, and a note for the rest."""
+        done = {**skipped, **_finished(tasks)}
+        return [self._emit(call, done.get(call.call_id)) for call in calls]
+
+    async def finish(
+        self,
+        calls: list[ToolCall],
+        tasks: Mapping[str, asyncio.Task[ToolResult]],
+        skipped: Mapping[str, ToolResult],
+    ) -> tuple[list[ToolResult], str | None]:
+        """Post-tool hooks, caps and events, in call order. Returns the results
+        and the reason a post-tool hook aborted the run, if one did."""
+        done = {**skipped, **_finished(tasks)}
+        abort: str | None = None
+        final: list[ToolResult] = []
+        for call in calls:
+            result = done.get(call.call_id) or _error(call, self.interrupted_summary)
+            post = await self.hooks.post_tool_call.run(
+                h.PostToolCallInfo(
+                    call.call_id, call.name, result.is_error, result.summary, result.content
+                ),
+                self.on_hook_problem,
+            )
+            if isinstance(post, h.Cancel) and abort is None:
+                abort = f"a hook aborted the run after {call.name}: {post.reason}"
+            final.append(self._emit(call, self._cap(result)))
+        return final, abort
+
+    def _emit(self, call: ToolCall, result: ToolResult | None) -> ToolResult:
+        if result is None:
+            result = _error(call, self.interrupted_summary)
+        self.events.emit(
+            ToolResultEvent(
+                id=call.call_id, name=call.name, ok=not result.is_error, summary=result.summary
+            )
+        )
+        return result
+
+    async def _run_one(self, call: ToolCall) -> ToolResult:
+        tool = self.tools.get(call.name)
+        if tool is None:
+            names = ", ".join(self.tools.names()) or "none"
+            return _error(call, f"There is no tool named {call.name!r}. Available tools: {names}.")
+        args = call.parsed_arguments()
+        if args is None:
+            return _error(
+                call,
+                f"The arguments of this {call.name} call are not a valid JSON object "
+                f"({_preview(call.arguments)}). Call {call.name} again with a JSON object "
+                "matching its schema.",
+            )
+        try:
+            parsed = tool.parse(args)
+            context = ToolCallContext(call_id=call.call_id, events=self.events)
+            output = await tool.run(parsed, context)
+        except ToolError as exc:
+            return _error(call, str(exc))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("tool %s failed", call.name)
+            return _error(call, f"{call.name} failed unexpectedly: {type(exc).__name__}: {exc}")
+        return ToolResult(
+            call_id=call.call_id, name=call.name, summary=output.summary, content=output.content
+        )
+
+    def _cap(self, result: ToolResult) -> ToolResult:
+        if result.content is None:
+            return result
+        limit = self.limits.limit_for(result.name)
+        content, dropped = truncate_utf8(result.content, limit)
+        if not dropped:
+            return result
+        size = len(result.content.encode("utf-8"))
+        self.events.emit(
+            Alert(
+                level="warn",
+                source="worker",
+                message=(
+                    f"The output of {result.name} was cut from {size:,} to {limit:,} bytes "
+                    "(its limit); the model was told to narrow its request. Raise "
+                    "[worker.tool_output] per_tool in the manifest to allow more."
+                ),
+            )
+        )
+        return result.model_copy(update={"content": content})
+
+
+def _finished(tasks: Mapping[str, asyncio.Task[ToolResult]]) -> dict[str, ToolResult]:
+    return {
+        call_id: task.result()
+        for call_id, task in tasks.items()
+        if task.done() and not task.cancelled() and task.exception() is None
+    }
+
+
+def _error(call: ToolCall, summary: str) -> ToolResult:
+    return ToolResult(call_id=call.call_id, name=call.name, summary=summary, is_error=True)
+
+
+def _preview(text: str, limit: int = 120) -> str:
+    text = text.strip() or "empty"
+    return text if len(text) <= limit else text[:limit] + "…"
