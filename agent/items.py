@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from agent.segments import Segment
+
 Role = Literal["user", "assistant", "system"]
 
 
@@ -25,11 +27,15 @@ class _Item(BaseModel):
 
 class Message(_Item):
     """A plain message. ``system`` messages in history are notes the pod inserted
-    (interrupt notes, compaction summaries), not the system prompt."""
+    (interrupt notes, compaction summaries), not the system prompt.
+
+    A user message typed by the user keeps the typed ``segments`` it was
+    flattened from (for clients redrawing chips); the model only sees ``text``."""
 
     kind: Literal["message"] = "message"
     role: Role
     text: str
+    segments: list[Segment] | None = None
 
 
 class ToolCall(_Item):
@@ -87,8 +93,8 @@ ItemAdapter: TypeAdapter[Item] = TypeAdapter(Item)
 ItemListAdapter: TypeAdapter[list[Item]] = TypeAdapter(list[Item])
 
 
-def user(text: str) -> Message:
-    return Message(role="user", text=text)
+def user(text: str, segments: list[Segment] | None = None) -> Message:
+    return Message(role="user", text=text, segments=segments)
 
 
 def assistant(text: str) -> Message:
@@ -110,7 +116,7 @@ def unanswered_calls(items: list[Item]) -> list[ToolCall]:
 
 
 def dump_items(items: list[Item]) -> list[dict[str, Any]]:
-    return [i.model_dump(mode="json", exclude_defaults=False) for i in items]
+    return [i.model_dump(mode="json", exclude_none=True) for i in items]
 
 
 def load_items(data: Any) -> list[Item]:

@@ -168,7 +168,7 @@ class Pod:
             entries.append(UserInput(ts=now_ms(), segments=list(segments), text=text))
             await self.session.append(entries)
             self.user_segments.append(list(segments))
-            report = await self.worker.run(user(text))
+            report = await self.worker.run(user(text, list(segments)))
             return await self._end_turn(report)
         except YoiError as exc:
             return await self._fail_turn(exc)

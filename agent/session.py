@@ -98,7 +98,7 @@ class SessionHandle:
             self.head = result.head
             for entry in entries:
                 if isinstance(entry, UserInput):
-                    self._persisted.append(user(entry.text))
+                    self._persisted.append(user(entry.text, list(entry.segments)))
                 elif isinstance(entry, ItemsEntry):
                     self._persisted.extend(entry.items)
 

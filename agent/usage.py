@@ -35,7 +35,8 @@ class Measurement(Protocol):
 
 
 def item_bytes(item: Item) -> int:
-    return len(json.dumps(item.model_dump(mode="json"), ensure_ascii=False).encode("utf-8"))
+    data = item.model_dump(mode="json", exclude={"segments"})
+    return len(json.dumps(data, ensure_ascii=False).encode("utf-8"))
 
 
 def prefix_bytes(history: Sequence[Item]) -> list[int]:

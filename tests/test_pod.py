@@ -49,7 +49,7 @@ async def test_streamed_answer(ws: Workspace) -> None:
     assert rec.of(UsageEvent) and rec.of(UsageEvent)[0].context_tokens > 0
     assert result.usage.input_tokens > 0
     history = pod.history
-    assert history[0] == Message(role="user", text="hi")
+    assert history[0] == Message(role="user", text="hi", segments=say("hi"))
     assert isinstance(history[1], Reasoning)
     assert history[-1] == Message(role="assistant", text="Hello there, friend.")
     # the system prompt was rendered once and sent as the system message

@@ -74,7 +74,7 @@ class FakePod:
         segments.append(FileSegment(kind="file", path=f"src/m{n}.py"))
         text = f"turn {n}: look at @src/m{n}.py\n\n[src/m{n}.py]\nprint({n})"
         self.append([UserInput(segments=segments, text=text)])
-        self.history.append(items.user(text))
+        self.history.append(items.user(text, segments))
         self.segments.append(segments)
         delta: list[Item] = [
             items.Reasoning(text=f"thinking {n}", signature="sig"),

@@ -112,7 +112,7 @@ def fold(read: LogRead, *, through: str | None = None) -> RestoredState:
                 user_segments = []
             case UserInput(segments=segments, text=text):
                 open_run = True
-                history.append(items.user(text))
+                history.append(items.user(text, list(segments)))
                 user_segments.append(list(segments))
             case ItemsEntry(items=appended):
                 history.extend(appended)
