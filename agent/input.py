@@ -123,3 +123,35 @@ class InputResolver:
 
 class _RangeError(ToolError):
     pass
+
+
+def list_documents(root: Path | None, folder: str) -> list[tuple[str, str]]:
+    """``(slug, description)`` of the Markdown records in ``<root>/.yoi/<folder>``
+    (``knowledge`` or ``workflows``), sorted by slug. Blocking: small reads."""
+    if root is None:
+        return []
+    base = root / ".yoi" / folder
+    if not base.is_dir():
+        return []
+    found = []
+    for path in sorted(base.glob("*.md")):
+        if not SLUG.match(path.stem):
+            continue
+        try:
+            head = path.read_text(encoding="utf-8", errors="replace")[:4096]
+        except OSError:
+            continue
+        found.append((path.stem, _description(head)))
+    return found
+
+
+def _description(text: str) -> str:
+    if text.startswith("---"):
+        for line in text.splitlines()[1:]:
+            if line.strip() == "---":
+                break
+            key, _, value = line.partition(":")
+            if key.strip() == "description":
+                return value.strip().strip("\"'")
+    body = strip_frontmatter(text).strip().splitlines()
+    return body[0].lstrip("# ").strip() if body else ""

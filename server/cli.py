@@ -3,6 +3,7 @@
     yoi chat [--resume SESSION] [--model M] [--api-base URL] [--yes] [-p PROMPT] [DIR]
     yoi sessions [--json]
     yoi log SESSION
+    yoi lsp --stdio
 
 Logs go to stderr (``YOI_LOG_LEVEL``, default WARNING); stdout carries only
 what the command prints.
@@ -40,11 +41,18 @@ def _parser() -> argparse.ArgumentParser:
 
     log_cmd = sub.add_parser("log", help="show a session's log, with its hash chain checked")
     log_cmd.add_argument("session", help="a session id")
+
+    lsp = sub.add_parser("lsp", help="run the language server (editors start this)")
+    lsp.add_argument("--stdio", action="store_true", help="speak LSP on stdin/stdout (default)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "lsp":
+        from server.main import run_lsp
+
+        return run_lsp()
     logging.basicConfig(
         stream=sys.stderr,
         level=os.environ.get("YOI_LOG_LEVEL", "WARNING").upper(),

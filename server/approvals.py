@@ -1,0 +1,69 @@
+"""The approval port over LSP: the server asks the client with the request
+``yoi/approval``.
+
+Only clients that advertised ``capabilities.experimental.yoi.approvals: true``
+are asked. No capability, an error, an answer that is not one of the three
+decisions, or no answer within the timeout all mean deny (the user is told why
+through an alert). ``allowSession`` is remembered per pod by the runtime's
+approval gate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from agent.ports import ApprovalDecision, ApprovalRequest
+from server import protocol as p
+
+if TYPE_CHECKING:
+    from server.app import YoiServer
+
+log = logging.getLogger(__name__)
+
+DECISIONS: tuple[ApprovalDecision, ...] = ("allow", "deny", "allowSession")
+
+
+class LspApprovals:
+    def __init__(
+        self,
+        server: YoiServer,
+        pod_id: Callable[[], str],
+        warn: Callable[[str], None],
+        timeout_seconds: float = 600.0,
+    ) -> None:
+        self.server = server
+        self.pod_id = pod_id
+        self.warn = warn
+        self.timeout_seconds = timeout_seconds
+
+    async def request_approval(self, request: ApprovalRequest) -> ApprovalDecision:
+        if not self.server.yoi_client_option("approvals"):
+            self.warn(
+                f"{request.tool} was denied: this editor cannot ask for approvals (it did not "
+                'advertise experimental.yoi.approvals). Set [approvals] mode = "auto" in '
+                ".yoi/manifest.toml to allow it without asking."
+            )
+            return "deny"
+        params = p.approval_params(
+            self.pod_id(), request.tool_call_id, request.tool, request.arguments, request.reason
+        )
+        try:
+            answer: Any = await asyncio.wait_for(
+                self.server.protocol.send_request_async(p.APPROVAL, params),
+                self.timeout_seconds,
+            )
+        except TimeoutError:
+            self.warn(f"{request.tool} was denied: no answer to the approval request in time.")
+            return "deny"
+        except Exception as exc:
+            log.warning("yoi/approval failed: %s", exc)
+            self.warn(f"{request.tool} was denied: the approval request failed ({exc}).")
+            return "deny"
+        decision = answer.get("decision") if isinstance(answer, dict) else None
+        if decision in DECISIONS:
+            return decision  # type: ignore[no-any-return]
+        self.warn(f"{request.tool} was denied: the editor answered {answer!r}.")
+        return "deny"

@@ -1,0 +1,217 @@
+"""The pods of one language server, and the glue between each pod and the wire.
+
+Each pod gets its own event sink (``yoi/event`` with a per-pod ``seq``), its
+own approval port (``yoi/approval``) and the server's editor port (open
+buffers and ``workspace/applyEdit``). Runs are awaited by the ``yoi/chat``
+handler; notifications that arrive while a pod is idle start a turn here, as a
+kept background task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from agent.errors import SessionNotFound
+from agent.events import Alert, Event, event_to_wire
+from agent.factory import PodHost, PodSpec, open_pod
+from agent.manifest import load_manifest
+from agent.pod import Pod, TurnResult
+from agent.store import SessionStore
+from server import protocol as p
+from server.approvals import LspApprovals
+from server.editor import LspEditor
+from server.errors import invalid_params
+from server.wire import history_to_wire, session_to_wire, turn_result_to_wire
+
+if TYPE_CHECKING:
+    from server.app import YoiServer
+
+log = logging.getLogger(__name__)
+
+
+class LspEventSink:
+    """Pod events → ``yoi/event`` notifications, ``seq`` strictly increasing."""
+
+    def __init__(self, server: YoiServer, pod_id: str) -> None:
+        self.server = server
+        self.pod_id = pod_id
+        self._seq = itertools.count(1)
+
+    def emit(self, event: Event) -> None:
+        try:
+            self.server.protocol.notify(
+                p.EVENT, p.event_params(self.pod_id, next(self._seq), event_to_wire(event))
+            )
+            if isinstance(event, Alert) and event.level != "info":
+                log.warning("%s: %s: %s", self.pod_id, event.source, event.message)
+        except Exception:  # the sink must never break a run
+            log.exception("could not send an event")
+
+
+@dataclass
+class PodEntry:
+    pod: Pod
+    sink: LspEventSink
+
+
+class PodManager:
+    def __init__(self, server: YoiServer) -> None:
+        self.server = server
+        self.entries: dict[str, PodEntry] = {}
+
+    def get(self, pod_id: str, method: str) -> PodEntry:
+        entry = self.entries.get(pod_id)
+        if entry is None:
+            raise invalid_params(method, f"`podId` {pod_id!r} is not a live pod (see yoi/pod/list)")
+        return entry
+
+    def _overrides(self, params: p.PodCreateParams) -> dict[str, Any]:
+        options = self.server.options
+        overrides: dict[str, Any] = {}
+        model = params.model or options.model
+        if model:
+            overrides["model"] = {"name": model}
+        if options.approvals:
+            overrides["approvals"] = {"mode": options.approvals}
+        return overrides
+
+    async def create(self, params: p.PodCreateParams) -> dict[str, Any]:
+        server = self.server
+        root = server.root
+        loaded = await asyncio.to_thread(load_manifest, root, overrides=self._overrides(params))
+        pod_ref: list[Pod] = []
+        sink = _Deferred()
+        host = PodHost(
+            events=sink,
+            approvals=LspApprovals(
+                server,
+                pod_id=lambda: pod_ref[0].id if pod_ref else "",
+                warn=lambda m: sink.emit(Alert(level="warn", source="approvals", message=m)),
+            ),
+            editor=LspEditor(server, fallback=loaded.manifest.edits.fallback),
+        )
+        spec = PodSpec(
+            root=root,
+            home=server.home,
+            loaded=loaded,
+            name=params.name,
+            resume_session_id=params.resume_session_id,
+        )
+        try:
+            pod = await open_pod(spec, host)
+        except SessionNotFound as exc:
+            raise invalid_params(p.POD_CREATE, f"`resumeSessionId`: {exc}") from None
+        pod_ref.append(pod)
+        real = LspEventSink(server, pod.id)
+        sink.attach(real)
+        self.entries[pod.id] = PodEntry(pod=pod, sink=real)
+        return {
+            "podId": pod.id,
+            "sessionId": pod.session_id,
+            "model": pod.info.model,
+            "restored": params.resume_session_id is not None,
+        }
+
+    def list(self) -> dict[str, Any]:
+        return {
+            "pods": [
+                {
+                    "podId": pod_id,
+                    "name": e.pod.info.name,
+                    "sessionId": e.pod.session_id,
+                    "state": e.pod.state,
+                    "model": e.pod.info.model,
+                    "contextTokens": e.pod.context_tokens(),
+                    "turnCount": e.pod.turn_count,
+                }
+                for pod_id, e in self.entries.items()
+            ]
+        }
+
+    async def dispose(self, pod_id: str) -> None:
+        entry = self.get(pod_id, p.POD_DISPOSE)
+        del self.entries[pod_id]
+        await entry.pod.close()
+
+    async def dispose_all(self) -> None:
+        for pod_id in list(self.entries):
+            await self.dispose(pod_id)
+
+    def history(self, pod_id: str) -> dict[str, Any]:
+        pod = self.get(pod_id, p.POD_HISTORY).pod
+        return {"sessionId": pod.session_id, "items": history_to_wire(pod)}
+
+    async def chat(self, params: p.ChatParams) -> dict[str, Any]:
+        """Run a turn and answer when it ends. If the request is cancelled
+        (``$/cancelRequest``), the turn is interrupted and still answered."""
+        pod = self.get(params.pod_id, p.CHAT).pod
+        turn = self.server.run_task(pod.chat(params.input), f"chat {pod.id}")
+        try:
+            result: TurnResult = await asyncio.shield(turn)
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()
+            pod.interrupt()
+            result = await turn
+        return turn_result_to_wire(result)
+
+    def interrupt(self, pod_id: str) -> None:
+        self.get(pod_id, p.POD_INTERRUPT).pod.interrupt()
+
+    def notify(self, pod_id: str, message: str) -> None:
+        pod = self.get(pod_id, p.POD_NOTIFY).pod
+        pod.notify(message)
+        if not pod.busy:
+            self.server.run_task(pod.run_for_notification(), f"notification turn {pod_id}")
+
+    async def sessions(self) -> dict[str, Any]:
+        store = SessionStore(self.server.home / "sessions")
+        infos = await asyncio.to_thread(store.list_sessions)
+        return {"sessions": [session_to_wire(i) for i in infos]}
+
+
+class _Deferred:
+    """An event sink that buffers until the real one is known (events emitted
+    while a pod is being built, such as manifest warnings)."""
+
+    def __init__(self) -> None:
+        self._buffer: list[Event] = []
+        self._target: LspEventSink | None = None
+
+    def attach(self, target: LspEventSink) -> None:
+        self._target = target
+        for event in self._buffer:
+            target.emit(event)
+        self._buffer.clear()
+
+    def emit(self, event: Event) -> None:
+        if self._target is None:
+            self._buffer.append(event)
+        else:
+            self._target.emit(event)
+
+
+def root_from_initialize(params: types.InitializeParams) -> Path | None:
+    """The workspace root: ``rootUri``, else the first workspace folder, else
+    ``rootPath``; ``None`` when the editor opened no folder."""
+    from pygls.uris import to_fs_path
+
+    candidates = [params.root_uri]
+    if params.workspace_folders:
+        candidates.append(params.workspace_folders[0].uri)
+    for uri in candidates:
+        if uri:
+            path = to_fs_path(uri)
+            if path and Path(path).is_dir():
+                return Path(path).resolve()
+    if params.root_path and Path(params.root_path).is_dir():
+        return Path(params.root_path).resolve()
+    return None

@@ -1,0 +1,70 @@
+"""Runtime values → the JSON shapes of the editor protocol (camelCase)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent.items import Item, Message, Reasoning, ToolCall, ToolResult
+from agent.pod import Pod, TurnResult
+from agent.segments import dump_segments
+from agent.store import SessionInfo
+
+
+def item_to_wire(item: Item) -> dict[str, Any]:
+    """A ``HistoryItem`` (docs/protocol.md)."""
+    match item:
+        case Message(role=role, text=text, segments=segments):
+            out: dict[str, Any] = {"kind": "message", "role": role, "text": text}
+            if segments is not None:
+                out["segments"] = dump_segments(segments)
+            return out
+        case ToolCall(call_id=call_id, name=name):
+            return {
+                "kind": "toolCall",
+                "id": call_id,
+                "name": name,
+                "arguments": item.parsed_arguments() or {},
+            }
+        case ToolResult(call_id=call_id, name=name, summary=summary, content=content):
+            out = {"kind": "toolResult", "id": call_id, "name": name, "ok": not item.is_error}
+            out["summary"] = summary
+            if content is not None:
+                out["content"] = content
+            return out
+        case Reasoning(text=text):
+            return {"kind": "reasoning", "text": text}
+
+
+def history_to_wire(pod: Pod) -> list[dict[str, Any]]:
+    return [item_to_wire(i) for i in pod.history]
+
+
+def turn_result_to_wire(result: TurnResult) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "outcome": result.outcome,
+        "sessionId": result.session_id,
+        "usage": {
+            "inputTokens": result.usage.input_tokens,
+            "outputTokens": result.usage.output_tokens,
+            "cacheReadTokens": result.usage.cache_read_tokens,
+            "cacheWriteTokens": result.usage.cache_write_tokens,
+        },
+    }
+    if result.error is not None:
+        out["error"] = result.error
+    return out
+
+
+def session_to_wire(info: SessionInfo) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "sessionId": info.session_id,
+        "title": info.title,
+        "createdAt": info.created_at,
+        "updatedAt": info.updated_at,
+        "turnCount": info.turn_count,
+    }
+    if info.parent_session_id is not None:
+        out["parentSessionId"] = info.parent_session_id
+    if info.cwd is not None:
+        out["cwd"] = info.cwd
+    return out

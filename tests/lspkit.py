@@ -1,0 +1,218 @@
+"""A pytest-lsp client that drives the real ``yoi lsp --stdio`` process.
+
+It records ``yoi/event`` notifications, answers ``yoi/approval`` from a queue,
+and plays the editor for ``workspace/applyEdit``: it applies accepted edits to
+its own copy of the open documents and reports them with ``didChange``, like a
+real editor would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp.client import register_lsp_features
+
+from server.app import converter
+
+
+@dataclass
+class EditorState:
+    """What the fake editor knows: open documents and how to answer."""
+
+    docs: dict[str, tuple[int, str]] = field(default_factory=dict)  # uri -> (version, text)
+    edit_answers: list[bool] = field(default_factory=list)
+    edits: list[types.ApplyWorkspaceEditParams] = field(default_factory=list)
+    approval_answers: list[Any] = field(default_factory=list)
+    approvals: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    before_answer: Callable[[], None] | None = None
+
+
+def _offset(text: str, pos: types.Position) -> int:
+    lines = text.splitlines(keepends=True)
+    return sum(len(line) for line in lines[: pos.line]) + pos.character
+
+
+def apply_text_edits(text: str, edits: list[Any]) -> str:
+    for edit in sorted(
+        edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True
+    ):
+        start, end = _offset(text, edit.range.start), _offset(text, edit.range.end)
+        text = text[:start] + edit.new_text + text[end:]
+    return text
+
+
+def make_client(state: EditorState) -> Callable[[], LanguageClient]:
+    def factory() -> LanguageClient:
+        client = LanguageClient(converter_factory=converter)
+        register_lsp_features(client)  # pytest-lsp's own: progress, log messages, ...
+
+        @client.feature("yoi/event")
+        def on_event(params: dict[str, Any]) -> None:
+            state.events.append(params)
+            state.changed.set()
+
+        @client.feature("yoi/approval")
+        def on_approval(params: dict[str, Any]) -> Any:
+            state.approvals.append(params)
+            return state.approval_answers.pop(0) if state.approval_answers else {"decision": "deny"}
+
+        @client.feature(types.WORKSPACE_APPLY_EDIT)
+        def on_apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+            state.edits.append(params)
+            if state.before_answer is not None:
+                state.before_answer()
+            accept = state.edit_answers.pop(0) if state.edit_answers else False
+            if not accept:
+                return types.ApplyWorkspaceEditResult(
+                    applied=False, failure_reason="rejected in test"
+                )
+            for change in params.edit.document_changes or []:
+                if isinstance(change, types.TextDocumentEdit):
+                    uri = change.text_document.uri
+                    if uri in state.docs:
+                        version, text = state.docs[uri]
+                        new_text = apply_text_edits(text, list(change.edits))
+                        change_document(client, state, uri, new_text)
+                    else:  # a closed file: the editor writes it
+                        path = Path(uri.removeprefix("file://"))
+                        old = path.read_text() if path.exists() else ""
+                        path.write_text(apply_text_edits(old, list(change.edits)))
+            return types.ApplyWorkspaceEditResult(applied=True)
+
+        return client
+
+    return factory
+
+
+def open_document(client: LanguageClient, state: EditorState, path: Path, text: str) -> str:
+    uri = path.as_uri()
+    state.docs[uri] = (1, text)
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id="python", version=1, text=text
+            )
+        )
+    )
+    return uri
+
+
+def change_document(client: LanguageClient, state: EditorState, uri: str, text: str) -> None:
+    version = state.docs[uri][0] + 1
+    state.docs[uri] = (version, text)
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+        )
+    )
+
+
+def capabilities(*, approvals: bool = True, apply_edit: bool = True) -> types.ClientCapabilities:
+    return types.ClientCapabilities(
+        workspace=types.WorkspaceClientCapabilities(
+            apply_edit=apply_edit,
+            workspace_edit=types.WorkspaceEditClientCapabilities(
+                document_changes=True,
+                resource_operations=[types.ResourceOperationKind.Create],
+                change_annotation_support=types.ChangeAnnotationsSupportOptions(
+                    groups_on_label=True
+                ),
+            ),
+        ),
+        window=types.WindowClientCapabilities(work_done_progress=True),
+        experimental={"yoi": {"approvals": approvals}},
+    )
+
+
+@dataclass
+class Session:
+    client: LanguageClient
+    state: EditorState
+    root: Path | None
+    initialize: types.InitializeResult
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    async def request(self, method: str, params: Any) -> Any:
+        return await self.client.protocol.send_request_async(method, params)
+
+    async def create_pod(self, **params: Any) -> str:
+        result = await self.request("yoi/pod/create", params)
+        return str(result["podId"])
+
+    async def chat(self, pod_id: str, text: str, *extra: dict[str, Any]) -> dict[str, Any]:
+        segments = [{"kind": "text", "text": text}, *extra]
+        result: dict[str, Any] = await self.request(
+            "yoi/chat", {"podId": pod_id, "input": segments}
+        )
+        return result
+
+    def events(self, pod_id: str, kind: str | None = None) -> list[dict[str, Any]]:
+        return [
+            e["event"]
+            for e in self.state.events
+            if e["podId"] == pod_id and (kind is None or e["event"]["type"] == kind)
+        ]
+
+    async def wait_event(self, pod_id: str, kind: str, patience: float = 10.0) -> dict[str, Any]:
+        async with asyncio.timeout(patience):
+            while not self.events(pod_id, kind):
+                self.state.changed.clear()
+                await self.state.changed.wait()
+        return self.events(pod_id, kind)[0]
+
+
+def server_env(home: Path, config: Path, base_url: str) -> dict[str, str]:
+    return {
+        "PATH": os.environ["PATH"],
+        "HOME": str(home),
+        "YOI_HOME": str(home / "yoi"),
+        "YOI_CONFIG_DIR": str(config),
+        "YOI_MODEL": "openai/scripted",
+        "YOI_API_BASE": base_url,
+        "YOI_API_KEY": "test-key",
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    }
+
+
+async def start(
+    env: dict[str, str],
+    root: Path | None,
+    *,
+    caps: types.ClientCapabilities | None = None,
+    options: Any = None,
+) -> Session:
+    state = EditorState()
+    config = ClientServerConfig(
+        server_command=[sys.executable, "-m", "server.cli", "lsp", "--stdio"],
+        server_env=env,
+        client_factory=make_client(state),
+    )
+    client = await config.start()
+    result = await client.initialize_session(
+        types.InitializeParams(
+            capabilities=caps or capabilities(),
+            root_uri=root.as_uri() if root else None,
+            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="ws")]
+            if root
+            else None,
+            initialization_options=options,
+        )
+    )
+    return Session(client=client, state=state, root=root, initialize=result)
+
+
+async def stop(session: Session) -> None:
+    await session.client.shutdown_session()
+    await session.client.stop()
