@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from lspkit import Session, change_document, open_document, server_env, start, stop
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 
 from agent.store import RunCompleted, SessionStore
 from agent.testing import ScriptedModel
@@ -118,8 +120,6 @@ async def test_cancel_request_interrupts_and_the_pod_goes_on(
     params = {"podId": pod, "input": [{"kind": "text", "text": "long story"}]}
     request = lsp.client.protocol.send_request("yoi/chat", params, msg_id="chat-1")
     await lsp.wait_event(pod, "textDelta")
-    from lsprotocol import types
-
     lsp.client.cancel_request(types.CancelParams(id="chat-1"))
     result = await asyncio.wait_for(asyncio.wrap_future(request), 5)
     assert result["outcome"] == "interrupted"
@@ -166,8 +166,6 @@ async def test_two_pods_chat_concurrently_with_separate_histories(
 
 
 async def test_busy_pod_answers_request_failed(lsp: Session, scripted_model: ScriptedModel) -> None:
-    from pygls.exceptions import JsonRpcException
-
     scripted_model.load([{"hang": True}])
     pod = await lsp.create_pod()
     turn = asyncio.ensure_future(lsp.chat(pod, "one"))
@@ -182,8 +180,6 @@ async def test_busy_pod_answers_request_failed(lsp: Session, scripted_model: Scr
 async def test_resume_in_a_second_server_and_not_twice(
     env: dict[str, str], root: Path, scripted_model: ScriptedModel
 ) -> None:
-    from pygls.exceptions import JsonRpcException
-
     scripted_model.load([{"text": "first"}, {"text": "resumed"}])
     one = await start(env, root)
     pod = await one.create_pod()
