@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from agent.fsutil import NotRegularFile, read_regular
 from agent.ports import BufferSnapshot, EditResult, ProposedEdit
 from agent.tools.fs import atomic_write, decode
 
@@ -50,6 +51,12 @@ class DiskEditor:
                     what = "was deleted"
                 return EditResult("stale", f"{edit.path} {what} on disk since it was read.")
             await asyncio.to_thread(atomic_write, edit.path, edit.after)
+        except NotRegularFile as exc:
+            return EditResult(
+                "failed",
+                f"{edit.path} is not a regular file ({exc.kind}); only regular files can be "
+                "edited.",
+            )
         except OSError as exc:
             return EditResult("failed", f"Cannot write {edit.path}: {exc.strerror or exc}.")
         return EditResult("applied")
@@ -57,7 +64,7 @@ class DiskEditor:
 
 def _read_or_none(path: Path) -> str | None:
     try:
-        return decode(path.read_bytes())
+        return decode(read_regular(path))
     except FileNotFoundError:
         return None
 

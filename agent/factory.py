@@ -87,7 +87,9 @@ def build_scope(root: Path | None, manifest: Manifest) -> Scope:
     return Scope(root, allow, deny)
 
 
-def build_hooks(manifest: Manifest, cwd: Path, events: EventSink) -> Hooks:
+def build_hooks(
+    manifest: Manifest, cwd: Path, events: EventSink, hidden_env: tuple[str, ...]
+) -> Hooks:
     hooks = Hooks()
 
     def problem(message: str) -> None:
@@ -104,6 +106,7 @@ def build_hooks(manifest: Manifest, cwd: Path, events: EventSink) -> Hooks:
                 tools=tuple(config.tools),
                 timeout_seconds=config.timeout_seconds,
                 on_problem=problem,
+                hidden_env=hidden_env,
             ),
         )
     return hooks
@@ -165,6 +168,8 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
     scope, catalog, restored = prepared.scope, prepared.catalog, prepared.restored
     cwd = spec.root or Path.cwd()
 
+    # the model's key never reaches commands or hooks the agent runs
+    hidden = tuple(dict.fromkeys(("YOI_API_KEY", manifest.model.api_key_env)))
     tracker = Tracker()
     fs = ScopedFs(scope, host.editor, tracker)
     gate = ApprovalGate(host.approvals, manifest.approvals.mode, cwd)
@@ -177,6 +182,7 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
                 approvals=gate,
                 command_timeout=run_command.timeout_seconds,
                 command_output_bytes=run_command.max_output_bytes,
+                hidden_env=hidden,
             )
         )
     )
@@ -196,7 +202,7 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
         tools=tools,
         events=host.events,
         settings=settings,
-        hooks=build_hooks(manifest, cwd, host.events),
+        hooks=build_hooks(manifest, cwd, host.events, hidden),
         system_prompt=restored.system_prompt if restored else "",
         history=restored.history if restored else [],
     )
@@ -211,9 +217,7 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
         pod_id=pod_id,
         session_id=session_id,
         head=restored.head if restored else None,
-        system_prompt=restored.system_prompt if restored else None,
         config=_request_config(manifest),
-        history=restored.history if restored else [],
         cwd=str(spec.root) if spec.root else None,
         model=model_config.model,
         on_fork=lambda old, new: host.events.emit(
@@ -230,7 +234,10 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
 
     async def render() -> str:
         agents = await asyncio.to_thread(
-            read_agents_md, spec.root, manifest.prompts.agents_md_max_bytes
+            read_agents_md,
+            spec.root,
+            manifest.prompts.agents_md_max_bytes,
+            allowed=lambda path: scope.readable(path, resolved=True),
         )
         for problem in agents.problems:
             host.events.emit(Alert(level="warn", source="agents_md", message=problem))

@@ -1,52 +1,43 @@
 """Fuzzy matching of paths for ``@`` completion.
 
 A query matches a path when its characters appear in order (case-insensitive),
-like fzf or VS Code's quick open. Matches are ranked by how well they fit: an
-exact file name, then a name that starts with the query, then a contiguous
-match in the name, then in the path, then a scattered match whose span is
-short; shorter paths win ties.
+like fzf or VS Code's quick open. Matches are ranked by tier, then by how
+tight the match is, then by path length:
 
-:class:`FuzzyIndex` keeps the lowercase paths and remembers the matches of the
-last query, so typing one more character only re-checks those (the common
-case while a user types).
+1. the file name (or its stem) is the query;
+2. the file name starts with the query;
+3. the file name contains the query;
+4. the path contains the query;
+5. the characters appear in order, scattered (shorter spans first).
+
+:class:`FuzzyIndex` answers a keystroke without a Python-level pass over every
+path when it can: contiguous matches are found with C-level substring tests,
+and the scattered (regex) pass runs only when the contiguous ones do not fill
+the answer. It also remembers the last query's matches, so typing one more
+character only re-checks those.
 """
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+EXACT, NAME_PREFIX, IN_NAME, IN_PATH, SCATTERED = 5, 4, 3, 2, 1
+
 
 def _pattern(query: str) -> re.Pattern[str]:
+    """Leftmost in-order match of the query's characters, within one line."""
     first, *rest = [re.escape(ch) for ch in query]
-    return re.compile(first + "".join(f".*?{p}" for p in rest))
-
-
-def score(query: str, path: str, span: int) -> int:
-    """Higher is better. ``query`` and ``path`` are lowercase; ``span`` is the
-    length of the shortest in-order match found."""
-    name = path.rsplit("/", 1)[-1]
-    stem = name.split(".", 1)[0]
-    value = 0
-    if query in (name, stem):
-        value += 10_000
-    elif name.startswith(query):
-        value += 5_000
-    elif query in name:
-        value += 3_000
-    elif query in path:
-        value += 2_000
-    value -= span * 10
-    value -= len(path)
-    return value
+    return re.compile(first + "".join(f"[^\\n{p}]*{p}" for p in rest))
 
 
 @dataclass(frozen=True)
 class Match:
     path: str
-    score: int
+    tier: int
 
 
 class FuzzyIndex:
@@ -56,6 +47,7 @@ class FuzzyIndex:
         self._lower: list[str] = []
         self._last_query = ""
         self._last_hits: list[int] | None = None
+        self._derived: _Derived | None = None
         self.replace(paths)
 
     def replace(self, paths: Iterable[str]) -> None:
@@ -69,7 +61,14 @@ class FuzzyIndex:
             self._set.add(path)
             self._paths.append(path)
             self._lower.append(path.lower())
-            self._forget()
+            self._last_query, self._last_hits = "", None
+            if self._derived is not None:
+                self._derived.add(len(self._lower) - 1, self._lower[-1])
+
+    def prepare(self) -> None:
+        """Build the lookup structures now (they are otherwise built by the
+        first search); safe to call from a worker thread before publishing."""
+        self._index()
 
     def remove_where(self, predicate: Callable[[str], bool]) -> None:
         """Drop every path for which ``predicate`` is true (one pass)."""
@@ -89,27 +88,124 @@ class FuzzyIndex:
     def _forget(self) -> None:
         self._last_query = ""
         self._last_hits = None
+        self._derived = None
 
-    def _candidates(self, query: str) -> Sequence[int]:
-        if self._last_hits is not None and self._last_query and query.startswith(self._last_query):
-            return self._last_hits
-        return range(len(self._paths))
+    def _index(self) -> _Derived:
+        if self._derived is None:
+            self._derived = _Derived(self._lower)
+        return self._derived
 
     def search(self, query: str, limit: int = 50) -> list[Match]:
         q = query.lower().strip()
+        derived = self._index()
         if not q:
-            shortest = heapq.nsmallest(limit, self._paths, key=lambda p: (len(p), p))
-            return [Match(p, 0) for p in shortest]
+            return [Match(self._paths[i], 0) for i in derived.by_length[:limit]]
+        narrowed = (
+            self._last_hits
+            if self._last_hits is not None and self._last_query and q.startswith(self._last_query)
+            else None
+        )
+        if narrowed is None:
+            order: Sequence[int] = derived.by_length
+        else:
+            order = sorted(narrowed, key=derived.length_key)
+        picked = self._contiguous(q, order, limit)
+        if len(picked) >= limit:  # scattered matches rank below: not needed
+            self._last_query, self._last_hits = q, narrowed
+            return [Match(self._paths[i], t) for t, i in picked]
         pattern = _pattern(q)
-        hits: list[int] = []
-        scored: list[tuple[int, int]] = []
-        lower = self._lower
-        for i in self._candidates(q):
-            found = pattern.search(lower[i])
-            if found is None:
-                continue
-            hits.append(i)
-            scored.append((score(q, lower[i], found.end() - found.start()), i))
-        self._last_query, self._last_hits = q, hits
-        best = heapq.nlargest(limit, scored, key=lambda s: (s[0], -s[1]))
-        return [Match(self._paths[i], value) for value, i in best]
+        if narrowed is None:
+            spans = derived.scattered(pattern)
+        else:
+            spans = {}
+            for i in narrowed:
+                found = pattern.search(self._lower[i])
+                if found is not None:
+                    spans[i] = found.end() - found.start()
+        self._last_query, self._last_hits = q, sorted(spans)
+        taken = {i for _, i in picked}
+        rest = heapq.nsmallest(
+            limit - len(picked),
+            (i for i in spans if i not in taken),
+            key=lambda i: (spans[i], *derived.length_key(i)),
+        )
+        return [Match(self._paths[i], t) for t, i in picked] + [
+            Match(self._paths[i], SCATTERED) for i in rest
+        ]
+
+    def _contiguous(self, q: str, order: Sequence[int], limit: int) -> list[tuple[int, int]]:
+        """Up to ``limit`` ``(tier, index)`` of paths containing ``q``, best
+        tier first, shortest path first within a tier."""
+        lower, derived = self._lower, self._index()
+        names = derived.names
+        hits = [i for i in order if q in lower[i]]  # one C-level pass; tiers look only here
+        exact = set(derived.exact.get(q, ()))
+        picked: list[tuple[int, int]] = []
+        taken: set[int] = set()
+        tests: list[tuple[int, Iterable[int]]] = [
+            (EXACT, (i for i in hits if i in exact)),
+            (NAME_PREFIX, (i for i in hits if names[i].startswith(q))),
+            (IN_NAME, (i for i in hits if q in names[i])),
+            (IN_PATH, hits),
+        ]
+        for tier_value, tier_hits in tests:
+            for i in tier_hits:
+                if i in taken:
+                    continue
+                taken.add(i)
+                picked.append((tier_value, i))
+                if len(picked) >= limit:
+                    return picked
+        return picked
+
+
+class _Derived:
+    """Lookup structures built from the paths: file names, exact-name index,
+    the paths by length, and one newline-joined text for the regex pass.
+    Extended in place when a path is added; rebuilt when one is removed."""
+
+    def __init__(self, lower: list[str]) -> None:
+        self.lower = lower
+        self.names: list[str] = []
+        self.exact: dict[str, list[int]] = {}
+        self.parts: list[str] = []
+        self.starts: list[int] = []
+        self._end = 0
+        self._text: str | None = None
+        for i, path in enumerate(lower):
+            self._note(i, path)
+        self.by_length = sorted(range(len(lower)), key=self.length_key)
+
+    def length_key(self, i: int) -> tuple[int, str]:
+        return len(self.lower[i]), self.lower[i]
+
+    def _note(self, i: int, path: str) -> None:
+        name = path.rsplit("/", 1)[-1]
+        self.names.append(name)
+        self.exact.setdefault(name, []).append(i)
+        stem = name.split(".", 1)[0]
+        if stem != name:
+            self.exact.setdefault(stem, []).append(i)
+        self.starts.append(self._end)
+        self.parts.append(path)
+        self._end += len(path) + 1
+
+    def add(self, i: int, path: str) -> None:
+        self._note(i, path)
+        bisect.insort(self.by_length, i, key=self.length_key)
+        self._text = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = "\n".join(self.parts)
+        return self._text
+
+    def scattered(self, pattern: re.Pattern[str]) -> dict[int, int]:
+        """``{index: span}`` of every path the pattern matches, in one regex
+        pass over all paths joined by newlines (C speed, no Python loop)."""
+        found: dict[int, int] = {}
+        for match in pattern.finditer(self.text):
+            index = bisect.bisect_right(self.starts, match.start()) - 1
+            found.setdefault(index, match.end() - match.start())
+        return found

@@ -16,15 +16,14 @@ blocks with stderr as the reason, anything else is reported and ignored.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
-import os
-import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
+
+from agent.process import DEFAULT_HIDDEN_ENV, child_env, kill_group
 
 log = logging.getLogger(__name__)
 
@@ -189,13 +188,16 @@ class Hooks:
 
 @dataclass(frozen=True)
 class CommandHook:
-    """A hook that runs a shell command with the summary as JSON on stdin."""
+    """A hook that runs a shell command with the summary as JSON on stdin.
+    The command does not see the environment variables named in
+    ``hidden_env`` (the model's API key)."""
 
     point: HookPoint
     command: str
     cwd: str
     tools: tuple[str, ...] = ()
     timeout_seconds: float = 30.0
+    hidden_env: tuple[str, ...] = DEFAULT_HIDDEN_ENV
     on_problem: Callable[[str], None] = field(default=lambda _m: None, compare=False)
 
     async def __call__(self, info: Any) -> Decision:
@@ -211,7 +213,7 @@ class CommandHook:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
-            env={**os.environ, "YOI_HOOK_POINT": str(self.point)},
+            env=child_env(self.hidden_env, extra={"YOI_HOOK_POINT": str(self.point)}),
             start_new_session=True,
         )
         try:
@@ -219,7 +221,7 @@ class CommandHook:
                 proc.communicate(payload.encode()), self.timeout_seconds
             )
         except TimeoutError:
-            _kill_group(proc.pid)
+            kill_group(proc.pid)
             await proc.wait()
             self.on_problem(
                 f"Hook `{self.command}` ({self.point}) took longer than "
@@ -227,7 +229,7 @@ class CommandHook:
             )
             return CONTINUE
         except asyncio.CancelledError:
-            _kill_group(proc.pid)
+            kill_group(proc.pid)
             raise
         stderr = err.decode(errors="replace").strip()
         if proc.returncode == 2:
@@ -269,8 +271,3 @@ class CommandHook:
                 return ContinueWith(tuple(str(m) for m in messages))
             case _:
                 return CONTINUE
-
-
-def _kill_group(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGKILL)

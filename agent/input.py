@@ -17,6 +17,7 @@ from pathlib import Path
 
 from agent.errors import ToolError
 from agent.events import Alert
+from agent.fsutil import read_regular
 from agent.segments import (
     Attachment,
     FileSegment,
@@ -138,7 +139,7 @@ def list_documents(root: Path | None, folder: str) -> list[tuple[str, str]]:
         if not SLUG.match(path.stem):
             continue
         try:
-            head = path.read_text(encoding="utf-8", errors="replace")[:4096]
+            head = read_regular(path)[:4096].decode("utf-8", errors="replace")
         except OSError:
             continue
         found.append((path.stem, _description(head)))

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Literal
 
 from agent.errors import PodBusy, YoiError
-from agent.events import Alert, Event, TurnEnd, TurnStart, UsageEvent
+from agent.events import Alert, TurnEnd, TurnStart, UsageEvent
 from agent.ids import now_ms
 from agent.input import InputResolver
 from agent.items import Item, Message, system, user
@@ -161,16 +161,23 @@ class Pod:
             for alert in resolved.alerts:
                 self.events.emit(alert)
             text = flatten(segments, resolved.attachments)
+            veto = await self.worker.screen_prompt(text)
+            if veto is not None:
+                return self._finish("error", f"cancelled by a hook: {veto}")
             prelude = self._prelude()
             entries: list[LogEntry] = []
             if prelude:
                 entries.append(ItemsEntry(ts=now_ms(), items=prelude))
             entries.append(UserInput(ts=now_ms(), segments=list(segments), text=text))
             await self.session.append(entries)
+            self.worker.append(prelude)
             self.user_segments.append(list(segments))
             report = await self.worker.run(user(text, list(segments)))
             return await self._end_turn(report)
-        except YoiError as exc:
+        except asyncio.CancelledError:
+            await asyncio.shield(self._record_cancelled())
+            raise
+        except Exception as exc:
             return await self._fail_turn(exc)
         finally:
             self.state = "idle"
@@ -183,7 +190,10 @@ class Pod:
             await self._ensure_started()
             report = await self.worker.run(None)
             return await self._end_turn(report)
-        except YoiError as exc:
+        except asyncio.CancelledError:
+            await asyncio.shield(self._record_cancelled())
+            raise
+        except Exception as exc:
             return await self._fail_turn(exc)
         finally:
             self.state = "idle"
@@ -227,6 +237,7 @@ class Pod:
 
     def _begin_turn(self) -> None:
         self._turn_usage = _TurnUsage()
+        self.worker.begin_turn()
         self.events.emit(TurnStart(turn=self.turn_count + 1))
 
     async def _ensure_started(self) -> None:
@@ -239,14 +250,12 @@ class Pod:
     def _prelude(self) -> list[Item]:
         """Items that must precede a new user message: results closing tool
         calls left unanswered (a pause, a crash), and a note after an
-        interrupted turn."""
+        interrupted turn. Computed, not applied: the caller logs them first."""
         items: list[Item] = list(
-            self.worker.close_orphans(self.catalog.render("interrupt_tool_result_summary"))
+            self.worker.orphan_closures(self.catalog.render("interrupt_tool_result_summary"))
         )
         if self.last_run_interrupted:
-            note = system(self.catalog.render("interrupt_system_note"))
-            self.worker.append([note])
-            items.append(note)
+            items.append(system(self.catalog.render("interrupt_system_note")))
         return items
 
     async def _commit(self, items: list[Item], measure: RequestMeasure | None) -> None:
@@ -290,18 +299,36 @@ class Pod:
         await self.session.append([TurnEndEntry(ts=now_ms(), turn_count=self.turn_count), end])
         return self._finish(outcome, report.error)
 
-    async def _fail_turn(self, exc: YoiError) -> TurnResult:
-        """A failure outside the worker (rendering the prompt, writing the log)."""
-        log.warning("turn failed: %s", exc)
-        self.events.emit(Alert(level="error", source="pod", message=str(exc)))
+    async def _fail_turn(self, exc: Exception) -> TurnResult:
+        """A failure outside the worker (rendering the prompt, writing the log,
+        a bug): the user is told, the log records it if it can."""
+        if isinstance(exc, YoiError):
+            message = str(exc)
+            log.warning("turn failed: %s", exc)
+        else:
+            message = f"internal error: {type(exc).__name__}: {exc}"
+            log.exception("turn failed")
+        self.events.emit(Alert(level="error", source="pod", message=message))
         try:
             if self.session.started:
                 await self.session.append(
-                    [RunErrored(ts=now_ms(), error=str(exc), interrupted=False)]
+                    [RunErrored(ts=now_ms(), error=message, interrupted=False)]
                 )
         except Exception:
             log.exception("could not log the failed turn")
-        return self._finish("error", str(exc))
+        return self._finish("error", message)
+
+    async def _record_cancelled(self) -> None:
+        """The host cancelled the turn task: log its end as interrupted."""
+        self.last_run_interrupted = True
+        try:
+            if self.session.started:
+                await self.session.append(
+                    [RunCompleted(ts=now_ms(), outcome="interrupted", interrupted=True)]
+                )
+        except Exception:
+            log.exception("could not log the cancelled turn")
+        self.events.emit(TurnEnd(outcome="interrupted"))
 
     def _finish(self, outcome: PublicOutcome, error: str | None) -> TurnResult:
         self.events.emit(TurnEnd(outcome=outcome, error=error))
@@ -324,8 +351,3 @@ class Pod:
             for n in notes
         ]
         return Proceed(extra=tuple(extra))
-
-
-def emit_all(sink: EventSink, events: list[Event]) -> None:
-    for event in events:
-        sink.emit(event)

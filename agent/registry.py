@@ -31,6 +31,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from agent.errors import SessionInUse, YoiError
+from agent.fsutil import atomic_write_bytes
 from agent.ids import now_ms
 
 log = logging.getLogger(__name__)
@@ -149,16 +150,7 @@ class PodRegistry:
     def _save(self, table: list[Allocation]) -> None:
         payload = {"version": _VERSION, "allocations": [a.model_dump() for a in table]}
         data = (json.dumps(payload, indent=2) + "\n").encode("utf-8")
-        tmp = self.file.with_name(self.file.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, self.file)
+        atomic_write_bytes(self.file, data, mode=0o600)
 
 
 def _check_free(table: list[Allocation], session_id: str, pod_id: str) -> None:

@@ -1,10 +1,9 @@
 """A pod's handle on its session log.
 
-It knows the session id and the head hash, writes entries through the store
-off the event loop, and keeps a mirror of the history as persisted so that,
-when another writer moved the head, the store can fork a new session seeded
-with exactly what this pod had written. It also keeps the registry entry in
-step when the session id changes (fork, compaction).
+It knows the session id and the head hash and writes entries through the
+store off the event loop. When another writer moved the head, the store forks
+(a copy of this pod's log up to its head, then the new entries) and the handle
+follows the new session, keeping the registry entry in step.
 """
 
 from __future__ import annotations
@@ -14,10 +13,11 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from agent.errors import SessionError, YoiError
 from agent.ids import now_ms
-from agent.items import Item, user
+from agent.items import Item
 from agent.registry import PodRegistry
-from agent.store import ItemsEntry, LogEntry, SessionStart, SessionStore, UserInput
+from agent.store import LogEntry, SessionStart, SessionStore
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +33,7 @@ class SessionHandle:
         pod_id: str,
         session_id: str,
         head: str | None = None,
-        system_prompt: str | None = None,
         config: dict[str, Any] | None = None,
-        history: Sequence[Item] = (),
         cwd: str | None = None,
         model: str | None = None,
         on_fork: ForkListener | None = None,
@@ -45,65 +43,61 @@ class SessionHandle:
         self.pod_id = pod_id
         self.session_id = session_id
         self.head = head
-        self.system_prompt = system_prompt
         self.config = dict(config or {})
         self.cwd = cwd
         self.model = model
         self.on_fork = on_fork
-        self._persisted: list[Item] = list(history)
         self._lock = asyncio.Lock()
 
     @property
     def started(self) -> bool:
         return self.head is not None
 
-    def _start_entry(self, history: Sequence[Item]) -> SessionStart:
-        return SessionStart(
-            ts=now_ms(),
-            system_prompt=self.system_prompt or "",
-            config=self.config,
-            history=list(history),
-            cwd=self.cwd,
-            model=self.model,
-        )
-
     async def start(self, system_prompt: str, history: Sequence[Item]) -> None:
         """Write ``session_start`` (once, before the first turn is logged)."""
         async with self._lock:
             if self.head is not None:
                 return
-            self.system_prompt = system_prompt
-            entry = self._start_entry(history)
+            entry = SessionStart(
+                ts=now_ms(),
+                system_prompt=system_prompt,
+                config=self.config,
+                history=list(history),
+                cwd=self.cwd,
+                model=self.model,
+            )
             self.head = await asyncio.to_thread(self.store.create, self.session_id, entry)
-            self._persisted = list(history)
 
     async def append(self, entries: Sequence[LogEntry]) -> None:
+        """Append entries; if another writer moved the log on, the store forks
+        and this handle follows the new session (and tells the registry)."""
         if not entries:
             return
         async with self._lock:
             if self.head is None:
                 raise RuntimeError("session not started")
-            seed = self._start_entry(self._persisted)
-            result = await asyncio.to_thread(
-                self.store.append, self.session_id, self.head, list(entries), fork_seed=lambda: seed
-            )
-            if result.session_id != self.session_id:
-                old = self.session_id
-                self.session_id = result.session_id
-                await asyncio.to_thread(
-                    self.registry.update_session, self.pod_id, result.session_id
+            try:
+                result = await asyncio.to_thread(
+                    self.store.append, self.session_id, self.head, list(entries)
                 )
+            except OSError as exc:
+                raise SessionError(
+                    f"Cannot write the session log of {self.session_id}: {exc.strerror or exc}. "
+                    "The turn is not saved; free some disk space or check permissions."
+                ) from exc
+            old = self.session_id
+            self.session_id, self.head = result.session_id, result.head
+            if result.session_id != old:
+                try:
+                    await asyncio.to_thread(
+                        self.registry.update_session, self.pod_id, result.session_id
+                    )
+                except YoiError:
+                    log.exception("could not record the fork in the pod registry")
                 if self.on_fork is not None:
                     self.on_fork(old, result.session_id)
-            self.head = result.head
-            for entry in entries:
-                if isinstance(entry, UserInput):
-                    self._persisted.append(user(entry.text, list(entry.segments)))
-                elif isinstance(entry, ItemsEntry):
-                    self._persisted.extend(entry.items)
 
-    def switch(self, session_id: str, head: str, history: Sequence[Item]) -> None:
+    def switch(self, session_id: str, head: str) -> None:
         """Follow a new session written elsewhere (compaction)."""
         self.session_id = session_id
         self.head = head
-        self._persisted = list(history)

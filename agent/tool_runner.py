@@ -70,7 +70,7 @@ class ToolRunner:
             )
             match decision:
                 case h.Skip(reason=reason):
-                    screened.skipped[call.call_id] = _error(
+                    screened.skipped[call.call_id] = not_run(
                         call, f"Not run: a hook skipped this call ({reason})."
                     )
                 case h.Cancel(reason=reason):
@@ -113,7 +113,7 @@ class ToolRunner:
         abort: str | None = None
         final: list[ToolResult] = []
         for call in calls:
-            result = done.get(call.call_id) or _error(call, self.interrupted_summary)
+            result = done.get(call.call_id) or not_run(call, self.interrupted_summary)
             post = await self.hooks.post_tool_call.run(
                 h.PostToolCallInfo(
                     call.call_id, call.name, result.is_error, result.summary, result.content
@@ -127,7 +127,7 @@ class ToolRunner:
 
     def _emit(self, call: ToolCall, result: ToolResult | None) -> ToolResult:
         if result is None:
-            result = _error(call, self.interrupted_summary)
+            result = not_run(call, self.interrupted_summary)
         self.events.emit(
             ToolResultEvent(
                 id=call.call_id, name=call.name, ok=not result.is_error, summary=result.summary
@@ -139,10 +139,10 @@ class ToolRunner:
         tool = self.tools.get(call.name)
         if tool is None:
             names = ", ".join(self.tools.names()) or "none"
-            return _error(call, f"There is no tool named {call.name!r}. Available tools: {names}.")
+            return not_run(call, f"There is no tool named {call.name!r}. Available tools: {names}.")
         args = call.parsed_arguments()
         if args is None:
-            return _error(
+            return not_run(
                 call,
                 f"The arguments of this {call.name} call are not a valid JSON object "
                 f"({_preview(call.arguments)}). Call {call.name} again with a JSON object "
@@ -153,12 +153,12 @@ class ToolRunner:
             context = ToolCallContext(call_id=call.call_id, events=self.events)
             output = await tool.run(parsed, context)
         except ToolError as exc:
-            return _error(call, str(exc))
+            return not_run(call, str(exc))
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             log.exception("tool %s failed", call.name)
-            return _error(call, f"{call.name} failed unexpectedly: {type(exc).__name__}: {exc}")
+            return not_run(call, f"{call.name} failed unexpectedly: {type(exc).__name__}: {exc}")
         return ToolResult(
             call_id=call.call_id, name=call.name, summary=output.summary, content=output.content
         )
@@ -193,7 +193,8 @@ def _finished(tasks: Mapping[str, asyncio.Task[ToolResult]]) -> dict[str, ToolRe
     }
 
 
-def _error(call: ToolCall, summary: str) -> ToolResult:
+def not_run(call: ToolCall, summary: str) -> ToolResult:
+    """An error result for ``call`` (it failed, was refused, or did not run)."""
     return ToolResult(call_id=call.call_id, name=call.name, summary=summary, is_error=True)
 
 

@@ -20,6 +20,7 @@ results the model sees; they never end the run.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ from agent.llm.types import (
     Usage,
 )
 from agent.ports import EventSink
-from agent.tool_runner import ToolOutputLimits, ToolRunner
+from agent.tool_runner import ToolOutputLimits, ToolRunner, not_run
 from agent.tools.base import ToolSet
 
 log = logging.getLogger(__name__)
@@ -176,24 +177,32 @@ class Worker:
             raise RuntimeError("cannot append to the history during a run")
         self._history.extend(items)
 
-    def close_orphans(self, summary: str) -> list[ToolResult]:
-        """Give every unanswered tool call a result saying it did not run, so
-        the history is a valid request again. Returns the new results."""
-        closures = [
-            ToolResult(call_id=c.call_id, name=c.name, summary=summary, is_error=True)
-            for c in unanswered_calls(self._history)
-        ]
-        self._history.extend(closures)
-        return closures
+    def orphan_closures(self, summary: str) -> list[ToolResult]:
+        """Results for every unanswered tool call (after a pause or a crash),
+        saying it did not run. Nothing is changed: the caller persists them,
+        then :meth:`append` s them."""
+        return [not_run(c, summary) for c in unanswered_calls(self._history)]
+
+    def begin_turn(self) -> None:
+        """Forget an earlier interrupt: a new turn is starting."""
+        self._interrupt_requested = False
 
     def interrupt(self) -> None:
-        """Stop the run at once: the stream or the running tools are cancelled,
-        and the run ends with outcome ``interrupted``."""
-        if not self._running:
-            return
+        """Stop the turn at once: the stream, the running tools or the hooks
+        are cancelled and the run ends with outcome ``interrupted``. An
+        interrupt before the run starts (while the pod prepares the turn) makes
+        it end before its first request."""
         self._interrupt_requested = True
         if self._current is not None and not self._current.done():
             self._current.cancel()
+
+    async def screen_prompt(self, text: str) -> str | None:
+        """Run the prompt_submit hooks; the reason when one cancels the turn."""
+        decision = await self.hooks.prompt_submit.run(
+            h.PromptSubmitInfo(text=text, turn_index=self._prompt_index), self._hook_problem
+        )
+        self._prompt_index += 1
+        return decision.reason if isinstance(decision, h.Cancel) else None
 
     # ------------------------------------------------------------ the run
 
@@ -203,8 +212,8 @@ class Worker:
         if self._running:
             raise RuntimeError("the worker is already running")
         self._running = True
-        self._interrupt_requested = False
         self.hooks.freeze()
+        self._requests = 0
         try:
             try:
                 requests = await self._loop(user_message)
@@ -217,7 +226,8 @@ class Worker:
                 return await self._end("error", exc.reason)
             except YoiError as exc:  # LlmError and the other deliberate failures
                 return await self._end("error", str(exc), exc)
-            except asyncio.CancelledError:
+            except asyncio.CancelledError:  # the host cancelled the whole turn
+                await asyncio.shield(self._settle(self.settings.interrupted_summary))
                 raise
             except Exception as exc:
                 log.exception("worker run failed")
@@ -239,17 +249,14 @@ class Worker:
         await self._on_abort(reason)
         return RunReport(outcome=outcome, requests=self._requests, error=error, exception=exc)
 
+    async def _add(self, items: list[Item], measure: RequestMeasure | None = None) -> None:
+        """Persist, then remember: the history never holds what the log lacks."""
+        await self.commit(items, measure)
+        self._history.extend(items)
+
     async def _loop(self, user_message: Message | None) -> int:
-        self._requests = 0
         if user_message is not None:
-            decision = await self.hooks.prompt_submit.run(
-                h.PromptSubmitInfo(text=user_message.text, turn_index=self._prompt_index),
-                self._hook_problem,
-            )
-            self._prompt_index += 1
-            if isinstance(decision, h.Cancel):
-                raise _Aborted(f"cancelled by a hook: {decision.reason}")
-            self._history.append(user_message)
+            self._history.append(user_message)  # the pod logged it as user input
         else:
             pending = unanswered_calls(self._history)
             if pending:
@@ -260,25 +267,23 @@ class Worker:
                 raise _Outcome("limitReached", self._requests)
             extra = await self._intercept()
             response = await self._request(extra)
-            calls = response.tool_calls
-            if not calls:
-                decision = await self.hooks.turn_end.run(
-                    h.TurnEndInfo(
-                        turn_index=self._prompt_index,
-                        tool_calls_count=0,
-                        final_text_preview=response.text[:512],
-                    ),
-                    self._hook_problem,
-                )
-                if isinstance(decision, h.Pause):
-                    raise _Outcome("paused", self._requests)
-                if isinstance(decision, h.ContinueWith) and decision.messages:
-                    notes: list[Item] = [Message(role="user", text=m) for m in decision.messages]
-                    self._history.extend(notes)
-                    await self.commit(notes, None)
-                    continue
-                return self._requests
-            await self._execute(calls)
+            if response.tool_calls:
+                await self._execute(response.tool_calls)
+                continue
+            info = h.TurnEndInfo(
+                turn_index=self._prompt_index,
+                tool_calls_count=0,
+                final_text_preview=response.text[:512],
+            )
+            decision = await self._cancellable(
+                functools.partial(self.hooks.turn_end.run, info, self._hook_problem)
+            )
+            if isinstance(decision, h.Pause):
+                raise _Outcome("paused", self._requests)
+            if isinstance(decision, h.ContinueWith) and decision.messages:
+                await self._add([Message(role="user", text=m) for m in decision.messages])
+                continue
+            return self._requests
 
     def _check_interrupt(self) -> None:
         if self._interrupt_requested:
@@ -287,20 +292,20 @@ class Worker:
     async def _intercept(self) -> tuple[Item, ...]:
         extra: tuple[Item, ...] = ()
         if self.interceptor is not None:
-            decision = await self.interceptor.before_request(list(self._history))
+            interceptor = self.interceptor
+            history = list(self._history)
+            decision = await self._cancellable(lambda: interceptor.before_request(history))
             if isinstance(decision, YieldRun):
                 raise _Outcome("yielded", self._requests)
             if isinstance(decision, Stop):
                 raise _Aborted(decision.reason)
             extra = decision.extra
-        hook = await self.hooks.pre_request.run(
-            h.PreRequestInfo(
-                item_count=len(self._history) + len(extra),
-                request_index=self._requests,
-                turn_index=self._prompt_index,
-            ),
-            self._hook_problem,
+        info = h.PreRequestInfo(
+            item_count=len(self._history) + len(extra),
+            request_index=self._requests,
+            turn_index=self._prompt_index,
         )
+        hook = await self._cancellable(lambda: self.hooks.pre_request.run(info, self._hook_problem))
         if isinstance(hook, h.Cancel):
             raise _Aborted(f"cancelled by a hook: {hook.reason}")
         return extra
@@ -316,7 +321,7 @@ class Worker:
         )
         self._partial_text = []
         self._partial_reasoning = []
-        response = await self._cancellable(self._stream(request))
+        response = await self._cancellable(lambda: self._stream(request))
         self._partial_text = []
         self._partial_reasoning = []
         self._requests += 1
@@ -326,9 +331,8 @@ class Worker:
         if response.text:
             items.append(Message(role="assistant", text=response.text))
         items.extend(response.tool_calls)
-        self._history.extend(items)
         measure = RequestMeasure(history_len, response.usage) if response.usage else None
-        await self.commit(items, measure)
+        await self._add(items, measure)
         for call in response.tool_calls:
             self.events.emit(
                 ToolCallEvent(id=call.call_id, name=call.name, arguments=_args_or_empty(call))
@@ -348,9 +352,10 @@ class Worker:
                     return response
         raise LlmError("The model's stream ended without a final message.")
 
-    async def _cancellable(self, coro: Coroutine[Any, Any, T]) -> T:
+    async def _cancellable(self, start: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        """Run ``start()`` so that :meth:`interrupt` cancels it at once."""
         self._check_interrupt()
-        task = asyncio.ensure_future(coro)
+        task = asyncio.ensure_future(start())
         self._current = task
         try:
             return await task
@@ -367,7 +372,7 @@ class Worker:
 
     async def _execute(self, calls: list[ToolCall]) -> None:
         runner = self._runner()
-        screened = await runner.screen(calls)
+        screened = await self._cancellable(lambda: runner.screen(calls))
         if screened.pause:
             raise _Outcome("paused", self._requests)
         if screened.abort is not None:
@@ -375,16 +380,18 @@ class Worker:
         tasks = runner.start(screened.approved)
         try:
             if tasks:
-                await self._cancellable(asyncio.wait(list(tasks.values())))
+                await self._cancellable(lambda: asyncio.wait(list(tasks.values())))
+            final, abort = await self._cancellable(
+                lambda: runner.finish(calls, tasks, screened.skipped)
+            )
         except _Interrupted:
             await runner.cancel(tasks)
-            closed = runner.interrupted(calls, tasks, screened.skipped)
-            self._history.extend(closed)
-            await self.commit(list(closed), None)
+            await self._add(list(runner.interrupted(calls, tasks, screened.skipped)))
             raise
-        final, abort = await runner.finish(calls, tasks, screened.skipped)
-        self._history.extend(final)
-        await self.commit(list(final), None)
+        except asyncio.CancelledError:
+            await asyncio.shield(runner.cancel(tasks))
+            raise
+        await self._add(list(final))
         if abort is not None:
             raise _Aborted(abort)
 
@@ -402,7 +409,9 @@ class Worker:
 
     async def _settle(self, summary: str) -> None:
         """After an interrupt or error: keep what streamed so far and close
-        unanswered calls, so the history stays a valid request."""
+        unanswered calls, so the history stays a valid request. If the log
+        cannot take them, the history stays as the log has it (the next turn
+        closes the calls)."""
         items: list[Item] = []
         if self._partial_reasoning:
             items.append(Reasoning(text="".join(self._partial_reasoning)))
@@ -410,19 +419,16 @@ class Worker:
             items.append(Message(role="assistant", text="".join(self._partial_text)))
         self._partial_text = []
         self._partial_reasoning = []
-        self._history.extend(items)
-        closures = [
-            ToolResult(call_id=c.call_id, name=c.name, summary=summary, is_error=True)
-            for c in unanswered_calls(self._history)
-        ]
+        closures = [not_run(c, summary) for c in unanswered_calls(self._history)]
+        if not items and not closures:
+            return
+        try:
+            await self._add([*items, *closures])
+        except Exception:
+            log.exception("could not persist the end of an aborted run")
+            return
         for c in closures:
             self.events.emit(ToolResultEvent(id=c.call_id, name=c.name, ok=False, summary=summary))
-        self._history.extend(closures)
-        if items or closures:
-            try:
-                await self.commit([*items, *closures], None)
-            except Exception:
-                log.exception("could not persist the end of an aborted run")
 
     async def _on_abort(self, reason: str) -> None:
         await self.hooks.abort.run(h.AbortInfo(reason=reason), self._hook_problem)

@@ -45,7 +45,7 @@ class WorkspaceIndex:
         except ValueError:
             return None
 
-    def _scan(self, progress: ProgressCallback | None) -> list[str]:
+    def _scan(self, progress: ProgressCallback | None) -> FuzzyIndex:
         found: list[str] = []
         for path in self.ignore.walk(self.root, symlinks=False):
             rel = self._relative(path)
@@ -53,7 +53,9 @@ class WorkspaceIndex:
                 found.append(rel)
                 if progress is not None and len(found) % 5000 == 0:
                     progress(len(found))
-        return found
+        index = FuzzyIndex(found)
+        index.prepare()
+        return index
 
     async def build(self, progress: ProgressCallback | None = None) -> int:
         """Scan the workspace (in a thread). ``progress`` is called on the event
@@ -64,10 +66,9 @@ class WorkspaceIndex:
             if progress is not None:
                 loop.call_soon_threadsafe(progress, count)
 
-        paths = await asyncio.to_thread(self._scan, report)
-        self.fuzzy.replace(paths)
+        self.fuzzy = await asyncio.to_thread(self._scan, report)
         self.ready.set()
-        return len(paths)
+        return len(self.fuzzy)
 
     # ------------------------------------------------------------ watch
 

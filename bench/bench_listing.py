@@ -77,7 +77,7 @@ def main() -> None:
         grown = store.list_sessions()[0].session_id
         head = store.read(grown).head
         assert head is not None
-        store.append(grown, head, [TurnEnd(turn_count=99)], fork_seed=SessionStart)
+        store.append(grown, head, [TurnEnd(turn_count=99)])
         after_growth = timed(store.list_sessions)
     print(f"{SESSIONS} sessions, {TURNS} turns each, {size:.0f} MB of logs")
     print(f"baseline (parse every line): {base:.3f} s")

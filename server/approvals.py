@@ -43,8 +43,9 @@ class LspApprovals:
         if not self.server.yoi_client_option("approvals"):
             self.warn(
                 f"{request.tool} was denied: this editor cannot ask for approvals (it did not "
-                'advertise experimental.yoi.approvals). Set [approvals] mode = "auto" in '
-                ".yoi/manifest.toml to allow it without asking."
+                "advertise experimental.yoi.approvals). To allow it without asking, set "
+                '[approvals] mode = "auto" in ~/.config/yoi/manifest.toml or in the '
+                "editor's yoi settings."
             )
             return "deny"
         params = p.approval_params(

@@ -216,3 +216,14 @@ async def start(
 async def stop(session: Session) -> None:
     await session.client.shutdown_session()
     await session.client.stop()
+
+
+async def eventually(predicate: Callable[[], bool], patience: float = 10.0) -> bool:
+    """Poll state the test cannot await (the client's progress and messages)."""
+    deadline = asyncio.get_running_loop().time() + patience
+    while True:
+        if predicate():
+            return True
+        if asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(0.05)

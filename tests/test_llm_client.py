@@ -387,6 +387,19 @@ async def test_authentication_failure_is_not_retried(scripted_model: ScriptedMod
     )
 
 
+async def test_authentication_failure_names_the_configured_key_variable(
+    scripted_model: ScriptedModel,
+) -> None:
+    scripted_model.load([{"status": 401, "error": "Incorrect API key provided"}])
+    config = model_config(scripted_model.base_url, api_key_env="ANTHROPIC_API_KEY")
+    with pytest.raises(AuthenticationFailed) as caught:
+        await _collect(LiteLlmClient(config))
+    assert str(caught.value) == (
+        "Authentication failed for model openai/scripted (HTTP 401): check ANTHROPIC_API_KEY."
+    )
+    assert "YOI_API_KEY" not in str(caught.value)
+
+
 async def test_exhausted_script_is_a_bad_request_naming_the_cause(
     scripted_model: ScriptedModel,
 ) -> None:

@@ -310,6 +310,8 @@ async def test_notification_goes_into_the_next_request_only(ws: Workspace) -> No
 async def test_command_hook_can_skip_a_tool(ws: Workspace) -> None:
     hook = "cat > /dev/null; echo 'no shell today' >&2; exit 2"
     ws.model.load([{"tool_calls": [{"name": "list_dir", "arguments": {}}]}, {"text": "fine"}])
+    # hooks from a workspace manifest run only in a workspace the user trusts
+    (ws.config / "manifest.toml").write_text(f"[trust]\nworkspaces = ['{ws.root}']\n")
     (ws.root / ".yoi").mkdir()
     (ws.root / ".yoi" / "manifest.toml").write_text(
         f'[[hooks]]\npoint = "pre_tool_call"\ncommand = "{hook}"\ntools = ["list_dir"]\n'

@@ -45,10 +45,6 @@ def start(**kw: Any) -> SessionStart:
     return SessionStart(**(base | kw))
 
 
-def no_fork() -> SessionStart:
-    raise AssertionError("this append must not fork")
-
-
 class FakePod:
     """Writes a session the way a pod does, and keeps the live state to compare."""
 
@@ -62,11 +58,8 @@ class FakePod:
         self.turns = 0
         self.head = store.create(session_id, first)
 
-    def seed(self) -> SessionStart:
-        return start(system_prompt=self.first.system_prompt, history=self.history)
-
     def append(self, entries: list[LogEntry]) -> None:
-        result = self.store.append(self.session_id, self.head, entries, fork_seed=self.seed)
+        result = self.store.append(self.session_id, self.head, entries)
         self.session_id, self.head = result.session_id, result.head
 
     def turn(self, n: int, *, error: bool = False) -> None:
@@ -122,7 +115,7 @@ def test_the_hash_is_sha256_of_the_previous_hash_and_the_canonical_entry(tmp_pat
 
     store = SessionStore(tmp_path)
     head = store.create("s1", start())
-    head2 = store.append("s1", head, [Extension(domain="d", payload=[1])], fork_seed=no_fork).head
+    head2 = store.append("s1", head, [Extension(domain="d", payload=[1])]).head
     lines = [json.loads(line) for line in store.path("s1").read_text(encoding="utf-8").splitlines()]
     assert [line["hash"] for line in lines] == [head, head2]
     assert [line["prev_hash"] for line in lines] == [None, head]
@@ -187,7 +180,7 @@ def test_extensions_and_usage_are_restored_in_order(tmp_path: Path) -> None:
             cache_write_tokens=1,
         ),
     )
-    store.append("ext", head, entries, fork_seed=no_fork)
+    store.append("ext", head, entries)
 
     state = store.restore("ext")
     assert state.extensions == [("d0", payloads[0]), ("d1", payloads[1]), ("d2", None)]
@@ -222,7 +215,7 @@ def test_missing_empty_and_invalid_sessions(tmp_path: Path) -> None:
     with pytest.raises(SessionNotFound, match="no session nope"):
         store.restore("nope")
     with pytest.raises(SessionNotFound):
-        store.append("nope", "00", [TurnEnd(turn_count=1)], fork_seed=no_fork)
+        store.append("nope", "00", [TurnEnd(turn_count=1)])
     with pytest.raises(SessionNotFound, match="not a session id"):
         store.read("../etc/passwd")
     assert not store.exists("../x")
@@ -246,22 +239,22 @@ def test_a_stale_head_forks_and_leaves_the_old_log_alone(tmp_path: Path) -> None
     first.turn(2)
     before = first.store.path("orig").read_bytes()
 
-    seed_history = [*restored.history, items.system("note")]
     result = second_store.append(
         "orig",
         stale_head,
         [Extension(domain="mine", payload=1), TurnEnd(turn_count=7)],
-        fork_seed=lambda: start(
-            history=seed_history, compacted_from=Origin(session_id="x", at_hash="y")
-        ),
     )
 
     assert result.session_id != "orig"
     assert result.forked_from == Origin(session_id="orig", at_hash=stale_head)
     assert first.store.path("orig").read_bytes() == before
     fork = second_store.restore(result.session_id)
+    # the fork is the second writer's state: the log up to its head, then its entries
     assert fork.parent == Origin(session_id="orig", at_hash=stale_head)
-    assert fork.history == seed_history
+    assert fork.history == restored.history
+    assert fork.usage == restored.usage
+    assert fork.user_segments == restored.user_segments
+    assert fork.system_prompt == restored.system_prompt
     assert fork.extensions == [("mine", 1)]
     assert fork.turn_count == 7
     assert fork.head == result.head
@@ -287,7 +280,7 @@ def test_two_stores_in_threads_never_interleave(tmp_path: Path) -> None:
             batch: list[LogEntry] = [
                 Extension(domain=name, payload={"i": i, "pad": "x" * 5000}) for i in range(4)
             ]
-            res = store.append(sid, heads[sid], batch, fork_seed=lambda: start(system_prompt=name))
+            res = store.append(sid, heads[sid], batch)
             results[(name, sid)] = (res.session_id, res.forked_from)
 
     threads = [threading.Thread(target=writer, args=(n,)) for n in ("a", "b")]
@@ -306,7 +299,7 @@ def test_two_stores_in_threads_never_interleave(tmp_path: Path) -> None:
         assert len(original) == 5
         forked = store.restore(loser_sid)
         assert forked.parent == Origin(session_id=sid, at_hash=heads[sid])
-        assert forked.system_prompt == loser
+        assert forked.system_prompt == SYSTEM
         assert [(d, p["i"]) for d, p in forked.extensions] == [(loser, i) for i in range(4)]
 
 
@@ -314,7 +307,7 @@ def test_append_of_nothing_writes_nothing(tmp_path: Path) -> None:
     store = SessionStore(tmp_path)
     head = store.create("s", start())
     before = store.path("s").read_bytes()
-    assert store.append("s", "not-the-head", [], fork_seed=no_fork).head == "not-the-head"
+    assert store.append("s", "not-the-head", []).head == "not-the-head"
     assert store.path("s").read_bytes() == before
     assert store.read("s").head == head
 
@@ -418,7 +411,7 @@ def test_listing_cache_stays_correct_as_logs_change(tmp_path: Path) -> None:
     grown = first[-1].session_id
     head = store.read(grown).head
     assert head is not None
-    store.append(grown, head, [TurnEnd(ts=10_000, turn_count=2)], fork_seed=start)
+    store.append(grown, head, [TurnEnd(ts=10_000, turn_count=2)])
     infos = {i.session_id: i for i in store.list_sessions()}
     assert infos[grown].turn_count == 2 and infos[grown].entries == 6
     assert infos[grown].updated_at == 10_000

@@ -28,10 +28,6 @@ from agent.store.chain import encode_line, encode_lines, entry_hash
 TORN = "was incomplete (the process stopped while writing it) and was dropped"
 
 
-def no_fork() -> SessionStart:
-    raise AssertionError("this append must not fork")
-
-
 def turn(n: int) -> list[LogEntry]:
     return [
         UserInput(segments=[TextSegment(kind="text", text=f"q{n}")], text=f"q{n}"),
@@ -46,7 +42,7 @@ def session(tmp_path: Path, turns: int = 2) -> tuple[SessionStore, str]:
     store = SessionStore(tmp_path)
     head = store.create("s", SessionStart(system_prompt="sys"))
     for n in range(1, turns + 1):
-        head = store.append("s", head, turn(n), fork_seed=no_fork).head
+        head = store.append("s", head, turn(n)).head
     return store, head
 
 
@@ -93,7 +89,7 @@ def test_a_torn_last_line_is_dropped_then_repaired_by_the_next_append(
     ]
     assert state.warnings == list(read.warnings)
 
-    new_head = store.append("s", head, turn(3), fork_seed=no_fork).head
+    new_head = store.append("s", head, turn(3)).head
 
     assert torn not in store.path("s").read_bytes()
     assert_valid_jsonl(store.path("s"))
@@ -107,10 +103,10 @@ def test_large_entries_and_a_torn_tail_after_them(tmp_path: Path) -> None:
     # Lines far larger than one tail read: the head check reads backwards in chunks.
     store, head = session(tmp_path, turns=1)
     big = [ItemsEntry(items=[items.assistant("ü" * 300_000)]) for _ in range(2)]
-    head = store.append("s", head, big, fork_seed=no_fork).head
+    head = store.append("s", head, big).head
     with store.path("s").open("ab") as f:
         f.write(b'{"hash":"' + b"x" * 200_000)
-    head = store.append("s", head, [TurnEnd(turn_count=2)], fork_seed=no_fork).head
+    head = store.append("s", head, [TurnEnd(turn_count=2)]).head
     assert_valid_jsonl(store.path("s"))
     state = store.restore("s")
     assert (state.head, state.turn_count, len(state.history), state.warnings) == (head, 2, 4, [])
@@ -123,7 +119,7 @@ def test_a_complete_last_entry_without_its_newline_is_kept(tmp_path: Path) -> No
 
     read = store.read("s")
     assert (read.head, len(read.entries), read.warnings) == (head, 9, ())
-    store.append("s", head, turn(3), fork_seed=no_fork)
+    store.append("s", head, turn(3))
     assert_valid_jsonl(path)
     assert store.restore("s").turn_count == 3
 
@@ -135,7 +131,7 @@ def test_a_stale_writer_forks_and_does_not_repair_someone_elses_log(tmp_path: Pa
         f.write(b'{"hash":"torn')
     before = store.path("s").read_bytes()
 
-    result = store.append("s", stale, turn(9), fork_seed=lambda: SessionStart(system_prompt="mine"))
+    result = store.append("s", stale, turn(9))
 
     assert result.forked_from == Origin(session_id="s", at_hash=stale)
     assert store.path("s").read_bytes() == before
@@ -229,7 +225,7 @@ def test_an_entry_kind_from_a_newer_yoi_is_skipped_with_a_warning(tmp_path: Path
     digest = entry_hash(head, body)
     data += json.dumps({"hash": digest, "prev_hash": head, **body}).encode() + b"\n"
     store.path("s").write_bytes(data)
-    after = store.append("s", digest, [TurnEnd(turn_count=4)], fork_seed=no_fork).head
+    after = store.append("s", digest, [TurnEnd(turn_count=4)]).head
 
     state = store.restore("s")
     assert state.turn_count == 4
@@ -257,7 +253,7 @@ WRITER = textwrap.dedent(
         while not (root / f"ready-{index}-{other}").exists():
             time.sleep(0)
         batch = [Extension(domain=name, payload={"i": i, "pad": "x" * 20000}) for i in range(3)]
-        res = store.append(sid, head, batch, fork_seed=lambda: SessionStart(system_prompt=name))
+        res = store.append(sid, head, batch)
         out.append([res.session_id, res.forked_from is not None])
     print(json.dumps(out))
     """
@@ -295,6 +291,6 @@ def test_two_processes_appending_at_once_fork_instead_of_interleaving(tmp_path: 
         assert_valid_jsonl(store.path(sid))
         forked = store.restore(fork_id)
         assert forked.parent == Origin(session_id=sid, at_hash=head)
-        assert forked.system_prompt == loser
+        assert forked.system_prompt == "base"
         assert [(d, p["i"]) for d, p in forked.extensions] == [(loser, i) for i in range(3)]
     assert len(list(tmp_path.glob("*.jsonl"))) == 24

@@ -141,6 +141,101 @@ def test_session_keys_cover_only_simple_commands() -> None:
     assert session_key("ls | sh") == "run_command:ls | sh"
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        "python x.py",
+        'python -c "import os"',
+        "python3 -m pytest",
+        "/usr/bin/python3.11 x.py",
+        "sh -c 'rm -rf ~'",
+        "bash script.sh",
+        "node -e 1",
+        "perl -e 1",
+        "env FOO=1 make",
+        "xargs rm",
+        "find . -delete",
+        "sudo ls",
+        "timeout 5 ls",
+        "nice ls",
+        "npx create-app",
+        "uvx ruff",
+        ". ./env.sh",
+        "source env.sh",
+        "exec ls",
+        "FOO=1 ls",
+        "'python' x.py",
+    ],
+)
+def test_runners_and_interpreters_are_keyed_on_the_whole_command(command: str) -> None:
+    assert session_key(command) == f"run_command:{command}"
+
+
+@pytest.mark.parametrize(
+    ("command", "key"),
+    [("git log -3", "git"), ("make test", "make"), ("ls -la", "ls"), ("pytest", "pytest")],
+)
+def test_ordinary_tools_are_keyed_on_their_name(command: str, key: str) -> None:
+    assert session_key(command) == f"run_command:{key}"
+
+
+async def test_always_allowing_a_script_does_not_allow_other_python_code(ws: Path) -> None:
+    (ws / "x.py").write_text("print('script')\n")
+    (ws / "evil.py").write_text("open('pwned', 'w')\n")
+    port = Answers("allowSession", "deny")
+    t = tool(ws, port)
+    assert (await run(t, command="python3 x.py")).summary == "exit 0 — script"
+    assert (await run(t, command="python3 x.py")).summary == "exit 0 — script"  # remembered
+    with pytest.raises(ExecutionFailed, match="denied"):
+        await run(t, command="python3 evil.py")
+    assert len(port.requests) == 2
+    assert not (ws / "pwned").exists()
+
+
+# ---------------------------------------------------------------- environment
+
+
+async def test_the_api_key_is_not_passed_to_commands(
+    ws: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("YOI_API_KEY", "sk-secret-from-env")
+    monkeypatch.setenv("YOI_HARMLESS", "visible")
+    out = await run(tool(ws, mode="auto"), command="env")
+    assert out.content is not None
+    assert "YOI_API_KEY" not in out.content
+    assert "sk-secret-from-env" not in out.content
+    assert "YOI_HARMLESS=visible" in out.content
+    assert "GIT_TERMINAL_PROMPT=0" in out.content
+
+
+async def test_a_custom_key_variable_is_hidden_too(
+    ws: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-secret")
+    monkeypatch.setenv("YOI_API_KEY", "sk-other")
+    t = tool(ws, mode="auto", hidden_env=("ANTHROPIC_API_KEY",))
+    out = await run(t, command="env")
+    assert out.content is not None
+    assert "sk-ant-secret" not in out.content
+    assert "YOI_API_KEY=sk-other" in out.content  # only what was named is hidden
+
+
+async def test_builtin_tools_pass_hidden_env_to_run_command(
+    ws: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agent.disk_editor import DiskEditor
+    from agent.tools.builtin import ToolEnv, builtin_tools
+    from agent.tools.fs import ScopedFs, Tracker
+
+    monkeypatch.setenv("MY_KEY", "sk-mine")
+    gate = ApprovalGate(AllowAll(), "auto", ws)
+    fs = ScopedFs(Scope.default(ws), None, Tracker())
+    env = ToolEnv(fs=fs, editor=DiskEditor(), approvals=gate, hidden_env=("MY_KEY",))
+    command = next(t for t in builtin_tools(env) if isinstance(t, RunCommand))
+    out = await run(command, command="echo ${MY_KEY:-unset}")
+    assert out.content == "unset"
+
+
 # ---------------------------------------------------------------- running
 
 

@@ -124,6 +124,7 @@ class LiteLlmClient:
                         elapsed=time.monotonic() - started,
                         streaming=yielded,
                         api_base=self._config.api_base,
+                        api_key_env=self._config.api_key_env,
                     ) from None
                 delay = self._policy.delay(attempt, failure.retry_after, random.random())  # noqa: S311
                 self._notify(attempt, delay, failure)

@@ -173,8 +173,10 @@ def final_error(
     elapsed: float,
     streaming: bool = False,
     api_base: str | None = None,
+    api_key_env: str = "YOI_API_KEY",
 ) -> LlmError:
-    """The error that ends the run, phrased so the user knows what to do."""
+    """The error that ends the run, phrased so the user knows what to do.
+    ``api_key_env`` names the variable the API key is read from."""
     status = failure.status
     detail = f": {failure.detail}" if failure.detail else ""
     tries = _tries(attempts, elapsed)
@@ -213,7 +215,7 @@ def final_error(
         case "auth":
             return AuthenticationFailed(
                 f"Authentication failed for model {model} (HTTP {status or 401}): "
-                "check YOI_API_KEY.",
+                f"check {api_key_env}.",
                 status=status,
             )
         case "not_found":

@@ -17,7 +17,8 @@ from agent.items import Item, ToolCall
 @dataclass(frozen=True)
 class ModelConfig:
     """Where and how to reach the model. ``model`` is a litellm model string
-    such as ``anthropic/claude-sonnet-4-5`` or ``openai/gpt-4.1``."""
+    such as ``anthropic/claude-sonnet-4-5`` or ``openai/gpt-4.1``;
+    ``api_key_env`` names the variable the key came from (for messages)."""
 
     model: str | None
     api_base: str | None = None
@@ -26,6 +27,7 @@ class ModelConfig:
     max_retries: int = 4
     retry_base_delay: float = 1.0
     retry_max_delay: float = 30.0
+    api_key_env: str = "YOI_API_KEY"
 
 
 @dataclass(frozen=True)

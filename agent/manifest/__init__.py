@@ -23,6 +23,7 @@ from agent.manifest.schema import (
     ScopeSection,
     ToolOutputSection,
     ToolsSection,
+    TrustSection,
     WorkerSection,
 )
 
@@ -45,6 +46,7 @@ __all__ = [
     "ScopeSection",
     "ToolOutputSection",
     "ToolsSection",
+    "TrustSection",
     "WorkerSection",
     "load_manifest",
     "read_toml",

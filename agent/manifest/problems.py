@@ -9,6 +9,7 @@ into alerts). In strict mode the first error raises
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import tomllib
 from collections.abc import Iterable
@@ -20,6 +21,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from agent.errors import ManifestError
+from agent.fsutil import NotRegularFile, read_regular
 
 Level = Literal["warn", "error"]
 
@@ -67,11 +69,16 @@ class ProblemLog:
 
 
 def read_toml(path: Path, log: ProblemLog) -> dict[str, Any] | None:
-    """Parse one TOML file. A missing file is ``None`` silently; an unreadable
-    or malformed one is ``None`` with an error naming the line and column."""
+    """Parse one TOML file. A missing file is ``None`` silently. An unreadable
+    one, one that is not a regular file (a FIFO would block forever) or a
+    malformed one is ``None`` with an error (naming the line and column of a
+    syntax error)."""
     try:
-        data = path.read_bytes()
+        data = read_regular(os.path.realpath(path))  # a symlinked manifest is fine
     except FileNotFoundError:
+        return None
+    except NotRegularFile as exc:
+        log.error(str(path), "", f"is not a regular file ({exc.kind}); the file was skipped")
         return None
     except OSError as exc:
         log.error(str(path), "", f"cannot be read ({exc.strerror or exc}); the file was skipped")

@@ -53,6 +53,12 @@ def _template_ref(value: str) -> str:
     return value
 
 
+def _trusted_path(value: str) -> str:
+    if not (value.startswith("~") or Path(value).is_absolute()):
+        raise ValueError(f"must be an absolute path or start with `~` (got {value!r})")
+    return value
+
+
 PositiveInt = Annotated[StrictInt, Field(ge=1)]
 Count = Annotated[StrictInt, Field(ge=0)]
 Seconds = Annotated[StrictFloat, Field(gt=0)]
@@ -60,6 +66,7 @@ Delay = Annotated[StrictFloat, Field(ge=0)]
 NonEmpty = Annotated[StrictStr, Field(min_length=1)]
 EnvVarName = Annotated[StrictStr, AfterValidator(_env_var_name)]
 TemplateRef = Annotated[StrictStr, AfterValidator(_template_ref)]
+TrustedPath = Annotated[StrictStr, AfterValidator(_trusted_path)]
 
 
 class Section(BaseModel):
@@ -99,6 +106,7 @@ class ModelSection(Section):
             max_retries=self.max_retries,
             retry_base_delay=self.retry_base_delay,
             retry_max_delay=self.retry_max_delay,
+            api_key_env=self.api_key_env,
         )
 
 
@@ -170,6 +178,14 @@ class HookConfig(Section):
     source: StrictStr = ""
 
 
+class TrustSection(Section):
+    """Workspaces whose own manifest is trusted to widen the scope, turn
+    approvals off and add hooks (see :mod:`agent.manifest.trust`). Honoured in
+    the user manifest and the host overrides only."""
+
+    workspaces: tuple[TrustedPath, ...] = ()
+
+
 class CompactionSection(Section):
     compact_threshold: PositiveInt | None = None
     compact_request_threshold: PositiveInt | None = None
@@ -199,6 +215,7 @@ class Manifest(Section):
     scope: ScopeSection = Field(default_factory=ScopeSection)
     prompts: PromptsSection = Field(default_factory=PromptsSection)
     hooks: tuple[HookConfig, ...] = ()
+    trust: TrustSection = Field(default_factory=TrustSection)
     # Absent means off; an empty table turns the feature on with defaults.
     compaction: CompactionSection | None = None
     memory: MemorySection | None = None

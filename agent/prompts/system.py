@@ -9,7 +9,8 @@ functions read files synchronously; async callers use ``asyncio.to_thread``.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import stat
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,21 +31,38 @@ class AgentsMd:
     problems: list[str] = field(default_factory=list)
 
 
-def read_agents_md(root: Path | None, max_bytes: int) -> AgentsMd:
+def read_agents_md(
+    root: Path | None, max_bytes: int, *, allowed: Callable[[Path], bool] = lambda _p: True
+) -> AgentsMd:
     """Read ``<root>/AGENTS.md``, at most ``max_bytes`` of it. A missing file
     is no section and no warning; a longer one is cut at a UTF-8 boundary with a
-    visible marker; an unreadable one is no section and a warning."""
+    visible marker; an unreadable one is no section and a warning.
+
+    ``allowed`` gets the resolved path (symlinks followed) and may refuse it:
+    the pod passes its scope's read check, so an ``AGENTS.md`` that links
+    outside the workspace is never read. Only regular files are read."""
     if root is None:
         return AgentsMd(None)
     path = root / AGENTS_MD
+    if not os.path.lexists(path):
+        return AgentsMd(None)
+    resolved = path.resolve()
+    if not allowed(resolved):
+        return AgentsMd(
+            None, [f"{path} points outside the agent's scope ({resolved}); it was left out."]
+        )
     try:
-        with path.open("rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            data = f.read(max_bytes + 1)
+        fd = os.open(resolved, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
     except FileNotFoundError:
         return AgentsMd(None)
     except OSError as exc:
         return AgentsMd(None, [f"{path} cannot be read ({exc.strerror or exc}); it was left out."])
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return AgentsMd(None, [f"{path} is not a regular file; it was left out."])
+        size = info.st_size
+        data = f.read(max_bytes + 1)
     truncated = len(data) > max_bytes
     data = data[:max_bytes]
     try:

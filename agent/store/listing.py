@@ -22,17 +22,16 @@ Damage further down is only found by a restore, which verifies the chain.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
+from agent.fsutil import atomic_write_bytes
 from agent.segments import load_segments, title_of
 from agent.store.chain import is_session_id, parse_line
 
@@ -227,14 +226,8 @@ def _save_cache(root: Path, summaries: dict[str, _Summary]) -> None:
         "version": _CACHE_VERSION,
         "sessions": {sid: s.model_dump(mode="json") for sid, s in summaries.items()},
     }
-    tmp = root / f"{CACHE_NAME}.{secrets.token_hex(6)}.tmp"
     data = json.dumps(payload, separators=(",", ":")).encode("utf-8")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, root / CACHE_NAME)
+        atomic_write_bytes(root / CACHE_NAME, data, mode=0o600)
     except OSError as exc:
         log.debug("could not save the session listing cache in %s: %s", root, exc)
-        with contextlib.suppress(OSError):
-            tmp.unlink()

@@ -15,9 +15,10 @@ Head check and fork
     Inside the lock, ``append`` reads the hash of the file's last complete
     line (reading backwards from the end, never the whole file). If it is not
     the caller's head, another writer appended: nothing is written there; a new
-    session starts from ``fork_seed()`` with ``forked_from = (old id, caller's
-    head)`` and the entries go there. The caller learns the new id from the
-    :class:`AppendResult`.
+    session starts from a copy of the log up to the caller's head (re-chained,
+    ``forked_from = (old id, caller's head)``) and the entries go there, so the
+    fork restores to exactly the caller's state. The caller learns the new id
+    from the :class:`AppendResult`.
 
 Torn last line
     A crash mid-write can leave a last line that is not valid JSON. Reading
@@ -42,8 +43,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -51,6 +51,7 @@ from typing import BinaryIO
 from pydantic import ValidationError
 
 from agent.errors import SessionCorrupt, SessionError, SessionNotFound
+from agent.fsutil import atomic_write_bytes
 from agent.ids import uuid7
 from agent.store.chain import encode_lines, entry_hash, is_session_id, parse_line, split_line
 from agent.store.entries import KNOWN_KINDS, LogEntry, Origin, SessionStart, load_entry
@@ -123,19 +124,13 @@ class SessionStore:
         """Write a new session whose only entry is ``start``; returns the head."""
         return self._create(session_id, [start])
 
-    def append(
-        self,
-        session_id: str,
-        head: str,
-        entries: Sequence[LogEntry],
-        *,
-        fork_seed: Callable[[], SessionStart],
-    ) -> AppendResult:
+    def append(self, session_id: str, head: str, entries: Sequence[LogEntry]) -> AppendResult:
         """Append ``entries`` after ``head``, or fork if the log moved on.
 
-        ``fork_seed`` is called (outside any lock) only when forking; it returns
-        the caller's current state as a session start. Its ``forked_from`` is
-        set by the store and its ``compacted_from`` cleared.
+        Forking writes a new session holding a copy of this log up to ``head``
+        (re-chained, its ``session_start`` marked ``forked_from``) followed by
+        ``entries``, so the fork restores to exactly the caller's state. The
+        original log is never touched by a stale writer.
         """
         if not entries:
             return AppendResult(session_id, head)
@@ -153,32 +148,32 @@ class SessionStore:
                 os.fsync(fd)
                 return AppendResult(session_id, new_head)
         origin = Origin(session_id=session_id, at_hash=head)
-        seed = fork_seed().model_copy(update={"forked_from": origin, "compacted_from": None})
+        prefix = self._entries_through(session_id, head)
+        first = prefix[0].model_copy(update={"forked_from": origin, "compacted_from": None})
         new_id = uuid7()
-        return AppendResult(new_id, self._create(new_id, [seed, *entries]), origin)
+        return AppendResult(new_id, self._create(new_id, [first, *prefix[1:], *entries]), origin)
+
+    def _entries_through(self, session_id: str, head: str) -> list[LogEntry]:
+        records = self.read(session_id).records
+        for index, record in enumerate(records):
+            if record.hash == head:
+                return [r.entry for r in records[: index + 1]]
+        raise SessionError(
+            f"Session {session_id} was rewritten by another process: its entry {head[:12]} "
+            "is gone, so this pod cannot continue it or fork from it. Start a new session."
+        )
 
     def _create(self, session_id: str, entries: Sequence[LogEntry]) -> str:
         path = self.path(session_id)
         head, data = encode_lines(None, entries)
         assert head is not None
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp = self.root / f".{session_id}.{secrets.token_hex(6)}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         try:
-            try:
-                _write_all(fd, data)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                raise SessionError(
-                    f"Session {session_id} already exists; a new session needs a new id."
-                ) from None
-        finally:
-            tmp.unlink(missing_ok=True)
-        _fsync_dir(self.root)
+            atomic_write_bytes(path, data, mode=0o600, exclusive=True)
+        except FileExistsError:
+            raise SessionError(
+                f"Session {session_id} already exists; a new session needs a new id."
+            ) from None
         return head
 
     # ------------------------------------------------------------ reading
@@ -219,14 +214,6 @@ def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _lines_backward(fd: int, end: int) -> Iterator[tuple[int, bytes]]:

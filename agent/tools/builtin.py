@@ -7,6 +7,7 @@ from typing import Any
 
 from agent.approvals import ApprovalGate
 from agent.ports import EditorPort
+from agent.process import DEFAULT_HIDDEN_ENV
 from agent.tools.base import Tool
 from agent.tools.command import RunCommand
 from agent.tools.files import EditFile, ListDir, ReadFile, WriteFile
@@ -19,13 +20,15 @@ from agent.tools.search import Glob, Grep
 class ToolEnv:
     """The pieces the built-in tools work through. ``editor`` receives the
     proposed edits; ``fs`` reads through the scope (and the same editor's
-    buffers)."""
+    buffers). ``hidden_env`` names environment variables ``run_command``
+    must not pass on (the model's API key)."""
 
     fs: ScopedFs
     editor: EditorPort
     approvals: ApprovalGate
     command_timeout: float = 120.0
     command_output_bytes: int = 30_000
+    hidden_env: tuple[str, ...] = DEFAULT_HIDDEN_ENV
 
 
 def builtin_tools(env: ToolEnv) -> list[Tool[Any]]:
@@ -45,5 +48,6 @@ def builtin_tools(env: ToolEnv) -> list[Tool[Any]]:
             env.approvals,
             timeout=env.command_timeout,
             max_output_bytes=env.command_output_bytes,
+            hidden_env=env.hidden_env,
         ),
     ]

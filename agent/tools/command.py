@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import re
 import signal
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
@@ -21,6 +21,7 @@ from pydantic import Field
 
 from agent.approvals import ApprovalGate
 from agent.errors import ExecutionFailed, InvalidArgument
+from agent.process import DEFAULT_HIDDEN_ENV, child_env, kill_group
 from agent.scope import Scope
 from agent.tools.base import Tool, ToolArgs, ToolCallContext, ToolOutput
 from agent.tools.fs import decode
@@ -29,6 +30,23 @@ TERM_GRACE_SECONDS = 2.0
 DRAIN_GRACE_SECONDS = 0.5
 READ_CHUNK = 65536
 _COMPOUND = re.compile(r"[;&|<>`\n(){}]|\$\(")
+# Commands whose arguments are code or another command: "always allow" for
+# one of these covers only the exact command text.
+RUNNERS: frozenset[str] = frozenset(
+    {
+        # shells
+        "sh", "bash", "zsh", "dash", "fish", "ksh", "mksh", "csh", "tcsh", "xonsh", "pwsh",
+        "busybox",
+        # interpreters
+        "python", "python3", "pypy", "pypy3", "node", "deno", "bun", "perl", "ruby", "php",
+        "lua", "tclsh", "Rscript", "osascript", "awk", "gawk", "mawk",
+        # command runners
+        "env", "xargs", "find", "sudo", "doas", "su", "nohup", "timeout", "nice", "ionice",
+        "stdbuf", "time", "watch", "eval", "exec", "command", "builtin", "source", ".",
+        "npx", "pnpx", "uvx", "pipx", "uv",
+    }
+)  # fmt: skip
+_VERSIONED_RUNNER = re.compile(r"(?:python|pypy|perl|ruby|php|node|lua)[0-9][0-9.]*")
 
 
 @dataclass(frozen=True)
@@ -83,11 +101,6 @@ class _Capture:
         return decode(head).rstrip("\n") + marker + decode(tail), omitted
 
 
-def _kill_group(pgid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
-
-
 async def _pump(stream: asyncio.StreamReader, capture: _Capture) -> None:
     while chunk := await stream.read(READ_CHUNK):
         capture.feed(chunk)
@@ -129,10 +142,16 @@ async def _reap(proc: asyncio.subprocess.Process) -> None:
 
 
 async def run_shell(
-    command: str, cwd: Path, *, time_limit: float, max_output_bytes: int
+    command: str,
+    cwd: Path,
+    *,
+    time_limit: float,
+    max_output_bytes: int,
+    hidden_env: Iterable[str] = DEFAULT_HIDDEN_ENV,
 ) -> ShellResult:
-    """Run ``command`` with ``/bin/sh -c`` in ``cwd``; see the module docs."""
-    env = dict(os.environ, PAGER="cat", GIT_PAGER="cat", GIT_TERMINAL_PROMPT="0")
+    """Run ``command`` with ``/bin/sh -c`` in ``cwd``, without the environment
+    variables named in ``hidden_env``; see the module docs."""
+    env = child_env(hidden_env)
     proc = await asyncio.create_subprocess_exec(
         "/bin/sh",
         "-c",
@@ -150,15 +169,15 @@ async def run_shell(
     try:
         ending = await _supervise(proc, reader, time_limit)
         if ending == "timeout":
-            _kill_group(proc.pid, signal.SIGTERM)
+            kill_group(proc.pid, signal.SIGTERM)
             await _reap(proc)
-            _kill_group(proc.pid, signal.SIGKILL)
+            kill_group(proc.pid, signal.SIGKILL)
         elif ending == "strays":
-            _kill_group(proc.pid, signal.SIGKILL)
+            kill_group(proc.pid, signal.SIGKILL)
         await _finish_reader(reader)
         await _reap(proc)
     except asyncio.CancelledError:
-        _kill_group(proc.pid, signal.SIGKILL)
+        kill_group(proc.pid, signal.SIGKILL)
         reader.cancel()
         await _reap(proc)
         raise
@@ -176,14 +195,27 @@ async def run_shell(
 
 
 def session_key(command: str) -> str:
-    """What an "allow for this session" answer covers: the command's first
-    word for a simple command; the whole text for a compound one (``;``,
-    ``&&``, pipes, redirections, substitutions), so allowing ``cd`` never
-    allows ``cd x && rm -rf y``."""
+    """What an "allow for this session" answer covers.
+
+    The command's first word for a simple command (``git``, ``pytest``,
+    ``make``). The whole text for a compound one (``;``, ``&&``, pipes,
+    redirections, substitutions), so allowing ``cd`` never allows
+    ``cd x && rm -rf y``; and for one whose first word runs arbitrary code
+    given as arguments (shells, interpreters, ``env``, ``xargs``, ``sudo``,
+    ``npx`` ...; see :data:`RUNNERS`) or is a variable assignment, so allowing
+    ``python x.py`` never allows ``python -c "..."``."""
     text = command.strip()
-    if _COMPOUND.search(text):
+    first = text.split()[0]
+    if _COMPOUND.search(text) or _runs_anything(first):
         return f"run_command:{text}"
-    return f"run_command:{text.split()[0]}"
+    return f"run_command:{first}"
+
+
+def _runs_anything(word: str) -> bool:
+    if "=" in word or any(c in word for c in "'\"\\$*?["):
+        return True  # an assignment, or a name the shell rewrites
+    name = word.rsplit("/", 1)[-1]
+    return name in RUNNERS or _VERSIONED_RUNNER.fullmatch(name) is not None
 
 
 class RunCommandArgs(ToolArgs):
@@ -220,11 +252,15 @@ class RunCommand(Tool[RunCommandArgs]):
         *,
         timeout: float = 120.0,
         max_output_bytes: int = 30_000,
+        hidden_env: Iterable[str] = DEFAULT_HIDDEN_ENV,
     ) -> None:
+        """``hidden_env`` names environment variables the command must not
+        see (the model's API key)."""
         self.scope = scope
         self.approvals = approvals
         self.timeout = timeout
         self.max_output_bytes = max_output_bytes
+        self.hidden_env = tuple(hidden_env)
 
     def approval_key(self, args: RunCommandArgs) -> str:
         return session_key(args.command) if args.command.strip() else self.name
@@ -249,7 +285,11 @@ class RunCommand(Tool[RunCommandArgs]):
         timeout = args.timeout_seconds or self.timeout
         try:
             result = await run_shell(
-                command, cwd, time_limit=timeout, max_output_bytes=self.max_output_bytes
+                command,
+                cwd,
+                time_limit=timeout,
+                max_output_bytes=self.max_output_bytes,
+                hidden_env=self.hidden_env,
             )
         except OSError as exc:
             raise ExecutionFailed(f"Cannot run `{command}`: {exc.strerror or exc}.") from None

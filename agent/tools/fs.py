@@ -3,23 +3,27 @@ the agent has seen.
 
 Every path passes through the :class:`~agent.scope.Scope` before any I/O. When
 the editor has a file open, its buffer (unsaved changes included) wins over
-the disk. Disk reads run in a thread so a large file never blocks the loop.
+the disk. Disk reads run in a thread so a large file never blocks the loop,
+and only regular files are read (a FIFO would block the thread forever).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import functools
 import hashlib
 import os
-import stat
-import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.errors import EditConflict, ExecutionFailed, FileNotFound, InvalidArgument
+from agent.errors import (
+    EditConflict,
+    ExecutionFailed,
+    FileNotFound,
+    InvalidArgument,
+    ToolError,
+)
+from agent.fsutil import NotRegularFile, atomic_write_text, open_regular
 from agent.ports import EditorPort
 from agent.scope import Scope
 
@@ -158,21 +162,17 @@ class ScopedFs:
     def _read_disk(self, path: Path) -> str:
         shown = self.display(path)
         try:
-            st = path.stat()
-            if stat.S_ISDIR(st.st_mode):
-                raise InvalidArgument(f"{shown} is a directory; use list_dir to see its entries.")
-            if st.st_size > self.max_read_bytes:
-                raise FileTooLarge(
-                    f"{shown} is {st.st_size} bytes, over the {self.max_read_bytes}-byte limit "
-                    "for reading a whole file; read a line range with offset and limit instead."
-                )
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise FileNotFound(f"{shown} does not exist.") from None
-        except PermissionError:
-            raise ExecutionFailed(f"Cannot read {shown}: permission denied.") from None
+            with open_regular(path) as fh:
+                size = os.fstat(fh.fileno()).st_size
+                if size > self.max_read_bytes:
+                    raise FileTooLarge(
+                        f"{shown} is {size} bytes, over the {self.max_read_bytes}-byte limit "
+                        "for reading a whole file; read a line range with offset and limit "
+                        "instead."
+                    )
+                data = fh.read()
         except OSError as exc:
-            raise ExecutionFailed(f"Cannot read {shown}: {exc.strerror or exc}.") from None
+            raise _read_error(exc, shown) from None
         if looks_binary(data):
             raise ExecutionFailed(f"{shown} is a binary file, not shown.")
         return decode(data)
@@ -188,7 +188,7 @@ class ScopedFs:
         lines: list[str] = []
         reached_end = True
         try:
-            with path.open("rb") as fh:
+            with open_regular(path) as fh:
                 if looks_binary(fh.read(BINARY_PROBE_BYTES)):
                     raise ExecutionFailed(f"{shown} is a binary file, not shown.")
                 fh.seek(0)
@@ -199,10 +199,8 @@ class ScopedFs:
                         reached_end = False
                         break
                     lines.append(decode(raw_line).rstrip("\n"))
-        except FileNotFoundError:
-            raise FileNotFound(f"{shown} does not exist.") from None
         except OSError as exc:
-            raise ExecutionFailed(f"Cannot read {shown}: {exc.strerror or exc}.") from None
+            raise _read_error(exc, shown) from None
         return LineWindow(path, lines, first, reached_end)
 
     async def exists(self, raw: str | Path) -> bool:
@@ -213,46 +211,23 @@ class ScopedFs:
         return await asyncio.to_thread(path.exists)
 
 
-@functools.cache
-def _umask() -> int:
-    """The process umask, read without changing it (``os.umask`` would race
-    with other threads creating files)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0o022
+def _read_error(exc: OSError, shown: str) -> ToolError:
+    """The tool error for a failed read of ``shown``."""
+    if isinstance(exc, NotRegularFile):
+        if exc.kind == "a directory":
+            return InvalidArgument(f"{shown} is a directory; use list_dir to see its entries.")
+        return ExecutionFailed(
+            f"{shown} is not a regular file ({exc.kind}); only regular files can be read."
+        )
+    if isinstance(exc, FileNotFoundError):
+        return FileNotFound(f"{shown} does not exist.")
+    if isinstance(exc, PermissionError):
+        return ExecutionFailed(f"Cannot read {shown}: permission denied.")
+    return ExecutionFailed(f"Cannot read {shown}: {exc.strerror or exc}.")
 
 
 def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` as UTF-8 so that readers see the old file or the new one,
-    never a mix: a temporary file in the same directory, fsync, rename. Parent
-    directories are created; an existing file keeps its permission bits."""
+    """Write ``text`` as UTF-8 with :func:`agent.fsutil.atomic_write_text`,
+    creating parent directories; an existing file keeps its permission bits."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        mode: int | None = path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        mode = None
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(text.encode("utf-8", errors="surrogatepass"))
-            fh.flush()
-            os.fsync(fh.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        else:
-            os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    atomic_write_text(path, text)

@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent.fsutil import read_regular
+
 _POSIX_CLASSES = {
     "alnum": "a-zA-Z0-9",
     "alpha": "a-zA-Z",
@@ -234,7 +236,8 @@ class IgnoreTree:
         rules: tuple[IgnoreRule, ...] = ()
         if key is not None:
             try:
-                rules = parse_gitignore(file.read_text(encoding="utf-8", errors="replace"))
+                data = read_regular(os.path.realpath(file))  # never a FIFO
+                rules = parse_gitignore(data.decode("utf-8", errors="replace"))
             except OSError:
                 rules = ()
         self._cache[directory] = (key, rules)

@@ -31,6 +31,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from agent.errors import ExecutionFailed, FileNotFound, InvalidArgument
+from agent.fsutil import open_regular, special_kind
 from agent.tools.base import Tool, ToolArgs, ToolCallContext, ToolOutput
 from agent.tools.files import plural, split_lines
 from agent.tools.fs import ScopedFs, decode
@@ -251,6 +252,10 @@ class Grep(Tool[GrepArgs]):
         shown = self.fs.display(base)
         if not await asyncio.to_thread(base.exists) and base not in self.fs.buffer_paths():
             raise FileNotFound(f"{shown} does not exist.")
+        if kind := await asyncio.to_thread(special_kind, base):
+            raise ExecutionFailed(
+                f"{shown} is not a regular file ({kind}); only regular files can be read."
+            )
         regex = _compile(args.pattern, args.ignore_case)
         tree = _tree(self.fs, self.ignore)
         wanted = _glob_filter(args.glob, base)
@@ -328,10 +333,11 @@ class Grep(Tool[GrepArgs]):
             if not self._accept(query, path):
                 continue
             try:
-                if path.stat().st_size > query.max_bytes:
-                    continue
-                data = path.read_bytes()
-            except OSError:
+                with open_regular(path) as fh:
+                    if os.fstat(fh.fileno()).st_size > query.max_bytes:
+                        continue
+                    data = fh.read()
+            except OSError:  # gone, unreadable, or not a regular file (a FIFO)
                 continue
             if b"\x00" in data:
                 continue
