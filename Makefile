@@ -9,6 +9,12 @@ export LITELLM_LOCAL_MODEL_COST_MAP := True
 
 .PHONY: all install demo test lint typecheck pytest bench clean system-deps
 
+# Editor clients add their own checks: each mk file appends its targets to
+# CLIENT_TESTS (and may add to SYSTEM_DEPS for apt packages it needs).
+CLIENT_TESTS :=
+-include nvim/nvim.mk
+-include vscode-extension/vscode.mk
+
 all: test
 
 # --- installation -----------------------------------------------------------
@@ -49,7 +55,7 @@ typecheck: $(STAMP)
 pytest: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q
 
-test: lint typecheck pytest
+test: lint typecheck pytest $(CLIENT_TESTS)
 
 bench: $(STAMP)
 	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

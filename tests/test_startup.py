@@ -1,0 +1,21 @@
+"""The language server starts without importing litellm (it takes seconds and
+is only needed for the first model request)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_serving_modules_do_not_import_litellm() -> None:
+    code = (
+        "import sys\n"
+        "from server.app import create_server\n"
+        "create_server()\n"
+        "import agent.factory, agent.pod, agent.worker\n"
+        "print('litellm' in sys.modules)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert run.stdout.strip() == "False"
