@@ -12,20 +12,24 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from agent import paths
 from agent.approvals import ApprovalGate
+from agent.compaction.compactor import CompactionSettings, Compactor
+from agent.compaction.policy import CompactionPolicy
+from agent.compaction.runner import PodCompaction
 from agent.events import Alert
 from agent.hooks import CommandHook, HookPoint, Hooks
 from agent.ids import short_id, uuid7
 from agent.input import InputResolver
+from agent.items import Item, Message
 from agent.llm.types import LlmClient, ModelConfig, RetryListener, RetryNotice
 from agent.manifest import LoadedManifest, Manifest, ManifestProblem
 from agent.pod import Pod, PodInfo
-from agent.ports import ApprovalPort, EditorPort, EventSink
+from agent.ports import ApprovalPort, EditorPort, EventSink, NoProgress, ProgressPort
 from agent.prompts.catalog import PromptCatalog, load_catalog
 from agent.prompts.system import read_agents_md, render_system_prompt
 from agent.registry import PodRegistry
@@ -49,6 +53,7 @@ class PodHost:
     approvals: ApprovalPort
     editor: EditorPort
     client_factory: ClientFactory | None = None
+    progress: ProgressPort = field(default_factory=NoProgress)
 
 
 @dataclass(frozen=True)
@@ -252,6 +257,19 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
             agents_md=agents.text,
         )
 
+    if restored and restored.history and is_system_note(restored.history[0]):
+        worker.cache_anchor = 0  # a compacted session starts with its summary
+    make_client = host.client_factory or default_client
+    compaction = build_compaction(
+        manifest,
+        env=env,
+        main=model_config,
+        make_client=lambda config: make_client(config, retry_alerts(host.events)),
+        fs=lambda: ScopedFs(scope, host.editor, Tracker()),
+        tracker=tracker,
+        catalog=catalog,
+        host=host,
+    )
     return Pod(
         info=PodInfo(pod_id=pod_id, name=name, root=spec.root, model=client.model_name),
         worker=worker,
@@ -262,10 +280,56 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
         events=host.events,
         render_system_prompt=render,
         usage=restored.usage if restored else None,
-        user_segments=restored.user_segments if restored else None,
         turn_count=restored.turn_count if restored else 0,
         last_run_interrupted=restored.last_run_interrupted if restored else False,
+        compaction=compaction,
     )
+
+
+def build_compaction(
+    manifest: Manifest,
+    *,
+    env: Mapping[str, str],
+    main: ModelConfig,
+    make_client: Callable[[ModelConfig], LlmClient],
+    fs: Callable[[], ScopedFs],
+    tracker: Tracker,
+    catalog: PromptCatalog,
+    host: PodHost,
+) -> PodCompaction | None:
+    """Compaction as the manifest's ``[compaction]`` asks (absent: off)."""
+    section = manifest.compaction
+    if section is None:
+        return None
+    config = section.model.to_config(env) if section.model is not None else main
+    policy = CompactionPolicy(
+        compact_threshold=section.compact_threshold,
+        request_threshold=section.compact_request_threshold,
+    )
+    for warning in policy.warnings():
+        host.events.emit(Alert(level="warn", source="manifest", message=warning))
+    compactor = Compactor(
+        settings=CompactionSettings(
+            retained_tokens=section.compact_retained_tokens,
+            auto_read_budget=section.compact_auto_read_budget,
+            worker_max_input_tokens=section.compact_worker_max_input_tokens,
+        ),
+        client=lambda: make_client(config),
+        fs=fs,
+        catalog=catalog,
+    )
+    return PodCompaction(
+        policy=policy,
+        compactor=compactor,
+        retained_tokens=section.compact_retained_tokens,
+        recent_files=lambda: tracker.recent(5),
+        events=host.events,
+        progress=host.progress,
+    )
+
+
+def is_system_note(item: Item) -> bool:
+    return isinstance(item, Message) and item.role == "system"
 
 
 def _request_config(manifest: Manifest) -> dict[str, object]:

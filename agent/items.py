@@ -11,6 +11,7 @@ lists (and new items through ``model_copy``).
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Annotated, Any, Literal
 
@@ -23,6 +24,12 @@ Role = Literal["user", "assistant", "system"]
 
 class _Item(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
+
+    @functools.cached_property
+    def wire_bytes(self) -> int:
+        """Serialized size in bytes, as sent to a model (segments excluded);
+        computed once, since items never change."""
+        return len(self.model_dump_json(exclude={"segments"}).encode("utf-8"))
 
 
 class Message(_Item):
@@ -121,3 +128,12 @@ def dump_items(items: list[Item]) -> list[dict[str, Any]]:
 
 def load_items(data: Any) -> list[Item]:
     return ItemListAdapter.validate_python(data)
+
+
+def user_segments(items: list[Item]) -> list[list[Segment]]:
+    """The typed input of every user message that has it, in order."""
+    return [
+        list(i.segments)
+        for i in items
+        if isinstance(i, Message) and i.role == "user" and i.segments is not None
+    ]

@@ -17,17 +17,21 @@ to the log; a restored pod replays it verbatim.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from agent.compaction.compactor import CompactionFailed
+from agent.compaction.runner import PodCompaction
 from agent.errors import PodBusy, YoiError
 from agent.events import Alert, TurnEnd, TurnStart, UsageEvent
 from agent.ids import now_ms
 from agent.input import InputResolver
-from agent.items import Item, Message, system, user
+from agent.items import Item, Message, system, user, user_segments
 from agent.llm.types import Usage
 from agent.ports import EventSink
 from agent.prompts.catalog import PromptCatalog
@@ -47,7 +51,7 @@ from agent.store import (
     TurnEnd as TurnEndEntry,
 )
 from agent.usage import TokenEstimator
-from agent.worker import Proceed, RequestMeasure, RunReport, Worker
+from agent.worker import Proceed, RequestMeasure, RunReport, Worker, YieldRun
 
 log = logging.getLogger(__name__)
 
@@ -100,9 +104,9 @@ class Pod:
         events: EventSink,
         render_system_prompt: SystemPromptRenderer,
         usage: list[UsageRecord] | None = None,
-        user_segments: list[list[Segment]] | None = None,
         turn_count: int = 0,
         last_run_interrupted: bool = False,
+        compaction: PodCompaction | None = None,
     ) -> None:
         self.info = info
         self.worker = worker
@@ -113,10 +117,11 @@ class Pod:
         self.events = events
         self._render_system_prompt = render_system_prompt
         self.usage_records: list[UsageRecord] = list(usage or [])
-        self.user_segments: list[list[Segment]] = list(user_segments or [])
         self.turn_count = turn_count
         self.last_run_interrupted = last_run_interrupted
         self.state: PodState = "idle"
+        self.compaction = compaction
+        self._overhead: tuple[str, int] | None = None
         self._notes: list[str] = []
         self._turn_usage = _TurnUsage()
         self._closed = False
@@ -138,16 +143,29 @@ class Pod:
         return self.worker.history
 
     @property
+    def user_segments(self) -> list[list[Segment]]:
+        """The typed input of every user message in the history."""
+        return user_segments(self.worker.history)
+
+    @property
     def busy(self) -> bool:
         return self.state != "idle"
 
-    def context_tokens(self) -> int:
-        """The estimated size of the context the next request would send."""
-        history = self.worker.history
-        estimate = TokenEstimator(history, self.usage_records).total()
-        if not self.usage_records:
-            estimate += len(self.worker.system_prompt.encode("utf-8")) // 4
-        return estimate
+    def context_tokens(self, history: list[Item] | None = None) -> int:
+        """The estimated size of the context a request with ``history`` (by
+        default the pod's) would send, system prompt included."""
+        if history is None:
+            history = self.worker.history
+        return TokenEstimator(history, self.usage_records, self.request_overhead_bytes()).total()
+
+    def request_overhead_bytes(self) -> int:
+        """What every request sends besides the history: the system prompt and
+        the tool definitions."""
+        if self._overhead is None or self._overhead[0] != self.worker.system_prompt:
+            tools = json.dumps([spec.__dict__ for spec in self.worker.tools.specs()])
+            size = len(self.worker.system_prompt.encode("utf-8")) + len(tools.encode("utf-8"))
+            self._overhead = (self.worker.system_prompt, size)
+        return self._overhead[1]
 
     # ------------------------------------------------------------ turns
 
@@ -171,8 +189,7 @@ class Pod:
             entries.append(UserInput(ts=now_ms(), segments=list(segments), text=text))
             await self.session.append(entries)
             self.worker.append(prelude)
-            self.user_segments.append(list(segments))
-            report = await self.worker.run(user(text, list(segments)))
+            report = await self._run(user(text, list(segments)))
             return await self._end_turn(report)
         except asyncio.CancelledError:
             await asyncio.shield(self._record_cancelled())
@@ -188,7 +205,7 @@ class Pod:
         try:
             self._begin_turn()
             await self._ensure_started()
-            report = await self.worker.run(None)
+            report = await self._run(None)
             return await self._end_turn(report)
         except asyncio.CancelledError:
             await asyncio.shield(self._record_cancelled())
@@ -207,6 +224,59 @@ class Pod:
             return False
         self.worker.interrupt()
         return True
+
+    async def compact(self) -> str:
+        """Compact the context now (``yoi/pod/compact``); the new session id."""
+        if self.compaction is None:
+            raise CompactionFailed(
+                "Compaction is not configured: add a [compaction] section to the manifest."
+            )
+        self._claim()
+        try:
+            return await self.compaction.compact(self, mid_run=False)
+        finally:
+            self.state = "idle"
+
+    def adopt_compacted(self, history: list[Item]) -> None:
+        """Continue from a compacted history (the session already switched)."""
+        self.worker.replace_history(history)
+        self.worker.cache_anchor = 0
+        self.usage_records = []
+
+    async def _run(self, message: Message | None) -> RunReport:
+        """Run the worker; when it yields for compaction, persist, compact and
+        resume the same turn in the new session."""
+        report = await self.worker.run(message)
+        while report.outcome == "yielded" and self.compaction is not None:
+            await self.session.append(
+                [RunCompleted(ts=now_ms(), outcome="yielded", interrupted=True)]
+            )
+            if self.compaction.policy.just_compacted:
+                self.compaction.policy.just_compacted = False
+                return RunReport(
+                    outcome="error",
+                    requests=report.requests,
+                    error=(
+                        "The context is still over [compaction] compact_request_threshold right "
+                        "after compacting (thrash); stopped instead of compacting again. Lower "
+                        "compact_retained_tokens or raise the threshold."
+                    ),
+                )
+            try:
+                await self.compaction.compact(self, mid_run=True)
+            except CompactionFailed as exc:
+                return RunReport(outcome="error", requests=report.requests, error=str(exc))
+            report = await self.worker.run(None)
+        return report
+
+    async def _compact_after_run(self, report: RunReport) -> None:
+        if self.compaction is None or report.outcome in ("error", "interrupted"):
+            return
+        policy = self.compaction.policy
+        policy.run_finished()
+        if policy.should_compact_after_run(self.context_tokens()):
+            with contextlib.suppress(CompactionFailed):  # the user was told; the turn stands
+                await self.compaction.compact(self, mid_run=False)
 
     def notify(self, message: str) -> None:
         """Queue a note for the next request (as a system message that is not
@@ -297,7 +367,14 @@ class Pod:
         else:
             end = RunCompleted(ts=now_ms(), outcome=outcome, interrupted=interrupted)
         await self.session.append([TurnEndEntry(ts=now_ms(), turn_count=self.turn_count), end])
-        return self._finish(outcome, report.error)
+        result = self._finish(outcome, report.error)
+        await self._compact_after_run(report)
+        return TurnResult(
+            outcome=result.outcome,
+            session_id=self.session_id,
+            usage=result.usage,
+            error=result.error,
+        )
 
     async def _fail_turn(self, exc: Exception) -> TurnResult:
         """A failure outside the worker (rendering the prompt, writing the log,
@@ -341,8 +418,14 @@ class Pod:
 
     # ------------------------------------------------------------ interceptor
 
-    async def before_request(self, history: list[Item]) -> Proceed:
-        """Pending notes go into this request only, as system messages."""
+    async def before_request(self, history: list[Item]) -> Proceed | YieldRun:
+        """Yield for compaction when the context is over the request
+        threshold; otherwise pending notes go into this request only, as
+        system messages."""
+        if self.compaction is not None and self.compaction.policy.should_yield(
+            self.context_tokens(history)
+        ):
+            return YieldRun()
         if not self._notes:
             return Proceed()
         notes, self._notes = self._notes, []

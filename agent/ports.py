@@ -9,6 +9,7 @@ satisfy these protocols.
 - :class:`EditorPort` is the editor's view of files: the unsaved text of open
   buffers, and the place edits are proposed to (the terminal writes to disk
   after approval; the LSP server sends ``workspace/applyEdit``).
+- :class:`ProgressPort` shows long work (compaction, memory extraction).
 """
 
 from __future__ import annotations
@@ -92,6 +93,34 @@ class EditorPort(Protocol):
     async def apply_edit(self, edit: ProposedEdit) -> EditResult:
         """Propose an edit and report what became of it."""
         ...
+
+
+class Progress(Protocol):
+    """One piece of long work the host shows (``$/progress`` in an editor)."""
+
+    def report(self, message: str | None = None, percentage: int | None = None) -> None: ...
+
+    def end(self, message: str | None = None) -> None: ...
+
+
+class ProgressPort(Protocol):
+    async def begin(self, title: str, message: str | None = None) -> Progress:
+        """Start showing progress. Never raises: a host that cannot show it
+        returns a progress that ignores reports."""
+        ...
+
+
+class NoProgress:
+    """A progress port (and progress) that shows nothing."""
+
+    async def begin(self, title: str, message: str | None = None) -> Progress:
+        return self
+
+    def report(self, message: str | None = None, percentage: int | None = None) -> None:
+        return None
+
+    def end(self, message: str | None = None) -> None:
+        return None
 
 
 class NullSink:

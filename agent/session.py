@@ -14,10 +14,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from agent.errors import SessionError, YoiError
-from agent.ids import now_ms
+from agent.ids import now_ms, uuid7
 from agent.items import Item
 from agent.registry import PodRegistry
-from agent.store import LogEntry, SessionStart, SessionStore
+from agent.store import LogEntry, Origin, SessionStart, SessionStore
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,32 @@ class SessionHandle:
                 if self.on_fork is not None:
                     self.on_fork(old, result.session_id)
 
-    def switch(self, session_id: str, head: str) -> None:
-        """Follow a new session written elsewhere (compaction)."""
-        self.session_id = session_id
-        self.head = head
+    async def compact_to(self, system_prompt: str, history: Sequence[Item], turn_count: int) -> str:
+        """Start a new session seeded with a compacted history, linked to this
+        one, and follow it. The old log is not touched. Returns the new id."""
+        async with self._lock:
+            if self.head is None:
+                raise SessionError("There is nothing to compact: the session has not started.")
+            new_id = uuid7()
+            entry = SessionStart(
+                ts=now_ms(),
+                system_prompt=system_prompt,
+                config=self.config,
+                history=list(history),
+                cwd=self.cwd,
+                model=self.model,
+                compacted_from=Origin(session_id=self.session_id, at_hash=self.head),
+                turn_count=turn_count,
+            )
+            try:
+                head = await asyncio.to_thread(self.store.create, new_id, entry)
+            except OSError as exc:
+                raise SessionError(
+                    f"Cannot write the compacted session: {exc.strerror or exc}."
+                ) from exc
+            self.session_id, self.head = new_id, head
+            try:
+                await asyncio.to_thread(self.registry.update_session, self.pod_id, new_id)
+            except YoiError:
+                log.exception("could not record the compacted session in the pod registry")
+            return new_id

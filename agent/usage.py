@@ -11,6 +11,9 @@ measurements we estimate the size of the context at any history length:
 - before the first (or with none): bytes / 4, the usual rule of thumb for
   English text and code (no data).
 
+Bytes count what a request sends besides the history too (``base_bytes``: the
+system prompt and tool definitions), since every measurement includes it.
+
 Everything is a pure function of the history and the records, linear in the
 history's length.
 """
@@ -18,7 +21,7 @@ history's length.
 from __future__ import annotations
 
 import bisect
-import json
+import itertools
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -35,21 +38,24 @@ class Measurement(Protocol):
 
 
 def item_bytes(item: Item) -> int:
-    data = item.model_dump(mode="json", exclude={"segments"})
-    return len(json.dumps(data, ensure_ascii=False).encode("utf-8"))
+    """The item's serialized size in bytes (computed once per item)."""
+    return item.wire_bytes
 
 
-def prefix_bytes(history: Sequence[Item]) -> list[int]:
-    """``out[i]`` = serialized bytes of ``history[:i]``."""
-    out = [0]
-    for item in history:
-        out.append(out[-1] + item_bytes(item))
-    return out
+def prefix_bytes(history: Sequence[Item], base: int = 0) -> list[int]:
+    """``out[i]`` = ``base`` + serialized bytes of ``history[:i]``."""
+    return list(itertools.accumulate((item.wire_bytes for item in history), initial=base))
 
 
 class TokenEstimator:
-    def __init__(self, history: Sequence[Item], records: Sequence[Measurement]) -> None:
-        self._prefix = prefix_bytes(history)
+    """``base_bytes`` is what every request sends besides the history (the
+    system prompt and the tool definitions): measurements include it, so
+    counting it keeps the tokens-per-byte rate honest for short histories."""
+
+    def __init__(
+        self, history: Sequence[Item], records: Sequence[Measurement], base_bytes: int = 0
+    ) -> None:
+        self._prefix = prefix_bytes(history, base_bytes)
         n = len(history)
         by_len: dict[int, int] = {}
         for r in records:  # the newest measurement at a length wins
@@ -60,7 +66,7 @@ class TokenEstimator:
 
     def tokens_at(self, i: int) -> int:
         i = max(0, min(i, len(self._prefix) - 1))
-        if i == 0:
+        if i == 0 and self._prefix[0] == 0:
             return 0
         if not self._lens:
             return self._prefix[i] // BYTES_PER_TOKEN

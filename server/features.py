@@ -84,6 +84,11 @@ def register(server: YoiServer) -> None:
         parsed = p.parse(p.POD_NOTIFY, p.PodNotifyParams, params)
         ls.pods.notify(parsed.pod_id, parsed.message)
 
+    @server.feature(p.POD_COMPACT)
+    @maps_errors(p.POD_COMPACT)
+    async def pod_compact(ls: YoiServer, params: Any) -> dict[str, Any]:
+        return await ls.pods.compact(p.parse(p.POD_COMPACT, p.PodParams, params).pod_id)
+
     @server.feature(p.SESSIONS_LIST)
     @maps_errors(p.SESSIONS_LIST)
     async def sessions_list(ls: YoiServer, params: Any) -> dict[str, Any]:

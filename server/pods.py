@@ -28,6 +28,7 @@ from server import protocol as p
 from server.approvals import LspApprovals
 from server.editor import LspEditor
 from server.errors import invalid_params
+from server.progress import LspProgressPort
 from server.wire import history_to_wire, session_to_wire, turn_result_to_wire
 
 if TYPE_CHECKING:
@@ -96,6 +97,7 @@ class PodManager:
                 warn=lambda m: sink.emit(Alert(level="warn", source="approvals", message=m)),
             ),
             editor=LspEditor(server, fallback=loaded.manifest.edits.fallback),
+            progress=LspProgressPort(server),
         )
         spec = PodSpec(
             root=root,
@@ -162,6 +164,10 @@ class PodManager:
             pod.interrupt()
             result = await turn
         return turn_result_to_wire(result)
+
+    async def compact(self, pod_id: str) -> dict[str, Any]:
+        pod = self.get(pod_id, p.POD_COMPACT).pod
+        return {"sessionId": await pod.compact()}
 
     def interrupt(self, pod_id: str) -> None:
         self.get(pod_id, p.POD_INTERRUPT).pod.interrupt()

@@ -57,16 +57,28 @@ class WorkProgress:
             self.token, types.WorkDoneProgressReport(message=message, percentage=percentage)
         )
 
+    def end(self, message: str | None = None) -> None:
+        if self.token is None:
+            return
+        self.server.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=message))
+        self.token = None
+
     async def __aexit__(
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self.token is None:
-            return
-        message = self.end_message
-        if exc is not None:
-            message = f"failed: {exc}"
-        self.server.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=message))
-        self.token = None
+        self.end(f"failed: {exc}" if exc is not None else self.end_message)
+
+
+class LspProgressPort:
+    """The runtime's progress port over ``$/progress``."""
+
+    def __init__(self, server: YoiServer) -> None:
+        self.server = server
+
+    async def begin(self, title: str, message: str | None = None) -> WorkProgress:
+        progress = WorkProgress(self.server, title, message)
+        await progress.__aenter__()
+        return progress

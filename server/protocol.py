@@ -50,6 +50,7 @@ FEATURES = (
     "edits",
     "approvals",
     "progress",
+    "compaction",
 )
 
 # JSON-RPC error codes used by the custom methods.

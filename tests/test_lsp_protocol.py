@@ -194,3 +194,45 @@ async def test_notify_an_idle_pod_starts_a_turn(
     assert end["outcome"] == "finished"
     sent = scripted_model.requests[0]["messages"]
     assert any("CI is red" in str(m["content"]) for m in sent)
+
+
+async def test_compaction_on_demand_reports_progress_in_order(
+    env: dict[str, str], root: Path, scripted_model: ScriptedModel
+) -> None:
+    (root / ".yoi").mkdir()
+    (root / ".yoi" / "manifest.toml").write_text("[compaction]\ncompact_retained_tokens = 10\n")
+    session = await start(env, root)
+    try:
+        summary = {"tool_calls": [{"name": "write_summary", "arguments": {"text": "## Done"}}]}
+        scripted_model.load(
+            [
+                {"text": "Long.", "usage": {"prompt_tokens": 4000, "completion_tokens": 9}},
+                summary,
+                {"text": "ok"},
+            ]
+        )
+        pod = await session.create_pod()
+        first = (await session.chat(pod, "hello"))["sessionId"]
+        result = await session.request("yoi/pod/compact", {"podId": pod})
+        assert result["sessionId"] != first
+        kinds = [e["event"]["type"] for e in session.state.events if e["podId"] == pod]
+        assert kinds.index("compactStart") < kinds.index("compactDone")
+        (done,) = session.events(pod, "compactDone")
+        assert done["sessionId"] == result["sessionId"]
+        compacting = [
+            values
+            for values in session.client.progress_reports.values()
+            if values and getattr(values[0], "title", "") == "Compacting context"
+        ]
+        assert await eventually(lambda: isinstance(compacting[0][-1], types.WorkDoneProgressEnd))
+        (values,) = compacting
+        assert isinstance(values[0], types.WorkDoneProgressBegin)
+        assert all(isinstance(v, types.WorkDoneProgressReport) for v in values[1:-1])
+        assert len(values) >= 3
+        percentages = [v.percentage for v in values[1:-1] if v.percentage is not None]
+        assert percentages == sorted(percentages)
+        history = await session.request("yoi/pod/history", {"podId": pod})
+        assert history["sessionId"] == result["sessionId"]
+        assert history["items"][0]["text"].startswith("[Compacted context summary]")
+    finally:
+        await stop(session)

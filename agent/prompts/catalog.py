@@ -40,6 +40,10 @@ class PromptKey(StrEnum):
     WORKING_BOUNDARIES_SECTION = "working_boundaries_section"  # scope_summary
     AGENTS_MD_SECTION = "agents_md_section"  # agents_md
     RESIDENT_KNOWLEDGE_SECTION = "resident_knowledge_section"  # entries: [(slug, description)]
+    COMPACT_SYSTEM = "compact_system"
+    COMPACT_INPUT = "compact_input"  # references: [path], transcript, budget
+    COMPACT_NUDGE = "compact_nudge"  # missing_summary: bool, references: [path]
+    COMPACT_SUMMARY_HEADER = "compact_summary_header"
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ class SessionStart(_Entry):
     model: str | None = None
     forked_from: Origin | None = None
     compacted_from: Origin | None = None
+    turn_count: int = Field(default=0, ge=0)  # runs before this session (after compaction)
 
 
 class UserInput(_Entry):

@@ -4,10 +4,9 @@ resumes from. No snapshots: the log is the state.
 Folding, in order:
 
 - ``session_start`` sets the system prompt (verbatim), config, cwd, model and
-  parent, and resets history to its seed history and the user segments to
-  none (the seed history has no segments);
-- ``user_input`` appends ``items.user(text)`` to history and its segments to
-  ``user_segments`` (so they align with the last K user messages);
+  parent, and resets history to its seed history;
+- ``user_input`` appends ``items.user(text, segments)`` to history (the
+  user segments are those of the history's user messages, seed included);
 - ``items`` extends history;
 - ``turn_end`` sets ``turn_count``;
 - ``llm_usage`` appends a :class:`UsageRecord`;
@@ -99,7 +98,6 @@ def fold(read: LogRead, *, through: str | None = None) -> RestoredState:
     assert isinstance(first, SessionStart)  # the reader guarantees it
     start = first
     history: list[Item] = []
-    user_segments: list[list[Segment]] = []
     usage: list[UsageRecord] = []
     extensions: list[tuple[str, JsonValue]] = []
     turn_count = 0
@@ -109,11 +107,10 @@ def fold(read: LogRead, *, through: str | None = None) -> RestoredState:
         match record.entry:
             case SessionStart() as start:
                 history = list(start.history)
-                user_segments = []
+                turn_count = start.turn_count
             case UserInput(segments=segments, text=text):
                 open_run = True
                 history.append(items.user(text, list(segments)))
-                user_segments.append(list(segments))
             case ItemsEntry(items=appended):
                 history.extend(appended)
             case TurnEnd(turn_count=count):
@@ -140,7 +137,7 @@ def fold(read: LogRead, *, through: str | None = None) -> RestoredState:
         turn_count=turn_count,
         last_run_interrupted=interrupted,
         usage=usage,
-        user_segments=user_segments,
+        user_segments=items.user_segments(history),
         extensions=extensions,
         head=records[-1].hash,
         parent=start.forked_from or start.compacted_from,
