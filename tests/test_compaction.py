@@ -278,3 +278,28 @@ def test_circuit_breaker() -> None:
     assert not policy.failed() and not policy.failed()
     assert policy.failed() and policy.disabled
     assert not policy.should_compact_after_run(11) and not policy.should_yield(21)
+
+
+async def test_the_compact_worker_input_is_capped(ws: Workspace) -> None:
+    ws.model.load(
+        [
+            {"text": "Answer.", "usage": usage(6000)},
+            {
+                "text": "Reading a lot.",
+                "tool_calls": [{"name": "read_file", "arguments": {"path": "notes.md"}}],
+                "usage": usage(70000),
+            },
+        ]
+    )
+    pod = await ws.pod(
+        compaction={
+            "compact_threshold": 5000,
+            "compact_retained_tokens": 10,
+            "compact_worker_max_input_tokens": 50000,
+        }
+    )
+    await pod.chat(say("hi"))
+    (failed,) = ws.recorder.of(CompactFailed)
+    assert "over its cap of 50,000" in failed.error
+    assert len(ws.model.requests) == 2  # stopped before a third request
+    await pod.close()

@@ -125,6 +125,7 @@ class Compactor:
         plan: CompactionPlan,
         recent: Sequence[Path],
         on_step: Callable[[int], None] = lambda _n: None,
+        on_reread: Callable[[], None] = lambda: None,
     ) -> CompactionResult:
         fs = self.fs()
         notes = CompactNotes(budget=self.settings.auto_read_budget)
@@ -173,6 +174,7 @@ class Compactor:
                 "The compaction model stopped without writing a summary, even after being "
                 "asked again; the session was left as it was."
             )
+        on_reread()
         history = [
             system(f"{self.catalog.render(PromptKey.COMPACT_SUMMARY_HEADER)}\n\n{notes.summary}"),
             *await self._reread(fs, notes.marks),

@@ -68,8 +68,13 @@ class PodCompaction:
             def step(used: int) -> None:
                 progress.report(f"Summarising ({used:,} tokens read)", 40)
 
-            result = await self.compactor.run(plan, self.recent_files(), on_step=step)
-            progress.report("Re-reading files and writing the new session", 85)
+            result = await self.compactor.run(
+                plan,
+                self.recent_files(),
+                on_step=step,
+                on_reread=lambda: progress.report("Re-reading files", 75),
+            )
+            progress.report("Writing the new session", 90)
             new_id = await pod.session.compact_to(
                 pod.worker.system_prompt, result.history, pod.turn_count
             )
