@@ -198,9 +198,20 @@ class CompactionSection(Section):
 
 
 class MemorySection(Section):
+    """Memory and knowledge (present: enabled). Folders are relative to the
+    workspace root."""
+
+    knowledge_dir: NonEmpty = ".yoi/knowledge"
+    memory_dir: NonEmpty = ".yoi/memory"
     extract_threshold: PositiveInt | None = None
     extract_worker_max_input_tokens: PositiveInt = 30000
     extract_model: ModelSection | None = None
+    consolidate_threshold_files: PositiveInt | None = None
+    consolidate_threshold_bytes: PositiveInt | None = None
+    consolidate_worker_max_input_tokens: PositiveInt = 80000
+    consolidate_model: ModelSection | None = None
+    query_result_limit: PositiveInt = 20
+    query_excerpt_lines: Count = 3
 
 
 class Manifest(Section):
