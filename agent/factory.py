@@ -28,6 +28,10 @@ from agent.input import InputResolver
 from agent.items import Item, Message
 from agent.llm.types import LlmClient, ModelConfig, RetryListener, RetryNotice
 from agent.manifest import LoadedManifest, Manifest, ManifestProblem
+from agent.memory.consolidate import Consolidator
+from agent.memory.library import MemoryLibrary
+from agent.memory.setup import build_memory, consolidator_for
+from agent.memory.tools import knowledge_tools
 from agent.pod import Pod, PodInfo
 from agent.ports import ApprovalPort, EditorPort, EventSink, NoProgress, ProgressPort
 from agent.prompts.catalog import PromptCatalog, load_catalog
@@ -89,6 +93,10 @@ def build_scope(root: Path | None, manifest: Manifest) -> Scope:
     allow = [ScopeRule(root, Permission.WRITE, True)]
     allow += [rule(r.target, r.permission, r.recursive) for r in manifest.scope.allow]
     deny = [rule(r.target, r.permission, r.recursive) for r in manifest.scope.deny]
+    if manifest.memory is not None:
+        # generic tools may read the memory tree; only the memory tools write it
+        for folder in (manifest.memory.knowledge_dir, manifest.memory.memory_dir):
+            deny.append(ScopeRule(root / folder, Permission.WRITE, True))
     return Scope(root, allow, deny)
 
 
@@ -192,7 +200,22 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
         )
     )
     model_config = manifest.model_config_for(env)
-    client = (host.client_factory or default_client)(model_config, retry_alerts(host.events))
+    make_client = host.client_factory or default_client
+    client = make_client(model_config, retry_alerts(host.events))
+    memory = build_memory(
+        manifest,
+        spec.root,
+        env=env,
+        main=model_config,
+        make_client=lambda config: make_client(config, retry_alerts(host.events)),
+        catalog=catalog,
+        events=host.events,
+        progress=host.progress,
+        extensions=restored.extensions if restored else (),
+    )
+    if memory is not None:
+        for tool in knowledge_tools(memory.library):
+            tools.add(tool)
     settings = WorkerSettings(
         max_turns=manifest.worker.max_turns,
         tool_output=ToolOutputLimits(
@@ -246,6 +269,7 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
         )
         for problem in agents.problems:
             host.events.emit(Alert(level="warn", source="agents_md", message=problem))
+        resident = await asyncio.to_thread(memory.library.resident) if memory else []
         return await asyncio.to_thread(
             render_system_prompt,
             instruction=manifest.pod.instruction,
@@ -255,11 +279,11 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
             tool_names=tools.names(),
             now=datetime.now(UTC),
             agents_md=agents.text,
+            resident_knowledge=resident,
         )
 
     if restored and restored.history and is_system_note(restored.history[0]):
         worker.cache_anchor = 0  # a compacted session starts with its summary
-    make_client = host.client_factory or default_client
     compaction = build_compaction(
         manifest,
         env=env,
@@ -275,7 +299,9 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
         worker=worker,
         session=session,
         registry=registry,
-        resolver=InputResolver(fs, spec.root),
+        resolver=InputResolver(
+            fs, spec.root, knowledge_dir=memory.library.layout.knowledge_dir if memory else None
+        ),
         catalog=catalog,
         events=host.events,
         render_system_prompt=render,
@@ -283,6 +309,25 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
         turn_count=restored.turn_count if restored else 0,
         last_run_interrupted=restored.last_run_interrupted if restored else False,
         compaction=compaction,
+        memory=memory,
+    )
+
+
+def open_consolidator(root: Path, manifest: Manifest) -> Consolidator | None:
+    """The workspace's memory consolidator (``yoi/memory/consolidate``), or
+    ``None`` when memory is not enabled."""
+    if manifest.memory is None:
+        return None
+    env = os.environ
+    loaded = load_catalog(root, prompt_pack=manifest.prompt_pack)
+    library = MemoryLibrary.for_root(root, manifest.memory)
+    return consolidator_for(
+        manifest,
+        library,
+        env=env,
+        main=manifest.model_config_for(env),
+        make_client=lambda config: default_client(config, lambda _n: None),
+        catalog=loaded.catalog,
     )
 
 

@@ -61,9 +61,10 @@ def _cap(text: str) -> tuple[str, bool]:
 
 
 class InputResolver:
-    def __init__(self, fs: ScopedFs, root: Path | None) -> None:
+    def __init__(self, fs: ScopedFs, root: Path | None, knowledge_dir: Path | None = None) -> None:
         self.fs = fs
         self.root = root
+        self.knowledge_dir = knowledge_dir or (root / ".yoi" / "knowledge" if root else None)
 
     async def resolve(self, segments: list[Segment]) -> Resolved:
         attachments: dict[int, Attachment] = {}
@@ -74,9 +75,12 @@ class InputResolver:
                     case FileSegment():
                         attachments[index] = await self._file(segment)
                     case KnowledgeSegment(slug=slug):
-                        attachments[index] = await self._record("knowledge", "Knowledge", slug)
+                        attachments[index] = await self._record(
+                            self.knowledge_dir, "Knowledge", slug
+                        )
                     case WorkflowSegment(slug=slug):
-                        attachments[index] = await self._record("workflows", "Workflow", slug)
+                        folder = self.root / ".yoi" / "workflows" if self.root else None
+                        attachments[index] = await self._record(folder, "Workflow", slug)
                     case _:
                         continue
             except ToolError as exc:
@@ -112,12 +116,12 @@ class InputResolver:
             body=fence(body),
         )
 
-    async def _record(self, folder: str, label: str, slug: str) -> Attachment:
+    async def _record(self, folder: Path | None, label: str, slug: str) -> Attachment:
         if not SLUG.match(slug):
             raise _RangeError(f"{slug!r} is not a valid name (lowercase letters, digits, dashes)")
-        if self.root is None:
+        if folder is None:
             raise _RangeError("no workspace folder is open")
-        path = self.root / ".yoi" / folder / f"{slug}.md"
+        path = folder / f"{slug}.md"
         file = await self.fs.read_text(str(path))
         return Attachment(title=f"{label}: {slug}", body=strip_frontmatter(file.text).strip())
 

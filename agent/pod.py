@@ -33,6 +33,7 @@ from agent.ids import now_ms
 from agent.input import InputResolver
 from agent.items import Item, Message, system, user, user_segments
 from agent.llm.types import Usage
+from agent.memory.runner import PodMemory
 from agent.ports import EventSink
 from agent.prompts.catalog import PromptCatalog
 from agent.registry import PodRegistry
@@ -107,6 +108,7 @@ class Pod:
         turn_count: int = 0,
         last_run_interrupted: bool = False,
         compaction: PodCompaction | None = None,
+        memory: PodMemory | None = None,
     ) -> None:
         self.info = info
         self.worker = worker
@@ -121,6 +123,7 @@ class Pod:
         self.last_run_interrupted = last_run_interrupted
         self.state: PodState = "idle"
         self.compaction = compaction
+        self.memory = memory
         self._overhead: tuple[str, int] | None = None
         self._notes: list[str] = []
         self._turn_usage = _TurnUsage()
@@ -269,8 +272,14 @@ class Pod:
             report = await self.worker.run(None)
         return report
 
-    async def _compact_after_run(self, report: RunReport) -> None:
-        if self.compaction is None or report.outcome in ("error", "interrupted"):
+    async def _after_run(self, report: RunReport) -> None:
+        """Between turns: record memory, then compact if the context grew too
+        large (extraction first: compaction reshapes the history)."""
+        if report.outcome in ("error", "interrupted"):
+            return
+        if self.memory is not None:
+            await self.memory.after_run(self)
+        if self.compaction is None:
             return
         policy = self.compaction.policy
         policy.run_finished()
@@ -368,7 +377,7 @@ class Pod:
             end = RunCompleted(ts=now_ms(), outcome=outcome, interrupted=interrupted)
         await self.session.append([TurnEndEntry(ts=now_ms(), turn_count=self.turn_count), end])
         result = self._finish(outcome, report.error)
-        await self._compact_after_run(report)
+        await self._after_run(report)
         return TurnResult(
             outcome=result.outcome,
             session_id=self.session_id,

@@ -36,6 +36,8 @@ class WorkspaceIndex:
         self.ready = asyncio.Event()
         self.debounce_ms = debounce_ms
         self.watching = asyncio.Event()
+        # told about every batch of file-system changes (e.g. knowledge records)
+        self.listeners: list[Callable[[set[tuple[Change, str]]], None]] = []
 
     # ------------------------------------------------------------ scan
 
@@ -88,6 +90,8 @@ class WorkspaceIndex:
             self.watching.set()
             async for changes in watcher:
                 if changes:
+                    for listener in self.listeners:
+                        listener(changes)
                     await self.apply(changes)
         except OSError as exc:  # e.g. the inotify watch limit
             log.warning(

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Coroutine, Generator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cattrs
 from lsprotocol import types
@@ -29,6 +29,10 @@ from pygls.protocol import (
 from agent import paths
 from agent.workspace_index import WorkspaceIndex
 from server import protocol as p
+from server.errors import request_failed
+
+if TYPE_CHECKING:
+    from server.knowledge import WorkspaceKnowledge
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +82,20 @@ class YoiServer(LanguageServer):
         self.options = p.InitializationOptions()
         self.pods = PodManager(self)
         self.index: WorkspaceIndex | None = None
+        self._knowledge: WorkspaceKnowledge | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+
+    async def knowledge(self) -> WorkspaceKnowledge:
+        """The workspace's knowledge and memory (opened on first use)."""
+        if self.root is None:
+            raise request_failed(
+                "No workspace folder is open, so there is no knowledge to show.", "failed"
+            )
+        if self._knowledge is None:
+            from server.knowledge import WorkspaceKnowledge
+
+            self._knowledge = await WorkspaceKnowledge.open(self, self.root)
+        return self._knowledge
 
     # ------------------------------------------------------------ tasks
 

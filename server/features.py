@@ -40,9 +40,10 @@ def register(server: YoiServer) -> None:
         log.info("workspace root: %s", ls.root)
 
     @server.feature(types.INITIALIZED)
-    def initialized(ls: YoiServer, params: types.InitializedParams) -> None:
+    async def initialized(ls: YoiServer, params: types.InitializedParams) -> None:
         if ls.root is not None:
             ls.index = WorkspaceIndex(ls.root)
+            ls.index.listeners.append((await ls.knowledge()).on_changes)
             ls.run_task(index_workspace(ls, ls.index), "workspace index")
         else:
             ls.log_message("yoi: no workspace folder is open; file tools are unavailable.")
@@ -99,6 +100,29 @@ def register(server: YoiServer) -> None:
     @maps_errors(p.CHAT)
     async def chat(ls: YoiServer, params: Any) -> dict[str, Any]:
         return await ls.pods.chat(p.parse(p.CHAT, p.ChatParams, params))
+
+    @server.feature(p.KNOWLEDGE_LIST)
+    @maps_errors(p.KNOWLEDGE_LIST)
+    async def knowledge_list(ls: YoiServer, params: Any) -> dict[str, Any]:
+        p.parse(p.KNOWLEDGE_LIST, p.Empty, params)
+        return await (await ls.knowledge()).list()
+
+    @server.feature(p.KNOWLEDGE_GET)
+    @maps_errors(p.KNOWLEDGE_GET)
+    async def knowledge_get(ls: YoiServer, params: Any) -> dict[str, Any]:
+        slug = p.parse(p.KNOWLEDGE_GET, p.KnowledgeGetParams, params).slug
+        return await (await ls.knowledge()).get(slug)
+
+    @server.feature(p.MEMORY_EXTRACT)
+    @maps_errors(p.MEMORY_EXTRACT)
+    async def memory_extract(ls: YoiServer, params: Any) -> dict[str, Any]:
+        return await ls.pods.extract(p.parse(p.MEMORY_EXTRACT, p.PodParams, params).pod_id)
+
+    @server.feature(p.MEMORY_CONSOLIDATE)
+    @maps_errors(p.MEMORY_CONSOLIDATE)
+    async def memory_consolidate(ls: YoiServer, params: Any) -> dict[str, Any]:
+        p.parse(p.MEMORY_CONSOLIDATE, p.Empty, params)
+        return await (await ls.knowledge()).consolidate()
 
     @server.feature(p.REFERENCES_COMPLETE)
     @maps_errors(p.REFERENCES_COMPLETE)

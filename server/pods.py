@@ -27,7 +27,7 @@ from agent.store import SessionStore
 from server import protocol as p
 from server.approvals import LspApprovals
 from server.editor import LspEditor
-from server.errors import invalid_params
+from server.errors import invalid_params, request_failed
 from server.progress import LspProgressPort
 from server.wire import history_to_wire, session_to_wire, turn_result_to_wire
 
@@ -164,6 +164,26 @@ class PodManager:
             pod.interrupt()
             result = await turn
         return turn_result_to_wire(result)
+
+    async def extract(self, pod_id: str) -> dict[str, Any]:
+        pod = self.get(pod_id, p.MEMORY_EXTRACT).pod
+        if pod.memory is None:
+            raise request_failed(
+                "Memory is not enabled for this workspace: add a [memory] section to "
+                ".yoi/manifest.toml.",
+                "failed",
+            )
+        outcome = await pod.memory.extract(pod)
+        if outcome is None:
+            return {"extracted": False}
+        result: dict[str, Any] = {
+            "extracted": True,
+            "processedThroughEntry": outcome.pointer.processed_through_entry,
+            "source": outcome.source.as_json(),
+        }
+        if outcome.pointer.staging_id:
+            result["stagingId"] = outcome.pointer.staging_id
+        return result
 
     async def compact(self, pod_id: str) -> dict[str, Any]:
         pod = self.get(pod_id, p.POD_COMPACT).pod

@@ -51,6 +51,8 @@ FEATURES = (
     "approvals",
     "progress",
     "compaction",
+    "knowledge",
+    "memory",
 )
 
 # JSON-RPC error codes used by the custom methods.
@@ -101,6 +103,10 @@ class PodNotifyParams(Params):
 class ChatParams(Params):
     pod_id: PodId
     input: list[Segment] = Field(min_length=1)
+
+
+class KnowledgeGetParams(Params):
+    slug: str = Field(min_length=1)
 
 
 class ReferencesCompleteParams(Params):

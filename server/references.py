@@ -73,7 +73,11 @@ async def _files(server: YoiServer, prefix: str, limit: int) -> list[dict[str, A
 async def _records(
     server: YoiServer, kind: str, folder: str, prefix: str, limit: int
 ) -> list[dict[str, Any]]:
-    records = dict(await asyncio.to_thread(list_documents, server.root, folder))
+    if kind == "knowledge" and server.root is not None:
+        library = (await server.knowledge()).library
+        records = dict(await asyncio.to_thread(library.invocable))
+    else:
+        records = dict(await asyncio.to_thread(list_documents, server.root, folder))
     matches = FuzzyIndex(records).search(prefix, limit)
     return [
         {"kind": kind, "label": m.path, "detail": records[m.path], "open": False} for m in matches

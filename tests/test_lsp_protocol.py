@@ -84,10 +84,11 @@ async def test_malformed_params_answer_invalid_params_and_the_server_stays_up(
     assert (await lsp.chat(pod, "hello"))["outcome"] == "finished"
 
 
-async def test_unimplemented_contract_methods_are_method_not_found(lsp: Session) -> None:
+async def test_unknown_methods_are_method_not_found(lsp: Session) -> None:
     with pytest.raises(JsonRpcException) as caught:
-        await lsp.request("yoi/knowledge/list", {})
+        await lsp.request("yoi/pod/teleport", {})
     assert caught.value.code == -32601
+    assert (await lsp.request("yoi/pod/list", {}))["pods"] == []  # still serving
 
 
 async def wait_for_index(lsp: Session, needle: str, patience: float = 10.0) -> list[str]:
@@ -236,3 +237,56 @@ async def test_compaction_on_demand_reports_progress_in_order(
         assert history["items"][0]["text"].startswith("[Compacted context summary]")
     finally:
         await stop(session)
+
+
+KNOWLEDGE = (
+    "---\ndescription: How we name things\nmodel_invocation: true\nuser_invocable: true\n"
+    "created_at: '2026-11-25T00:00:00Z'\nupdated_at: '2026-11-25T00:00:00Z'\n"
+    "last_sources: []\n---\n# Naming\n\nkebab-case files.\n"
+)
+
+
+async def test_knowledge_list_get_complete_and_changed(lsp: Session, root: Path) -> None:
+    folder = root / ".yoi" / "knowledge"
+    folder.mkdir(parents=True)
+    (folder / "naming.md").write_text(KNOWLEDGE)
+    (folder / "broken.md").write_text("no frontmatter at all\n")
+    records = (await lsp.request("yoi/knowledge/list", {}))["records"]
+    by_slug = {r["slug"]: r for r in records}
+    naming = by_slug["naming"]
+    assert naming["title"] == "Naming" and naming["description"] == "How we name things"
+    assert naming["modelInvocation"] is True and naming["uri"] == (folder / "naming.md").as_uri()
+    assert "problem" in by_slug["broken"]  # listed, not hidden
+    doc = await lsp.request("yoi/knowledge/get", {"slug": "naming"})
+    assert doc["body"].strip() == "# Naming\n\nkebab-case files."
+    assert doc["frontmatter"]["description"] == "How we name things"
+    with pytest.raises(JsonRpcException) as caught:
+        await lsp.request("yoi/knowledge/get", {"slug": "missing-one"})
+    assert caught.value.code == -32602 and "slug" in caught.value.message
+    done = await lsp.request("yoi/references/complete", {"prefix": "nam", "kind": "knowledge"})
+    assert [i["label"] for i in done["items"]] == ["naming"]
+
+    # a hand edit reaches the client as one debounced notification
+    await lsp.request("yoi/references/complete", {"prefix": ""})  # the watcher is running
+    changed: list[Any] = []
+
+    @lsp.client.feature("yoi/knowledge/changed")
+    def on_changed(params: Any) -> None:
+        changed.append(params)
+
+    await asyncio.sleep(0.3)
+    (folder / "naming.md").write_text(KNOWLEDGE.replace("kebab-case", "snake_case"))
+    (folder / "new-note.md").write_text(KNOWLEDGE)
+    assert await eventually(lambda: bool(changed))
+    await asyncio.sleep(0.5)
+    slugs = sorted({s for params in changed for s in params["slugs"]})
+    assert slugs == ["naming", "new-note"]
+    assert len(changed) <= 2  # debounced, not one per file event
+
+
+async def test_memory_methods_need_memory_enabled(lsp: Session) -> None:
+    pod = await lsp.create_pod()
+    for method, params in (("yoi/memory/extract", {"podId": pod}), ("yoi/memory/consolidate", {})):
+        with pytest.raises(JsonRpcException) as caught:
+            await lsp.request(method, params)
+        assert caught.value.code == -32803 and "[memory]" in caught.value.message

@@ -50,6 +50,8 @@ class PodCompaction:
                 "Compaction is off for this pod after repeated failures; start a new session "
                 "or resume this one in a new pod to try again."
             )
+        if pod.memory is not None:
+            await pod.memory.before_compaction(pod)
         history = pod.worker.history
         plan = plan_compaction(
             history, pod.usage_records, self.retained_tokens, pod.request_overhead_bytes()
@@ -79,6 +81,8 @@ class PodCompaction:
                 pod.worker.system_prompt, result.history, pod.turn_count
             )
             pod.adopt_compacted(result.history)
+            if pod.memory is not None:
+                pod.memory.after_compaction()
         except YoiError as exc:
             disabled = self.policy.failed()
             message = str(exc) + (

@@ -44,6 +44,10 @@ class PromptKey(StrEnum):
     COMPACT_INPUT = "compact_input"  # references: [path], transcript, budget
     COMPACT_NUDGE = "compact_nudge"  # missing_summary: bool, references: [path]
     COMPACT_SUMMARY_HEADER = "compact_summary_header"
+    EXTRACT_SYSTEM = "extract_system"
+    EXTRACT_INPUT = "extract_input"  # transcript
+    CONSOLIDATE_SYSTEM = "consolidate_system"
+    CONSOLIDATE_INPUT = "consolidate_input"  # staging, records, knowledge
 
 
 @dataclass(frozen=True)
