@@ -221,3 +221,67 @@ async def test_knowledge_reference_and_tools_and_the_guarded_tree(ws: Workspace)
     tool_texts = [m["content"] for m in ws.model.requests[1]["messages"] if m["role"] == "tool"]
     assert "Tabs, never spaces." in tool_texts[-1]
     await pod.close()
+
+
+def test_a_dead_consolidations_lock_is_resumed_with_the_same_entries(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from agent.memory.consolidate import LOCK_NAME, ConsolidationBusy, acquire, release
+
+    staging = tmp_path / "_staging"
+    staging.mkdir()
+    for name in ("a", "b", "c"):
+        (staging / f"{name}.json").write_text("{}")
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (staging / LOCK_NAME).write_text(
+        json.dumps({"pid": int(dead.stdout), "consumed_ids": ["a", "b"], "started_at": 0})
+    )
+    consumed = acquire(staging, "test")
+    assert [c.staging_id for c in consumed] == ["a", "b"]  # "c" arrived later: next run
+    release(staging, consumed, success=True)
+    assert sorted(p.stem for p in staging.glob("*.json")) == ["c"]
+    assert not (staging / LOCK_NAME).exists()
+
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        (staging / LOCK_NAME).write_text(json.dumps({"pid": live.pid, "consumed_ids": ["c"]}))
+        with pytest.raises(ConsolidationBusy):
+            acquire(staging, "test")
+    finally:
+        live.kill()
+        live.wait()
+
+
+async def test_compaction_extracts_and_consolidates_first_then_resets_the_pointer(
+    ws: Workspace,
+) -> None:
+    summary = {"tool_calls": [{"name": "write_summary", "arguments": {"text": "## Done"}}]}
+    ws.model.load([{"text": "We chose sqlite.", "usage": usage(4000)}])
+    pod = await ws.pod(
+        memory={"extract_threshold": 100_000}, compaction={"compact_retained_tokens": 1}
+    )
+    await pod.chat(say("which database?"))
+    assert staging_files(ws) == []  # below the threshold: nothing yet
+    ws.model.load(
+        [
+            extract_step(),
+            DONE,
+            {"text": "Nothing worth folding.", "usage": usage(300)},  # consolidation
+            summary,
+            {"text": "ok"},
+        ]
+    )
+    old = pod.session_id
+    new = await pod.compact()
+    assert new != old
+    consolidation_input = ws.model.requests[2]["messages"][-1]["content"]
+    assert old in consolidation_input and "sqlite" in consolidation_input
+    assert staging_files(ws) == []  # consumed by the consolidation
+    assert pod.memory is not None and pod.memory.pointer is None
+    await pod.close()
