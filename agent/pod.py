@@ -20,10 +20,10 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from agent.compaction.compactor import CompactionFailed
 from agent.compaction.runner import PodCompaction
@@ -174,49 +174,51 @@ class Pod:
 
     async def chat(self, segments: list[Segment]) -> TurnResult:
         """Run one user turn and return when it is over."""
-        self._claim()
-        try:
-            self._begin_turn()
-            await self._ensure_started()
-            resolved = await self.resolver.resolve(segments)
-            for alert in resolved.alerts:
-                self.events.emit(alert)
-            text = flatten(segments, resolved.attachments)
-            veto = await self.worker.screen_prompt(text)
-            if veto is not None:
-                return self._finish("error", f"cancelled by a hook: {veto}")
-            prelude = self._prelude()
-            entries: list[LogEntry] = []
-            if prelude:
-                entries.append(ItemsEntry(ts=now_ms(), items=prelude))
-            entries.append(UserInput(ts=now_ms(), segments=list(segments), text=text))
-            await self.session.append(entries)
-            self.worker.append(prelude)
-            report = await self._run(user(text, list(segments)))
-            return await self._end_turn(report)
-        except asyncio.CancelledError:
-            await asyncio.shield(self._record_cancelled())
-            raise
-        except Exception as exc:
-            return await self._fail_turn(exc)
-        finally:
-            self.state = "idle"
+        return await self._turn(self._chat(segments))
 
     async def resume(self) -> TurnResult:
         """Continue without new input (after a pause, or to see notes)."""
-        self._claim()
+        return await self._turn(self._resume())
+
+    async def _turn(self, body: Coroutine[Any, Any, TurnResult]) -> TurnResult:
+        """Claim the pod for one turn, and whatever happens, end it properly."""
+        try:
+            self._claim()
+        except PodBusy:
+            body.close()
+            raise
         try:
             self._begin_turn()
             await self._ensure_started()
-            report = await self._run(None)
-            return await self._end_turn(report)
+            return await body
         except asyncio.CancelledError:
             await asyncio.shield(self._record_cancelled())
             raise
         except Exception as exc:
             return await self._fail_turn(exc)
         finally:
+            body.close()  # never awaited when something failed before it
             self.state = "idle"
+
+    async def _chat(self, segments: list[Segment]) -> TurnResult:
+        resolved = await self.resolver.resolve(segments)
+        for alert in resolved.alerts:
+            self.events.emit(alert)
+        text = flatten(segments, resolved.attachments)
+        veto = await self.worker.screen_prompt(text)
+        if veto is not None:
+            return self._finish("error", f"cancelled by a hook: {veto}")
+        prelude = self._prelude()
+        entries: list[LogEntry] = []
+        if prelude:
+            entries.append(ItemsEntry(ts=now_ms(), items=prelude))
+        entries.append(UserInput(ts=now_ms(), segments=list(segments), text=text))
+        await self.session.append(entries)
+        self.worker.append(prelude)
+        return await self._end_turn(await self._run(user(text, list(segments))))
+
+    async def _resume(self) -> TurnResult:
+        return await self._end_turn(await self._run(None))
 
     async def run_for_notification(self) -> TurnResult:
         return await self.resume()

@@ -53,19 +53,30 @@ class SessionHandle:
     def started(self) -> bool:
         return self.head is not None
 
+    def _start_entry(
+        self,
+        system_prompt: str,
+        history: Sequence[Item],
+        compacted_from: Origin | None = None,
+        turn_count: int = 0,
+    ) -> SessionStart:
+        return SessionStart(
+            ts=now_ms(),
+            system_prompt=system_prompt,
+            config=self.config,
+            history=list(history),
+            cwd=self.cwd,
+            model=self.model,
+            compacted_from=compacted_from,
+            turn_count=turn_count,
+        )
+
     async def start(self, system_prompt: str, history: Sequence[Item]) -> None:
         """Write ``session_start`` (once, before the first turn is logged)."""
         async with self._lock:
             if self.head is not None:
                 return
-            entry = SessionStart(
-                ts=now_ms(),
-                system_prompt=system_prompt,
-                config=self.config,
-                history=list(history),
-                cwd=self.cwd,
-                model=self.model,
-            )
+            entry = self._start_entry(system_prompt, history)
             self.head = await asyncio.to_thread(self.store.create, self.session_id, entry)
 
     async def append(self, entries: Sequence[LogEntry]) -> None:
@@ -104,13 +115,9 @@ class SessionHandle:
             if self.head is None:
                 raise SessionError("There is nothing to compact: the session has not started.")
             new_id = uuid7()
-            entry = SessionStart(
-                ts=now_ms(),
-                system_prompt=system_prompt,
-                config=self.config,
-                history=list(history),
-                cwd=self.cwd,
-                model=self.model,
+            entry = self._start_entry(
+                system_prompt,
+                history,
                 compacted_from=Origin(session_id=self.session_id, at_hash=self.head),
                 turn_count=turn_count,
             )

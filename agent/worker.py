@@ -87,6 +87,30 @@ class Interceptor(Protocol):
     async def before_request(self, history: list[Item]) -> InterceptDecision: ...
 
 
+class InputBudget:
+    """For disposable workers: counts the input tokens of every request (use
+    :meth:`commit` as the worker's commit) and stops the run before the next
+    request once they pass ``cap`` (use it as the interceptor)."""
+
+    def __init__(self, cap: int, who: str, setting: str) -> None:
+        self.cap = cap
+        self.who = who
+        self.setting = setting
+        self.used = 0
+
+    async def commit(self, items: list[Item], measure: RequestMeasure | None) -> None:
+        if measure is not None:
+            self.used += measure.usage.input_tokens
+
+    async def before_request(self, history: list[Item]) -> InterceptDecision:
+        if self.used > self.cap:
+            return Stop(
+                f"the {self.who} used {self.used:,} input tokens, over its cap of "
+                f"{self.cap:,} ({self.setting})"
+            )
+        return Proceed()
+
+
 # ---------------------------------------------------------------- reports
 
 

@@ -47,6 +47,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def log_level() -> int:
+    """``YOI_LOG_LEVEL`` (DEBUG, INFO, WARNING, ERROR); an unknown value falls
+    back to WARNING with a note on stderr."""
+    name = os.environ.get("YOI_LOG_LEVEL", "WARNING").strip().upper() or "WARNING"
+    level = logging.getLevelName(name)
+    if not isinstance(level, int):
+        print(
+            f"yoi: ignoring YOI_LOG_LEVEL={name!r}; use DEBUG, INFO, WARNING or ERROR",
+            file=sys.stderr,
+        )
+        return logging.WARNING
+    return level
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "lsp":
@@ -55,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_lsp()
     logging.basicConfig(
         stream=sys.stderr,
-        level=os.environ.get("YOI_LOG_LEVEL", "WARNING").upper(),
+        level=log_level(),
         format="%(levelname)s %(name)s: %(message)s",
     )
     if args.command == "chat":

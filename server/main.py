@@ -61,11 +61,13 @@ def protect_stdout() -> int:
 
 
 def run_lsp() -> int:
+    from server.cli import log_level
+
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     protocol_fd = protect_stdout()
     logging.basicConfig(
         stream=sys.stderr,
-        level=os.environ.get("YOI_LOG_LEVEL", "WARNING").upper(),
+        level=log_level(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     from server.app import create_server

@@ -19,3 +19,18 @@ def test_serving_modules_do_not_import_litellm() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert run.stdout.strip() == "False"
+
+
+def test_a_bad_log_level_falls_back_with_a_note(tmp_path: object) -> None:
+    import os
+
+    run = subprocess.run(
+        [sys.executable, "-m", "server.cli", "sessions"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "YOI_LOG_LEVEL": "verbose", "YOI_HOME": str(tmp_path)},
+    )
+    assert run.returncode == 0
+    assert "ignoring YOI_LOG_LEVEL='VERBOSE'" in run.stderr

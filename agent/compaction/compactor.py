@@ -39,7 +39,7 @@ from agent.tools.base import ToolSet
 from agent.tools.files import ReadFile, number_lines, split_lines
 from agent.tools.fs import ScopedFs
 from agent.usage import Measurement
-from agent.worker import Proceed, RequestMeasure, Stop, Worker, WorkerSettings
+from agent.worker import InputBudget, RequestMeasure, Worker, WorkerSettings
 
 log = logging.getLogger(__name__)
 
@@ -86,26 +86,6 @@ def plan_compaction(
     return CompactionPlan(cut, list(history[:cut]), list(history[cut:]))
 
 
-class _InputCap:
-    """Stops the compact worker once its requests' input exceeds the cap."""
-
-    def __init__(self, cap: int) -> None:
-        self.cap = cap
-        self.used = 0
-
-    async def record(self, items: list[Item], measure: RequestMeasure | None) -> None:
-        if measure is not None:
-            self.used += measure.usage.input_tokens
-
-    async def before_request(self, history: list[Item]) -> Proceed | Stop:
-        if self.used > self.cap:
-            return Stop(
-                f"the compaction worker used {self.used:,} input tokens, over its cap of "
-                f"{self.cap:,} ([compaction] compact_worker_max_input_tokens)"
-            )
-        return Proceed()
-
-
 class Compactor:
     def __init__(
         self,
@@ -129,10 +109,14 @@ class Compactor:
     ) -> CompactionResult:
         fs = self.fs()
         notes = CompactNotes(budget=self.settings.auto_read_budget)
-        cap = _InputCap(self.settings.worker_max_input_tokens)
+        cap = InputBudget(
+            self.settings.worker_max_input_tokens,
+            "compaction worker",
+            "[compaction] compact_worker_max_input_tokens",
+        )
 
         async def commit(items: list[Item], measure: RequestMeasure | None) -> None:
-            await cap.record(items, measure)
+            await cap.commit(items, measure)
             if measure is not None:
                 on_step(cap.used)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from agent.errors import YoiError
 from agent.fsutil import atomic_write_text, read_regular
-from agent.items import Item, Message, user
+from agent.items import Message, user
 from agent.llm.types import LlmClient
 from agent.memory.library import MemoryLibrary
 from agent.memory.staging import StagedFile, list_staging, read_staging
@@ -28,7 +28,7 @@ from agent.memory.tools import memory_tools
 from agent.ports import NullSink
 from agent.prompts.catalog import PromptCatalog, PromptKey
 from agent.tools.base import ToolSet
-from agent.worker import Proceed, RequestMeasure, Stop, Worker, WorkerSettings
+from agent.worker import InputBudget, Worker, WorkerSettings
 
 LOCK_NAME = ".consolidation.lock"
 WORKER_MAX_REQUESTS = 40
@@ -102,21 +102,6 @@ def release(staging_dir: Path, consumed: Sequence[StagedFile], *, success: bool)
     (staging_dir / LOCK_NAME).unlink(missing_ok=True)
 
 
-class _InputCap:
-    def __init__(self, cap: int) -> None:
-        self.cap = cap
-        self.used = 0
-
-    async def commit(self, items: list[Item], measure: RequestMeasure | None) -> None:
-        if measure is not None:
-            self.used += measure.usage.input_tokens
-
-    async def before_request(self, history: list[Item]) -> Proceed | Stop:
-        if self.used > self.cap:
-            return Stop(f"the consolidation worker went over its input cap of {self.cap:,} tokens")
-        return Proceed()
-
-
 def _cap(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit] + "\n[… cut to fit the budget …]"
 
@@ -157,7 +142,11 @@ class Consolidator:
     async def _run(self, consumed: Sequence[StagedFile]) -> str:
         budget = self.max_input_tokens * 2  # characters for each of the input's parts
         staging, records, knowledge = await asyncio.to_thread(self._inputs, consumed)
-        cap = _InputCap(self.max_input_tokens)
+        cap = InputBudget(
+            self.max_input_tokens,
+            "consolidation worker",
+            "[memory] consolidate_worker_max_input_tokens",
+        )
         worker = Worker(
             client=self.client(),
             tools=ToolSet(memory_tools(self.library)),

@@ -24,7 +24,7 @@ from agent.memory.staging import Extracted
 from agent.ports import NullSink
 from agent.prompts.catalog import PromptCatalog, PromptKey
 from agent.tools.base import Tool, ToolArgs, ToolCallContext, ToolOutput, ToolSet
-from agent.worker import Proceed, RequestMeasure, Stop, Worker, WorkerSettings
+from agent.worker import InputBudget, Worker, WorkerSettings
 
 log = logging.getLogger(__name__)
 
@@ -89,21 +89,6 @@ class WriteExtracted(Tool[Extracted]):
         return ToolOutput(summary=f"Recorded {counts}")
 
 
-class _InputCap:
-    def __init__(self, cap: int) -> None:
-        self.cap = cap
-        self.used = 0
-
-    async def commit(self, items: list[Item], measure: RequestMeasure | None) -> None:
-        if measure is not None:
-            self.used += measure.usage.input_tokens
-
-    async def before_request(self, history: list[Item]) -> Proceed | Stop:
-        if self.used > self.cap:
-            return Stop(f"the extraction worker went over its input cap of {self.cap:,} tokens")
-        return Proceed()
-
-
 class Extractor:
     def __init__(
         self, *, client: Callable[[], LlmClient], catalog: PromptCatalog, max_input_tokens: int
@@ -115,7 +100,11 @@ class Extractor:
     async def extract(self, items: Sequence[Item]) -> Extracted:
         """Run the worker on ``items``; an empty payload if it never called the tool."""
         tool = WriteExtracted()
-        cap = _InputCap(self.max_input_tokens)
+        cap = InputBudget(
+            self.max_input_tokens,
+            "extraction worker",
+            "[memory] extract_worker_max_input_tokens",
+        )
         worker = Worker(
             client=self.client(),
             tools=ToolSet([tool]),
