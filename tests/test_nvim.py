@@ -37,7 +37,9 @@ def _find_nvim() -> tuple[str | None, str]:
             "Neovim is not installed, and `make system-deps` could not install it "
             "(apt-get install neovim needs root and a reachable Debian mirror)"
         )
-    version = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30)
+    version = subprocess.run(
+        [path, "--version"], check=False, capture_output=True, text=True, timeout=30
+    )
     found = re.match(r"NVIM v(\d+)\.(\d+)", version.stdout)
     if found is None or (int(found[1]), int(found[2])) < (0, 7):
         return None, f"the plugin needs Neovim 0.7 or newer; found {version.stdout[:40]!r}"
@@ -61,23 +63,42 @@ class Neovim:
     tmp: Path
     runs: int = 0
 
-    def run(self, body: str, *, allow_errors: bool = False) -> dict[str, Any]:
+    def run(
+        self, body: str, *, allow_errors: bool = False, env: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         self.runs += 1
         script = self.tmp / f"case{self.runs}.lua"
         out = self.tmp / f"out{self.runs}.json"
-        script.write_text(f"local T = dofile({json.dumps(str(HARNESS))})\nT.run(function()\n{body}\nend)\n")
+        script.write_text(
+            f"local T = dofile({json.dumps(str(HARNESS))})\nT.run(function()\n{body}\nend)\n"
+        )
         assert NVIM is not None
         proc = subprocess.run(
-            [NVIM, "--headless", "--clean", "-n", "--cmd", f"set rtp^={PLUGIN}", "-c", f"luafile {script}", "-c", "cquit 2"],
+            [
+                NVIM,
+                "--headless",
+                "--clean",
+                "-n",
+                "--cmd",
+                f"set rtp^={PLUGIN}",
+                "-c",
+                f"luafile {script}",
+                "-c",
+                "cquit 2",
+            ],
+            check=False,
             cwd=self.root,
-            env={**self.env, "YOI_TEST_OUT": str(out)},
+            env={**self.env, **(env or {}), "YOI_TEST_OUT": str(out)},
             capture_output=True,
             text=True,
             timeout=100,
         )
         assert out.exists(), f"nvim wrote no result (exit {proc.returncode}):\n{proc.stderr}"
         result: dict[str, Any] = json.loads(out.read_text())
-        assert "error" not in result, f"{result['error']}\n--- nvim stderr:\n{proc.stderr}"
+        assert "error" not in result, (
+            f"{result['error']}\n--- notifications: {result['notifications']}"
+            f"\n--- nvim stderr:\n{proc.stderr}"
+        )
         assert proc.returncode == 0, proc.stderr
         assert result["globals"] == [], "the plugin must not define globals"
         if not allow_errors:
@@ -140,3 +161,513 @@ def test_chat_with_an_at_file_sends_the_unsaved_buffer(
     assert "## yoi\nSeen it." in result["chat"]
     assert result["modified"] is True
     assert (root / "app.py").read_text() == ORIGINAL
+
+
+READ = {"tool_calls": [{"name": "read_file", "arguments": {"path": "app.py"}}]}
+
+
+def edit(old: str, new: str) -> dict[str, Any]:
+    args = {"path": "app.py", "old_string": old, "new_string": new}
+    return {"tool_calls": [{"name": "edit_file", "arguments": args}]}
+
+
+def tool_messages(model: ScriptedModel, request: int) -> list[str]:
+    return [m["content"] for m in model.requests[request]["messages"] if m["role"] == "tool"]
+
+
+def test_accept_one_edit_and_reject_another(
+    nvim: Neovim, root: Path, scripted_model: ScriptedModel
+) -> None:
+    scripted_model.load(
+        [READ, edit("return 1", "return 2"), edit("def main", "def start"), {"text": "done"}]
+    )
+    result = nvim.run(
+        """
+        T.setup()
+        vim.cmd("edit " .. T.root .. "/app.py")
+        vim.cmd("YoiChat")
+        T.wait_pod()
+        T.answers = { { label = "Accept" }, { label = "Reject", async = true } }
+        T.send("change it twice")
+        local app = vim.fn.bufnr(T.root .. "/app.py")
+        T.result.app = vim.api.nvim_buf_get_lines(app, 0, -1, false)
+        T.result.modified = vim.bo[app].modified
+        T.result.chat = T.chat_text()
+        T.result.windows = #vim.api.nvim_list_wins()
+        local chat_win = vim.fn.win_findbuf(T.info().bufnr)[1]
+        T.result.folded = vim.api.nvim_win_call(chat_win, function()
+          local folded = {}
+          for row, line in ipairs(vim.api.nvim_buf_get_lines(0, 0, -1, false)) do
+            if line:find("^  ⚙ ") then
+              table.insert(folded, vim.fn.foldclosed(row) == row)
+            end
+          end
+          return folded
+        end)
+        -- an edit without needsConfirmation (another server's) is applied as usual
+        local range = { start = { line = 0, character = 0 }, ["end"] = { line = 0, character = 0 } }
+        local top = { range = range, newText = "# top\\n" }
+        local plain = { edit = { changes = { [vim.uri_from_bufnr(app)] = { top } } } }
+        local ctx = { client_id = require("yoi.server").client(T.root).id }
+        T.result.plain = require("yoi.review").handler(nil, plain, ctx)
+        T.result.first_line = vim.api.nvim_buf_get_lines(app, 0, 1, false)[1]
+        T.result.asked_total = #T.asked
+        """
+    )
+    assert result["app"] == ["def main():", "    return 2"]
+    assert result["modified"] is True
+    assert (root / "app.py").read_text() == ORIGINAL  # the user saves, not the agent
+    reviews = [a for a in result["asked"] if a["kind"] == "yoi.review"]
+    assert len(reviews) == 2
+    assert reviews[0]["items"] == ["Accept", "Reject", "Accept all for this turn"]
+    assert "edit_file app.py" in reviews[0]["prompt"]
+    assert "edit app.py: applied" in result["chat"]
+    assert "edit app.py: rejected" in result["chat"]
+    assert "rejected" in tool_messages(scripted_model, 3)[-1]
+    assert result["windows"] == 2  # the diff window closed after each answer
+    assert result["folded"] == [True, True, True]  # each tool call is a closed fold
+    assert result["plain"]["applied"] is True and result["first_line"] == "# top"
+    assert result["asked_total"] == 2
+
+
+def test_accept_all_for_the_turn_covers_new_files_and_ends_with_the_turn(
+    nvim: Neovim, root: Path, scripted_model: ScriptedModel
+) -> None:
+    write = {
+        "tool_calls": [
+            {"name": "write_file", "arguments": {"path": "pkg/new.py", "content": "X = 1\n"}}
+        ]
+    }
+    scripted_model.load(
+        [READ, edit("return 1", "return 2"), write, {"text": "done"}]
+        + [edit("return 2", "return 3"), {"text": "not that one"}]
+    )
+    result = nvim.run(
+        """
+        T.setup()
+        vim.cmd("YoiChat")
+        T.wait_pod()
+        T.answers = { { label = "Accept all for this turn" } }
+        T.send("edit and create")
+        T.result.asked_in_turn = #T.asked
+        T.result.app = T.text(vim.fn.bufnr(T.root .. "/app.py"))
+        local new = vim.fn.bufnr(T.root .. "/pkg/new.py")
+        T.result.new = vim.api.nvim_buf_get_lines(new, 0, -1, false)
+        T.result.new_listed = vim.bo[new].buflisted
+        T.answers = { { label = "Reject" } }
+        T.send("one more")
+        T.result.asked_after = #T.asked
+        T.result.app_after = T.text(vim.fn.bufnr(T.root .. "/app.py"))
+        """
+    )
+    assert result["asked_in_turn"] == 1  # the second edit was covered by "accept all"
+    assert result["app"] == "def main():\n    return 2"
+    assert result["new"] == ["X = 1"] and result["new_listed"] is True
+    assert (root / "pkg" / "new.py").exists()
+    assert result["asked_after"] == 2  # a new turn asks again
+    assert result["app_after"] == "def main():\n    return 2"
+
+
+def test_interrupt_a_turn_with_the_key_and_the_command(
+    nvim: Neovim, scripted_model: ScriptedModel
+) -> None:
+    scripted_model.load(
+        [
+            {"hang": True, "text": "partial"},
+            {"hang": True, "text": "partial"},
+            {"text": "All done."},
+        ]
+    )
+    result = nvim.run(
+        """
+        T.setup()
+        vim.cmd("YoiChat")
+        T.wait_pod()
+        T.result.keys = vim.tbl_map(function(m)
+          return m.lhs
+        end, vim.api.nvim_buf_get_keymap(0, "n"))
+        local function partials()
+          return select(2, T.chat_text():gsub("partial", ""))
+        end
+        require("yoi").submit("a long story")
+        T.wait("streamed text", function() return partials() == 1 end)
+        T.keys("<C-c>")
+        T.wait("the interrupted turn", function() return not T.info().running end)
+        T.result.first = T.info().last_outcome
+        require("yoi").submit("another long story")
+        T.wait("streamed text", function() return partials() == 2 end)
+        vim.cmd("YoiInterrupt")
+        T.wait("the interrupted turn", function() return not T.info().running end)
+        T.result.second = T.info().last_outcome
+        T.send("go on")
+        T.result.third = T.info().last_outcome
+        T.result.chat = T.chat_text()
+        -- with nothing running, <C-c> leaves insert mode as usual: "a", out, "b" before it
+        vim.api.nvim_win_set_cursor(0, { vim.api.nvim_buf_line_count(0), 0 })
+        T.keys("ia<C-c>ib<Esc>")
+        T.result.typed = vim.api.nvim_get_current_line()
+        """
+    )
+    assert {"<CR>", "<C-S>", "<C-C>"} <= set(result["keys"])
+    assert result["first"] == result["second"] == "interrupted"
+    assert result["third"] == "finished"
+    assert result["typed"] == "ba" and result["notifications"] == []
+    assert result["chat"].count("── interrupted ──") == 2
+    assert "All done." in result["chat"]
+    assert len(scripted_model.requests) == 3
+
+
+def test_resume_a_session_after_restarting_neovim(
+    nvim: Neovim, scripted_model: ScriptedModel
+) -> None:
+    scripted_model.load([{"text": "I will remember."}, {"text": "It was PINEAPPLE."}])
+    first = nvim.run(
+        """
+        T.setup()
+        vim.cmd("YoiChat")
+        T.wait_pod()
+        T.send("remember the word PINEAPPLE")
+        T.result.session = T.info().session_id
+        """
+    )
+    session = first["session"]
+    second = nvim.run(
+        f"""
+        T.setup()
+        T.answers = {{ {{ match = "remember the word" }} }}
+        vim.cmd("YoiSessions")
+        T.wait("the resumed session", function()
+          local on = T.info().session_id == "{session}"
+          return on and T.chat_text():find("resumed session", 1, true) ~= nil
+        end)
+        T.result.history = T.chat_text()
+        T.send("what was the word?")
+        T.result.after = T.info()
+        """
+    )
+    (picker,) = second["asked"]
+    assert picker["kind"] == "yoi.session"
+    assert picker["items"][0].startswith("remember the word PINEAPPLE  [1 turn, ")
+    assert "## You\nremember the word PINEAPPLE\n\n## yoi\nI will remember." in second["history"]
+    assert second["after"]["session_id"] == session
+    assert second["after"]["last_outcome"] == "finished"
+    messages = scripted_model.requests[1]["messages"]
+    assert any(
+        m["role"] == "assistant" and m.get("content") == "I will remember." for m in messages
+    )
+    assert messages[-1]["content"] == "what was the word?"
+
+
+RUN = "run_command"
+
+
+def run(command: str) -> dict[str, Any]:
+    return {"tool_calls": [{"name": RUN, "arguments": {"command": command}}]}
+
+
+def test_approvals_allow_allow_for_session_and_deny(
+    nvim: Neovim, scripted_model: ScriptedModel
+) -> None:
+    scripted_model.load(
+        [
+            run("echo first-run"),
+            run("echo second-run"),
+            run("echo third-run"),
+            run("printf never-run"),
+            {"text": "ran"},
+        ]
+    )
+    result = nvim.run(
+        """
+        T.setup()
+        vim.cmd("YoiChat")
+        T.wait_pod()
+        T.answers = {
+          { label = "Allow" },
+          { label = "Allow for this session", async = true },
+          { label = "Deny" },
+        }
+        T.send("run things")
+        T.result.chat = T.chat_text()
+        """
+    )
+    asked = result["asked"]
+    assert [a["kind"] for a in asked] == ["yoi.approval"] * 3  # echo was allowed for the session
+    assert asked[0]["items"] == ["Allow", "Allow for this session", "Deny"]
+    assert "echo first-run" in asked[0]["prompt"] and "printf never-run" in asked[2]["prompt"]
+    assert "first-run" in tool_messages(scripted_model, 1)[-1]
+    assert "third-run" in tool_messages(scripted_model, 3)[-1]
+    assert "denied" in tool_messages(scripted_model, 4)[-1]
+    assert "⚙ run_command printf never-run  ✗" in result["chat"]
+
+
+def test_progress_fires_user_autocmds_and_shows_in_the_status_line(
+    nvim: Neovim, scripted_model: ScriptedModel
+) -> None:
+    result = nvim.run(
+        """
+        T.setup()
+        local seen = {}
+        vim.api.nvim_create_autocmd("User", {
+          pattern = "YoiProgress",
+          callback = function(args)
+            local data = args.data or require("yoi.progress").last
+            table.insert(seen, { kind = data.kind, title = data.title, root = data.root })
+          end,
+        })
+        vim.cmd("YoiChat")
+        T.wait_pod()
+        T.wait("the end of the index", function()
+          return #seen > 0 and seen[#seen].kind == "end"
+        end)
+        T.result.progress = vim.deepcopy(seen)
+        T.result.statusline = vim.wo.statusline
+        T.result.status = require("yoi").status()
+        local client = require("yoi.server").client(T.root)
+        local value = { kind = "begin", title = "Testing", percentage = 50 }
+        local begin = { token = "t1", value = value }
+        require("yoi.progress").handler(nil, begin, { client_id = client.id }, nil, T.root)
+        T.result.drawn = vim.api.nvim_eval_statusline(vim.wo.statusline, {}).str
+        vim.cmd("YoiSessions")
+        T.wait("a message", function() return #T.notifications > 0 end)
+        """
+    )
+    kinds = [p["kind"] for p in result["progress"]]
+    assert kinds[0] == "begin" and kinds[-1] == "end"
+    assert result["progress"][0]["title"] == "Indexing workspace"
+    assert result["progress"][0]["root"] == str(nvim.root)
+    assert "openai/scripted" in result["statusline"] and "idle" in result["statusline"]
+    assert result["status"].startswith("yoi · ")
+    assert result["drawn"].endswith("Testing (50%)")
+    assert "no sessions in" in result["notifications"][-1]["message"]
+
+
+def test_at_completion_lists_workspace_files(nvim: Neovim, scripted_model: ScriptedModel) -> None:
+    result = nvim.run(
+        """
+        T.setup()
+        vim.cmd("YoiChat")
+        T.wait_pod()
+        T.result.omnifunc = vim.bo.omnifunc
+        local last = vim.api.nvim_buf_line_count(0)
+        vim.api.nvim_buf_set_lines(0, last - 1, last, false, { "see @utl" })
+        vim.api.nvim_win_set_cursor(0, { last, 8 })
+        T.result.start = require("yoi").omnifunc(1, "")
+        T.result.words = vim.tbl_map(function(item)
+          return item.word
+        end, require("yoi").omnifunc(0, "utl"))
+        vim.api.nvim_buf_set_lines(0, last - 1, last, false, { "" })
+        vim.api.nvim_win_set_cursor(0, { last, 0 })
+        T.keys("ifix @src/ut<C-x><C-o><Esc>")
+        T.result.typed = vim.api.nvim_get_current_line()
+        local source = require("yoi.complete").source.new()
+        T.result.cmp_available = source:is_available()
+        local got
+        source:complete({ context = { cursor_before_line = "see @utl" } }, function(response)
+          got = response
+        end)
+        T.wait("the nvim-cmp source", function() return got ~= nil end)
+        T.result.cmp = got.items[1]
+        """
+    )
+    assert result["omnifunc"] == "v:lua.require'yoi'.omnifunc"
+    assert result["start"] == 5  # the column after "@"
+    assert result["words"][0] == "src/util.py"
+    assert result["typed"] == "fix @src/util.py"
+    assert result["cmp_available"] is True
+    assert result["cmp"]["insertText"] == "src/util.py" and result["cmp"]["kind"] == 17
+
+
+def test_checkhealth_reports_the_server(nvim: Neovim) -> None:
+    result = nvim.run(
+        """
+        T.setup()
+        vim.cmd("checkhealth yoi")
+        T.result.health = T.text(0)
+        """
+    )
+    health = result["health"]
+    assert "ERROR" not in health
+    assert "the server starts: yoi 0.1.0, protocol v1" in health
+    assert "Python 3." in health and str(YOI) in health
+
+
+def test_server_exit_restart_and_new_session(nvim: Neovim, scripted_model: ScriptedModel) -> None:
+    scripted_model.load([{"text": "one"}, {"text": "two"}, {"text": "three"}, {"text": "four"}])
+    result = nvim.run(
+        """
+        T.setup()
+        vim.cmd("YoiChat")
+        T.wait_pod()
+        T.send("first")
+        local first = T.info().session_id
+        T.result.first = first
+        for _, pid in ipairs(vim.api.nvim_get_proc_children(vim.fn.getpid())) do
+          vim.loop.kill(pid, 9)
+        end
+        T.wait("the chat to notice", function() return T.info().pod_id == nil end)
+        T.result.stopped = T.chat_text()
+        T.send("second")
+        T.result.second = T.info()
+        local old = require("yoi.server").client(T.root).id
+        vim.cmd("YoiRestart")
+        T.wait("the restarted server", function()
+          local client = require("yoi.server").client(T.root)
+          return client ~= nil and client.id ~= old and T.info().pod_id ~= nil
+        end)
+        T.send("third")
+        T.result.third = T.info()
+        T.result.chat = T.chat_text()
+        vim.cmd("YoiNew")
+        T.wait("a new session", function()
+          local info = T.info()
+          return info.pod_id ~= nil and info.session_id ~= first
+        end)
+        T.send("fourth")
+        T.result.new_chat = T.chat_text()
+        """
+    )
+    first = result["first"]
+    assert (
+        "the yoi server for" in result["stopped"]
+        and "your next message restarts it" in result["stopped"]
+    )
+    assert (
+        result["second"]["session_id"] == first and result["second"]["last_outcome"] == "finished"
+    )
+    assert result["third"]["session_id"] == first
+    assert result["chat"].count("session resumed") == 2
+    third_request = scripted_model.requests[2]["messages"]
+    assert [m["content"] for m in third_request if m["role"] == "user"] == [
+        "first",
+        "second",
+        "third",
+    ]
+    assert "first" not in result["new_chat"] and "## You\nfourth" in result["new_chat"]
+    assert [
+        m["content"] for m in scripted_model.requests[3]["messages"] if m["role"] == "user"
+    ] == ["fourth"]
+
+
+def test_bad_options_and_a_missing_server_are_reported(nvim: Neovim) -> None:
+    result = nvim.run(
+        """
+        require("yoi").setup({
+          cmd = { "yoi-not-installed", "lsp", "--stdio" },
+          mappings = false,
+          chat = { position = "middle" },
+          colour = "blue",
+        })
+        T.result.position = require("yoi.config").values.chat.position
+        vim.cmd("YoiChat")
+        T.wait("the start error", function()
+          return #T.errors() > 0
+        end)
+        T.result.keys = #vim.api.nvim_buf_get_keymap(0, "n") + #vim.api.nvim_buf_get_keymap(0, "i")
+        T.result.chat = T.chat_text()
+        """,
+        allow_errors=True,
+    )
+    messages = [n["message"] for n in result["notifications"]]
+    assert "`chat.position` must be right, left, bottom, top or tab" in messages[0]
+    assert "unknown option `colour` ignored" in messages[0]
+    assert result["position"] == "right"
+    assert any("`yoi-not-installed` is not an executable" in m for m in messages[1:])
+    assert "could not start" in result["chat"]
+    assert result["keys"] == 0
+
+
+def test_autostart_and_the_knowledge_picker(nvim: Neovim, root: Path) -> None:
+    knowledge = root / ".yoi" / "knowledge"
+    knowledge.mkdir(parents=True)
+    (knowledge / "deploy.md").write_text(
+        "---\ndescription: How we ship a release\n---\n# Deploying\n\nTag, then push.\n"
+    )
+    result = nvim.run(
+        """
+        T.setup({ autostart = true })
+        vim.cmd("edit app.py")
+        T.wait("the autostarted server", function()
+          local client = require("yoi.server").client(T.root)
+          return client ~= nil and vim.lsp.buf_is_attached(0, client.id)
+        end)
+        T.result.chat_opened = require("yoi").info() ~= nil
+        T.answers = { { match = "Deploying" } }
+        vim.cmd("YoiKnowledge")
+        T.wait("the record", function()
+          return vim.api.nvim_buf_get_name(0):find("deploy.md", 1, true) ~= nil
+        end)
+        T.result.name = vim.api.nvim_buf_get_name(0)
+        T.result.text = T.text(0)
+        """
+    )
+    (picker,) = result["asked"]
+    assert picker["kind"] == "yoi.knowledge"
+    assert picker["items"] == ["Deploying — How we ship a release"]
+    assert result["name"] == str(knowledge / "deploy.md")
+    assert "Tag, then push." in result["text"]
+    assert result["chat_opened"] is False  # autostart starts the server, not a chat
+
+
+def test_help_tags_are_valid(nvim: Neovim, tmp_path: Path) -> None:
+    runtime = tmp_path / "runtime"
+    shutil.copytree(PLUGIN / "doc", runtime / "doc")
+    result = nvim.run(
+        """
+        local dir = os.getenv("YOI_TEST_RUNTIME")
+        vim.cmd("helptags " .. dir .. "/doc")
+        vim.opt.runtimepath:append(dir)
+        T.result.found = {}
+        for _, tag in ipairs({ "yoi", "yoi-setup", ":YoiChat", ":YoiSessions", "yoi-review",
+                               "yoi-api", "User_YoiProgress", "yoi-restart" }) do
+          vim.cmd("help " .. tag)
+          table.insert(T.result.found, vim.fn.expand("%:t"))
+        end
+        """,
+        env={"YOI_TEST_RUNTIME": str(runtime)},
+    )
+    assert set(result["found"]) == {"yoi.txt"}
+
+
+def test_compact_says_why_it_cannot(nvim: Neovim) -> None:
+    result = nvim.run(
+        """
+        T.setup()
+        vim.cmd("YoiChat")
+        T.wait_pod()
+        vim.cmd("YoiCompact")
+        T.wait("an answer", function() return #T.notifications > 0 end)
+        T.result.session_before = T.info().session_id
+        """
+    )
+    (message,) = [n["message"] for n in result["notifications"]]
+    assert message.startswith("yoi: could not compact: ")
+
+
+def test_mentions_become_file_segments_only_for_files(nvim: Neovim) -> None:
+    result = nvim.run(
+        """
+        local parse = require("yoi.segments").parse
+        T.result.cases = {
+          parse("fix @app.py, then (@src/util.py:5-6).", T.root),
+          parse("mail me@example.com or @nobody", T.root),
+          parse("@src/util.py:7 and @" .. T.root .. "/app.py", T.root),
+        }
+        """
+    )
+    first, second, third = result["cases"]
+    lines = {"start": {"line": 4, "character": 0}, "end": {"line": 6, "character": 0}}
+    assert first == [
+        {"kind": "text", "text": "fix "},
+        {"kind": "file", "path": "app.py"},
+        {"kind": "text", "text": ", then ("},
+        {"kind": "file", "path": "src/util.py", "range": lines},
+        {"kind": "text", "text": ")."},
+    ]
+    assert second == [{"kind": "text", "text": "mail me@example.com or @nobody"}]
+    one_line = {"start": {"line": 6, "character": 0}, "end": {"line": 7, "character": 0}}
+    assert third == [
+        {"kind": "file", "path": "src/util.py", "range": one_line},
+        {"kind": "text", "text": " and "},
+        {"kind": "file", "path": f"{nvim.root}/app.py"},
+    ]

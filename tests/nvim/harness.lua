@@ -51,9 +51,21 @@ function T.setup(opts)
 end
 
 function T.wait(what, condition, ms)
-  if not vim.wait(ms or 15000, condition, 10) then
+  if not vim.wait(ms or 30000, condition, 10) then
     error("timed out waiting for " .. what, 2)
   end
+end
+
+--- Type keys as the user would (mappings apply), and run them now.
+function T.keys(keys)
+  vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes(keys, true, false, true), "x", false)
+end
+
+--- The error messages vim.notify showed so far.
+function T.errors()
+  return vim.tbl_filter(function(n)
+    return n.level >= vim.log.levels.ERROR
+  end, T.notifications)
 end
 
 function T.info()
@@ -80,7 +92,7 @@ function T.send(text)
   T.wait("the turn to end", function()
     local info = T.info()
     return info.pod_id ~= nil and not info.running
-  end, 20000)
+  end, 40000)
 end
 
 -- Globals defined by anyone but Neovim itself (the plugin must define none).
@@ -103,6 +115,11 @@ function T.run(body)
   local ok, err = xpcall(body, debug.traceback)
   if not ok then
     T.result.error = err
+    -- what the chat showed, to explain the failure
+    local info = require("yoi").info()
+    if info then
+      T.result.error = err .. "\n--- chat:\n" .. T.text(info.bufnr)
+    end
   end
   T.result.notifications = T.notifications
   T.result.asked = T.asked

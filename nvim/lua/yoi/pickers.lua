@@ -1,0 +1,112 @@
+--- Pickers (vim.ui.select): sessions to resume, knowledge records to open.
+local p = require("yoi.protocol")
+local server = require("yoi.server")
+
+local M = {}
+
+local function notify(message, level)
+  vim.notify("yoi: " .. message, level or vim.log.levels.INFO)
+end
+
+local function ago(ms)
+  if type(ms) ~= "number" then
+    return ""
+  end
+  local seconds = math.max(0, os.time() - math.floor(ms / 1000))
+  if seconds < 60 then
+    return "just now"
+  elseif seconds < 3600 then
+    return ("%d min ago"):format(math.floor(seconds / 60))
+  elseif seconds < 86400 then
+    return ("%d h ago"):format(math.floor(seconds / 3600))
+  end
+  return os.date("%Y-%m-%d", math.floor(ms / 1000))
+end
+
+--- One line for a session in the picker.
+function M.format_session(session)
+  local title = session.title ~= nil and session.title ~= "" and session.title or "(no message yet)"
+  local turns = session.turnCount == 1 and "1 turn" or (tostring(session.turnCount or 0) .. " turns")
+  return ("%s  [%s, %s]"):format(title, turns, ago(session.updatedAt))
+end
+
+--- Pick a session of this root (all roots with `opts.all`) and resume it in the chat.
+function M.sessions(root, opts)
+  opts = opts or {}
+  server.request(root, p.SESSIONS_LIST, vim.empty_dict(), function(err, result)
+    if err then
+      notify("could not list sessions: " .. p.describe_error(err), vim.log.levels.ERROR)
+      return
+    end
+    local sessions = {}
+    for _, session in ipairs(result and result.sessions or {}) do
+      if opts.all or session.cwd == nil or session.cwd == root then
+        table.insert(sessions, session)
+      end
+    end
+    if #sessions == 0 then
+      notify(("no sessions in %s yet (:YoiSessions! lists every folder's)"):format(vim.fn.fnamemodify(root, ":~")))
+      return
+    end
+    vim.ui.select(sessions, {
+      prompt = "Resume a yoi session",
+      kind = "yoi.session",
+      format_item = M.format_session,
+    }, function(session)
+      if not session then
+        return
+      end
+      local chat = require("yoi.chat").open(root)
+      chat:resume(session.sessionId, opts.on_resumed)
+    end)
+  end)
+end
+
+--- Pick a knowledge record and open its file.
+function M.knowledge(root)
+  local function unsupported()
+    notify("this yoi server does not offer knowledge records yet (yoi/knowledge/list)", vim.log.levels.WARN)
+  end
+  server.ensure(root, function(client, start_err)
+    if not client then
+      notify(tostring(start_err), vim.log.levels.ERROR)
+      return
+    end
+    if not server.has_feature(root, "knowledge") then
+      unsupported()
+      return
+    end
+    server.request(root, p.KNOWLEDGE_LIST, vim.empty_dict(), function(err, result)
+      if err then
+        if type(err) == "table" and err.code == p.METHOD_NOT_FOUND then
+          unsupported()
+        else
+          notify("could not list knowledge: " .. p.describe_error(err), vim.log.levels.ERROR)
+        end
+        return
+      end
+      local records = result and result.records or {}
+      if #records == 0 then
+        notify("no knowledge records yet (they live in .yoi/knowledge/)")
+        return
+      end
+      vim.ui.select(records, {
+        prompt = "Open a knowledge record",
+        kind = "yoi.knowledge",
+        format_item = function(record)
+          local text = record.title or record.slug
+          if record.description and record.description ~= "" then
+            text = text .. " — " .. record.description
+          end
+          return text
+        end,
+      }, function(record)
+        if record and record.uri then
+          vim.cmd("edit " .. vim.fn.fnameescape(vim.uri_to_fname(record.uri)))
+        end
+      end)
+    end)
+  end)
+end
+
+return M

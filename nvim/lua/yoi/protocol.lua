@@ -1,0 +1,54 @@
+--- The editor protocol, contract v1: the method names the plugin uses.
+---
+--- Mirrors `server/protocol.py`; `docs/protocol.md` documents every field.
+--- No other module of the plugin spells a method name.
+local M = {}
+
+M.VERSION = 1
+
+M.POD_CREATE = "yoi/pod/create"
+M.POD_LIST = "yoi/pod/list"
+M.POD_DISPOSE = "yoi/pod/dispose"
+M.POD_HISTORY = "yoi/pod/history"
+M.POD_INTERRUPT = "yoi/pod/interrupt"
+M.POD_NOTIFY = "yoi/pod/notify"
+M.POD_COMPACT = "yoi/pod/compact"
+M.SESSIONS_LIST = "yoi/sessions/list"
+M.CHAT = "yoi/chat"
+M.EVENT = "yoi/event" -- server → client notification
+M.APPROVAL = "yoi/approval" -- server → client request
+M.REFERENCES_COMPLETE = "yoi/references/complete"
+M.KNOWLEDGE_LIST = "yoi/knowledge/list"
+M.KNOWLEDGE_GET = "yoi/knowledge/get"
+
+-- Standard LSP methods the plugin handles itself.
+M.APPLY_EDIT = "workspace/applyEdit"
+M.PROGRESS = "$/progress"
+
+-- JSON-RPC error codes of the custom methods.
+M.METHOD_NOT_FOUND = -32601
+M.INVALID_PARAMS = -32602
+M.REQUEST_FAILED = -32803
+
+--- The error's message, with its `data.reason` when there is one.
+---@param err table|string|nil
+---@return string
+function M.describe_error(err)
+  if type(err) ~= "table" then
+    return tostring(err)
+  end
+  local message = err.message or vim.inspect(err)
+  return message
+end
+
+--- `data.reason` of a `-32803` error (`busy`, `sessionInUse`, ...), or nil.
+---@param err table|string|nil
+---@return string|nil
+function M.reason(err)
+  if type(err) == "table" and type(err.data) == "table" then
+    return err.data.reason
+  end
+  return nil
+end
+
+return M

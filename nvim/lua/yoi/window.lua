@@ -1,0 +1,140 @@
+--- The chat's window: where it opens, its options (folds for tool calls),
+--- its status line and the chat buffer's keys.
+local config = require("yoi.config")
+local transcript = require("yoi.transcript")
+
+local M = {}
+
+--- The keys shown next to the prompt line.
+function M.hint()
+  local m = config.values.mappings
+  local parts = {}
+  if m.submit then
+    table.insert(parts, m.submit .. " send")
+  end
+  if m.interrupt then
+    table.insert(parts, m.interrupt .. " stop")
+  end
+  table.insert(parts, "@file <C-x><C-o>")
+  return table.concat(parts, " · ")
+end
+
+local function escape(statusline)
+  return (statusline:gsub("%%", "%%%%"))
+end
+
+function M.set_options(win, statusline)
+  local wo = vim.wo[win]
+  wo.wrap = true
+  wo.linebreak = true
+  wo.number = false
+  wo.relativenumber = false
+  wo.signcolumn = "no"
+  wo.foldmethod = "expr"
+  wo.foldexpr = transcript.FOLDEXPR
+  wo.foldtext = transcript.FOLDTEXT
+  wo.foldlevel = 0
+  wo.foldenable = true
+  wo.statusline = escape(statusline)
+end
+
+--- Show `statusline` in every window of `buf`.
+function M.set_statusline(buf, statusline)
+  for _, win in ipairs(vim.fn.win_findbuf(buf)) do
+    vim.wo[win].statusline = escape(statusline)
+  end
+end
+
+--- Open a window for `buf` where `chat.position` says; returns it.
+function M.open(buf, focus, statusline)
+  local previous = vim.api.nvim_get_current_win()
+  local opts = config.values.chat
+  if opts.position == "tab" then
+    vim.cmd("tab split")
+  else
+    local vertical = opts.position == "right" or opts.position == "left"
+    local total = vertical and vim.o.columns or vim.o.lines
+    local size = opts.size < 1 and math.floor(total * opts.size) or math.floor(opts.size)
+    local where = ({
+      right = "botright vertical",
+      left = "topleft vertical",
+      bottom = "botright",
+      top = "topleft",
+    })[opts.position]
+    vim.cmd(("%s %dsplit"):format(where, math.max(size, 10)))
+  end
+  local win = vim.api.nvim_get_current_win()
+  vim.api.nvim_win_set_buf(win, buf)
+  M.set_options(win, statusline)
+  vim.api.nvim_win_set_cursor(win, { vim.api.nvim_buf_line_count(buf), 0 })
+  if not focus then
+    vim.api.nvim_set_current_win(previous)
+  end
+  return win
+end
+
+--- The chat buffer's keys (see `mappings` in :help yoi-setup).
+function M.map_keys(chat)
+  local m = config.values.mappings
+  local function opts(desc)
+    return { buffer = chat.buf, silent = true, desc = "yoi: " .. desc }
+  end
+  if m.submit then
+    vim.keymap.set("n", m.submit, function()
+      chat:on_enter()
+    end, opts("send the message (in the transcript: toggle a fold)"))
+  end
+  if m.submit_insert then
+    vim.keymap.set({ "i", "n" }, m.submit_insert, function()
+      vim.cmd("stopinsert")
+      chat:submit()
+    end, opts("send the message"))
+  end
+  if m.interrupt then
+    vim.keymap.set({ "n", "i" }, m.interrupt, function()
+      if not chat:interrupt() and vim.fn.mode() == "i" then
+        vim.cmd("stopinsert") -- nothing to stop: the key keeps its usual meaning
+      end
+    end, opts("stop the running turn"))
+  end
+end
+
+local function short_tokens(n)
+  if type(n) ~= "number" then
+    return nil
+  end
+  if n >= 1000 then
+    return ("%.1fk"):format(n / 1000)
+  end
+  return tostring(n)
+end
+
+--- " yoi · <pod> · <model> · <state> · context <n> · <progress>"
+function M.statusline(info, progress)
+  local parts = { "yoi" }
+  if info.name and info.name ~= "" then
+    table.insert(parts, info.name)
+  end
+  if info.model then
+    table.insert(parts, info.model)
+  end
+  local state = "stopped"
+  if info.running then
+    state = "running"
+  elseif info.pod_id then
+    state = "idle"
+  elseif info.starting then
+    state = "starting"
+  end
+  table.insert(parts, state)
+  local context = short_tokens(info.context_tokens)
+  if context then
+    table.insert(parts, "context " .. context)
+  end
+  if progress and progress ~= "" then
+    table.insert(parts, progress)
+  end
+  return " " .. table.concat(parts, " · ")
+end
+
+return M
