@@ -83,6 +83,7 @@ class YoiServer(LanguageServer):
         self.pods = PodManager(self)
         self.index: WorkspaceIndex | None = None
         self._knowledge: WorkspaceKnowledge | None = None
+        self.shut_down = False
         self._tasks: set[asyncio.Task[Any]] = set()
 
     async def knowledge(self) -> WorkspaceKnowledge:
