@@ -74,6 +74,8 @@ class ProposedEdit:
 class EditResult:
     status: EditStatus
     message: str | None = None
+    # applied, but not all of it (the user unchecked some changes in review)
+    partial: bool = False
     # Set when the host knows the buffer version after applying the edit.
     new_version: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ANNOTATION_ID = "yoi"
+SETTLE_STEPS = 10
+SETTLE_DELAY = 0.05
 
 
 class LspEditor:
@@ -164,9 +166,26 @@ class LspEditor:
             log.warning("workspace/applyEdit failed: %s", exc)
             return EditResult("failed", f"The editor could not apply the edit: {exc}")
         if result.applied:
-            return EditResult("applied")
+            return await self._settled(edit)
         reason = result.failure_reason or "the user rejected it"
         return EditResult("rejected", reason)
+
+    async def _settled(self, edit: ProposedEdit) -> EditResult:
+        """After ``applied: true``: did the buffer get all of it? A review may
+        apply only the changes the user kept. The client's ``didChange`` may
+        trail its answer a little, so wait briefly for the buffer to settle."""
+        path = canonical(edit.path)
+        text: str | None = None
+        steps = SETTLE_STEPS if self._document(path) is not None else 1
+        for _ in range(steps):
+            doc = self._document(path)
+            text = doc.source if doc is not None else None
+            if text == edit.after:
+                return EditResult("applied")
+            await asyncio.sleep(SETTLE_DELAY)
+        if text is None or text == edit.before:
+            return EditResult("applied")  # not open, or not synced: trust the answer
+        return EditResult("applied", "only some of the changes were kept", partial=True)
 
 
 def _read_or_none(path: Path) -> str | None:

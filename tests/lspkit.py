@@ -36,6 +36,7 @@ class EditorState:
     events: list[dict[str, Any]] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     before_answer: Callable[[], None] | None = None
+    apply_only: int | None = None  # apply only the first N text edits (a partial review)
 
 
 def _offset(text: str, pos: types.Position) -> int:
@@ -82,7 +83,8 @@ def make_client(state: EditorState) -> Callable[[], LanguageClient]:
                     uri = change.text_document.uri
                     if uri in state.docs:
                         version, text = state.docs[uri]
-                        new_text = apply_text_edits(text, list(change.edits))
+                        edits = list(change.edits)[: state.apply_only]
+                        new_text = apply_text_edits(text, edits)
                         change_document(client, state, uri, new_text)
                     else:  # a closed file: the editor writes it
                         path = Path(uri.removeprefix("file://"))

@@ -203,3 +203,27 @@ async def test_approvals_auto_from_initialization_options(
         assert result["ok"] and session.state.approvals == []
     finally:
         await stop(session)
+
+
+async def test_a_partly_applied_edit_tells_the_model_to_read_again(
+    lsp: Session, root: Path, scripted_model: ScriptedModel
+) -> None:
+    (root / "five.py").write_text("a\nb\nc\nd\ne\n")
+    read = {"tool_calls": [{"name": "read_file", "arguments": {"path": "five.py"}}]}
+    both = {
+        "tool_calls": [
+            {"name": "write_file", "arguments": {"path": "five.py", "content": "A\nb\nc\nd\nE\n"}}
+        ]
+    }
+    uri = open_document(lsp.client, lsp.state, root / "five.py", "a\nb\nc\nd\ne\n")
+    scripted_model.load([read, both, {"text": "I will look again"}])
+    lsp.state.edit_answers.append(True)
+    lsp.state.apply_only = 1  # the user keeps the first change and unchecks the second
+    pod = await lsp.create_pod()
+    await lsp.chat(pod, "change it")
+    (params,) = lsp.state.edits
+    (change,) = params.edit.document_changes or []
+    assert isinstance(change, types.TextDocumentEdit) and len(change.edits) == 2  # two hunks
+    assert lsp.state.docs[uri][1] == "A\nb\nc\nd\ne\n"
+    message = tool_messages(scripted_model, 2)[-1]
+    assert "only part of the change" in message and "Read it again" in message

@@ -262,6 +262,12 @@ async def propose(
     _emit(call, uri, result.status, result.message)
     detail = f" ({result.message})" if result.message else ""
     match result.status:
+        case "applied" if result.partial:
+            fs.tracker.forget(path)
+            raise EditConflict(
+                f"The user applied only part of the change to {shown} (they left some of it "
+                "out in the review). Read it again to see what it contains now before going on."
+            )
         case "applied":
             fs.tracker.record(path, after, result.new_version)
             return result
