@@ -1,0 +1,365 @@
+/**
+ * The open chats of this window. Each chat is one pod on the server (created
+ * on first use, or resumed from its session after a reload or a server
+ * restart) and one ChatState, reduced from the pod's events. The chat view
+ * shows the active chat; the list survives window reloads.
+ */
+
+import * as vscode from 'vscode';
+import { emptyChat, reduce, type ChatAction, type ChatState } from '../logic/chatState';
+import { parseInput } from '../logic/mentions';
+import { chatTitle } from '../logic/sessions';
+import type { ChatTab } from '../messages';
+import {
+  ErrorCode,
+  Method,
+  type ChatEvent,
+  type ChatParams,
+  type ChatResult,
+  type EventParams,
+  type HistoryResult,
+  type PodCreateParams,
+  type PodCreateResult,
+  type PodListResult,
+  type PodParams,
+  type ReferenceKind,
+} from '../protocol';
+import { describeError, hasErrorCode, type ServerController } from './server';
+
+interface StoredChat {
+  id: string;
+  title: string;
+  sessionId?: string;
+}
+
+const STORE_KEY = 'yoi.chats';
+const ACTIVE_KEY = 'yoi.activeChat';
+
+export class Chat {
+  podId: string | undefined;
+  sessionId: string | undefined;
+  state: ChatState = emptyChat();
+  /** history was loaded (or there is none to load) */
+  restored = false;
+  opening: Promise<string> | undefined;
+  turn: vscode.CancellationTokenSource | undefined;
+
+  constructor(
+    readonly id: string,
+    public title: string,
+  ) {}
+
+  /** a turn is running (read through a getter: it changes across awaits) */
+  get running(): boolean {
+    return this.state.running;
+  }
+
+  get tab(): ChatTab {
+    return { id: this.id, title: this.title };
+  }
+}
+
+export type ChatChange =
+  | { kind: 'action'; chatId: string; action: ChatAction }
+  | { kind: 'reset'; chatId: string }
+  | { kind: 'tabs' };
+
+export class ChatManager implements vscode.Disposable {
+  private chats: Chat[] = [];
+  private activeId: string;
+  private counter = 0;
+  private readonly changed = new vscode.EventEmitter<ChatChange>();
+  /** events for pods whose create answer has not arrived yet */
+  private readonly early = new Map<string, ChatEvent[]>();
+  readonly onDidChange = this.changed.event;
+
+  constructor(
+    private readonly server: ServerController,
+    private readonly memento: vscode.Memento,
+  ) {
+    const stored = memento.get<StoredChat[]>(STORE_KEY, []);
+    for (const s of stored) {
+      const chat = new Chat(s.id, s.title);
+      chat.sessionId = s.sessionId;
+      chat.restored = s.sessionId === undefined;
+      this.chats.push(chat);
+      this.counter = Math.max(this.counter, Number(/\d+$/.exec(s.id)?.[0] ?? 0));
+    }
+    if (this.chats.length === 0) {
+      this.chats.push(this.makeChat());
+    }
+    const active = memento.get<string>(ACTIVE_KEY);
+    this.activeId = this.chats.some((c) => c.id === active) ? (active ?? '') : (this.chats[0]?.id ?? '');
+    server.onNotification<EventParams>(Method.event, (params) => this.onEvent(params));
+    server.onDidStart(() => this.onServerStart());
+  }
+
+  get active(): Chat {
+    const chat = this.chats.find((c) => c.id === this.activeId) ?? this.chats[0];
+    if (chat === undefined) {
+      throw new Error('There is always one chat.');
+    }
+    return chat;
+  }
+
+  get tabs(): ChatTab[] {
+    return this.chats.map((c) => c.tab);
+  }
+
+  get all(): readonly Chat[] {
+    return this.chats;
+  }
+
+  get(chatId: string): Chat | undefined {
+    return this.chats.find((c) => c.id === chatId);
+  }
+
+  // ------------------------------------------------------------ chat list
+
+  private makeChat(sessionId?: string, title?: string): Chat {
+    this.counter += 1;
+    const chat = new Chat(`chat-${this.counter}`, title ?? `Chat ${this.counter}`);
+    if (sessionId !== undefined) {
+      chat.sessionId = sessionId;
+    } else {
+      chat.restored = true;
+    }
+    return chat;
+  }
+
+  private persist(): void {
+    const stored: StoredChat[] = this.chats.map((c) => ({
+      id: c.id,
+      title: c.title,
+      ...(c.sessionId === undefined ? {} : { sessionId: c.sessionId }),
+    }));
+    void this.memento.update(STORE_KEY, stored);
+    void this.memento.update(ACTIVE_KEY, this.activeId);
+  }
+
+  /** A new empty chat, unless the active one is still empty. */
+  newChat(): Chat {
+    const current = this.active;
+    if (current.state.entries.length === 0 && current.sessionId === undefined) {
+      return current;
+    }
+    const chat = this.makeChat();
+    this.chats.push(chat);
+    this.activate(chat);
+    return chat;
+  }
+
+  switchTo(chatId: string): void {
+    const chat = this.get(chatId);
+    if (chat !== undefined) {
+      this.activate(chat);
+    }
+  }
+
+  private activate(chat: Chat): void {
+    this.activeId = chat.id;
+    this.persist();
+    this.changed.fire({ kind: 'reset', chatId: chat.id });
+    if (!chat.restored) {
+      void this.open(chat).catch(() => undefined);
+    }
+  }
+
+  async close(chatId: string): Promise<void> {
+    const chat = this.get(chatId);
+    if (chat === undefined) {
+      return;
+    }
+    this.chats = this.chats.filter((c) => c !== chat);
+    if (this.chats.length === 0) {
+      this.chats.push(this.makeChat());
+    }
+    if (this.activeId === chatId) {
+      this.activate(this.chats[this.chats.length - 1] ?? this.active);
+    } else {
+      this.persist();
+      this.changed.fire({ kind: 'tabs' });
+    }
+    if (chat.podId !== undefined) {
+      const params: PodParams = { podId: chat.podId };
+      await this.server.request(Method.podDispose, params).catch(() => undefined);
+    }
+  }
+
+  /** Open a stored session: switch to its chat, or restore it in a new one. */
+  async resume(sessionId: string, title: string): Promise<void> {
+    const existing = this.chats.find((c) => c.sessionId === sessionId);
+    if (existing !== undefined) {
+      this.activate(existing);
+      return;
+    }
+    const current = this.active;
+    const reuse = current.state.entries.length === 0 && current.sessionId === undefined && current.podId === undefined;
+    const chat = this.makeChat(sessionId, chatTitle(title, 'Resumed chat'));
+    if (reuse) {
+      this.chats = this.chats.map((c) => (c === current ? chat : c));
+    } else {
+      this.chats.push(chat);
+    }
+    this.activate(chat);
+    await this.open(chat);
+  }
+
+  // ------------------------------------------------------------ state
+
+  private dispatch(chat: Chat, action: ChatAction): void {
+    chat.state = reduce(chat.state, action);
+    this.changed.fire({ kind: 'action', chatId: chat.id, action });
+  }
+
+  private onEvent(params: EventParams): void {
+    const chat = this.chats.find((c) => c.podId === params.podId);
+    if (chat === undefined) {
+      const list = this.early.get(params.podId) ?? [];
+      list.push(params.event);
+      this.early.set(params.podId, list);
+      return;
+    }
+    if (params.event.type === 'compactDone') {
+      chat.sessionId = params.event.sessionId; // the pod now writes to the compacted session
+      this.persist();
+    }
+    this.dispatch(chat, { kind: 'event', event: params.event });
+  }
+
+  private onServerStart(): void {
+    this.early.clear();
+    for (const chat of this.chats) {
+      chat.podId = undefined;
+      chat.opening = undefined;
+      chat.turn?.dispose();
+      chat.turn = undefined;
+      if (chat.state.running) {
+        this.dispatch(chat, { kind: 'failed', message: 'The yoi server restarted; the running turn was lost.' });
+      }
+    }
+    const active = this.active;
+    if (active.sessionId !== undefined) {
+      active.restored = false;
+      void this.open(active).catch(() => undefined);
+    }
+  }
+
+  // ------------------------------------------------------------ pods
+
+  /** The chat's pod: created, or resumed from its session (restoring the transcript). */
+  open(chat: Chat): Promise<string> {
+    if (chat.podId !== undefined) {
+      return Promise.resolve(chat.podId);
+    }
+    chat.opening ??= this.createPod(chat).finally(() => {
+      chat.opening = undefined;
+    });
+    return chat.opening;
+  }
+
+  private async createPod(chat: Chat): Promise<string> {
+    const model = vscode.workspace.getConfiguration('yoi').get<string>('model', '').trim();
+    const params: PodCreateParams = {
+      name: chat.title,
+      ...(model === '' ? {} : { model }),
+      ...(chat.sessionId === undefined ? {} : { resumeSessionId: chat.sessionId }),
+    };
+    let result: PodCreateResult;
+    try {
+      result = await this.server.request<PodCreateResult>(Method.podCreate, params);
+    } catch (error) {
+      if (chat.sessionId !== undefined && hasErrorCode(error, ErrorCode.invalidParams)) {
+        // The session is gone (deleted, or never written): start afresh.
+        this.dispatch(chat, { kind: 'failed', message: `Session ${chat.sessionId} could not be restored (${describeError(error)}); this chat starts a new one.` });
+        chat.sessionId = undefined;
+        chat.restored = true;
+        this.persist();
+        return this.createPod(chat);
+      }
+      this.dispatch(chat, { kind: 'failed', message: describeError(error) });
+      throw error;
+    }
+    chat.podId = result.podId;
+    chat.sessionId = result.sessionId;
+    this.persist();
+    this.dispatch(chat, { kind: 'pod', model: result.model });
+    if (result.restored && !chat.restored) {
+      const history = await this.server.request<HistoryResult>(Method.podHistory, { podId: result.podId } satisfies PodParams);
+      this.dispatch(chat, { kind: 'history', items: history.items });
+      const pods = await this.server.request<PodListResult>(Method.podList, {}).catch(() => ({ pods: [] }));
+      const info = pods.pods.find((p) => p.podId === result.podId);
+      if (info !== undefined) {
+        this.dispatch(chat, { kind: 'pod', model: info.model, contextTokens: info.contextTokens });
+      }
+    }
+    chat.restored = true;
+    const early = this.early.get(result.podId) ?? [];
+    this.early.delete(result.podId);
+    for (const event of early) {
+      this.dispatch(chat, { kind: 'event', event });
+    }
+    return result.podId;
+  }
+
+  // ------------------------------------------------------------ turns
+
+  async send(chatId: string, text: string, references: { kind: ReferenceKind; value: string }[]): Promise<void> {
+    const chat = this.get(chatId);
+    if (chat === undefined || chat.state.running) {
+      return;
+    }
+    const known = {
+      files: new Set(references.filter((r) => r.kind === 'file').map((r) => r.value)),
+      knowledge: new Set(references.filter((r) => r.kind === 'knowledge').map((r) => r.value)),
+      workflows: new Set(references.filter((r) => r.kind === 'workflow').map((r) => r.value)),
+    };
+    const segments = parseInput(text, known);
+    if (segments.length === 0) {
+      return;
+    }
+    if (chat.sessionId === undefined && chat.state.entries.length === 0) {
+      chat.title = chatTitle(text, chat.title);
+      this.persist();
+      this.changed.fire({ kind: 'tabs' });
+    }
+    this.dispatch(chat, { kind: 'send', segments });
+    const turn = new vscode.CancellationTokenSource();
+    chat.turn = turn;
+    try {
+      const podId = await this.open(chat);
+      const params: ChatParams = { podId, input: segments };
+      const result = await this.server.request<ChatResult>(Method.chat, params, turn.token);
+      if (chat.sessionId !== result.sessionId) {
+        chat.sessionId = result.sessionId;
+        this.persist();
+      }
+      this.dispatch(chat, { kind: 'result', result });
+    } catch (error) {
+      if (chat.running) {
+        this.dispatch(chat, { kind: 'failed', message: describeError(error) });
+      }
+    } finally {
+      turn.dispose();
+      if (chat.turn === turn) {
+        chat.turn = undefined;
+      }
+    }
+  }
+
+  async stop(chatId: string): Promise<void> {
+    const chat = this.get(chatId);
+    if (chat?.podId === undefined) {
+      return;
+    }
+    try {
+      await this.server.request(Method.podInterrupt, { podId: chat.podId } satisfies PodParams);
+    } catch (error) {
+      void vscode.window.showErrorMessage(`yoi could not stop the turn: ${describeError(error)}`);
+    }
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * The language client: starts `python -m server.cli lsp --stdio` with the
+ * interpreter found by python.ts, restarts on setting changes and on demand,
+ * and routes the server's custom requests and notifications.
+ */
+
+import * as vscode from 'vscode';
+import {
+  LanguageClient,
+  ResponseError,
+  RevealOutputChannelOn,
+  State,
+  type ClientCapabilities,
+  type LanguageClientOptions,
+  type ServerOptions,
+  type StaticFeature,
+} from 'vscode-languageclient/node';
+import { SERVER_ARGS } from '../logic/interpreter';
+import { ErrorCode, type InitializationOptions, type ServerYoiCapabilities } from '../protocol';
+import { findInterpreter, probe } from './python';
+
+export type ServerState = 'stopped' | 'starting' | 'running' | 'failed';
+
+/** Advertises `capabilities.experimental.yoi.approvals`: this client answers `yoi/approval`. */
+class YoiCapabilities implements StaticFeature {
+  fillClientCapabilities(capabilities: ClientCapabilities): void {
+    const experimental = (capabilities.experimental ?? {}) as Record<string, unknown>;
+    capabilities.experimental = { ...experimental, yoi: { approvals: true } };
+  }
+  initialize(): void {}
+  getState(): { kind: 'static' } {
+    return { kind: 'static' };
+  }
+  clear(): void {}
+}
+
+type RequestHandler = (params: unknown) => unknown;
+type NotificationHandler = (params: unknown) => void;
+
+export class ServerController implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private readonly requestHandlers = new Map<string, RequestHandler>();
+  private readonly notificationHandlers = new Map<string, NotificationHandler>();
+  private readonly started = new vscode.EventEmitter<void>();
+  private readonly stateChanged = new vscode.EventEmitter<ServerState>();
+  private current: ServerState = 'stopped';
+  private starting: Promise<void> | undefined;
+
+  /** A new server process is running: every pod of the previous one is gone. */
+  readonly onDidStart = this.started.event;
+  readonly onDidChangeState = this.stateChanged.event;
+
+  constructor(readonly output: vscode.LogOutputChannel) {}
+
+  get state(): ServerState {
+    return this.current;
+  }
+
+  get features(): string[] {
+    const experimental = this.client?.initializeResult?.capabilities.experimental as { yoi?: ServerYoiCapabilities } | undefined;
+    return experimental?.yoi?.features ?? [];
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- P documents the payload at the call site
+  onRequest<P>(method: string, handler: (params: P) => unknown): void {
+    this.requestHandlers.set(method, handler as unknown as RequestHandler);
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- P documents the payload at the call site
+  onNotification<P>(method: string, handler: (params: P) => void): void {
+    this.notificationHandlers.set(method, handler as unknown as NotificationHandler);
+  }
+
+  /** Send a request; rejects with a sentence when the server is not running. */
+  async request<R>(method: string, params: unknown, token?: vscode.CancellationToken): Promise<R> {
+    if (this.starting !== undefined) {
+      await this.starting;
+    }
+    const client = this.client;
+    if (client === undefined || !client.isRunning()) {
+      throw new Error('The yoi server is not running. Run "Yoi: Restart Server" (see the yoi output for why).');
+    }
+    return token === undefined ? client.sendRequest<R>(method, params) : client.sendRequest<R>(method, params, token);
+  }
+
+  start(): Promise<void> {
+    this.starting ??= this.doStart().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  async restart(): Promise<void> {
+    if (this.starting !== undefined) {
+      await this.starting;
+    }
+    await this.stop();
+    await this.start();
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client !== undefined) {
+      try {
+        await client.stop(5000);
+      } catch (error) {
+        this.output.warn(`Stopping the yoi server: ${String(error)}`);
+      }
+      await client.dispose();
+    }
+    this.setState('stopped');
+  }
+
+  private setState(state: ServerState): void {
+    if (state !== this.current) {
+      this.current = state;
+      void vscode.commands.executeCommand('setContext', 'yoi.server.state', state);
+      this.stateChanged.fire(state);
+    }
+  }
+
+  private async doStart(): Promise<void> {
+    this.setState('starting');
+    const interpreter = await findInterpreter();
+    this.output.info(`Using ${interpreter.command} (${interpreter.source}).`);
+    const env = { ...process.env };
+    const outcome = await probe(interpreter, env);
+    if (!outcome.ok) {
+      this.output.error(outcome.message);
+      this.setState('failed');
+      void this.showStartError(outcome.message);
+      return;
+    }
+    this.output.info(`Python ${outcome.report.version.join('.')}, yoi ${outcome.report.yoi ?? '?'}.`);
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    const serverOptions: ServerOptions = {
+      command: interpreter.command,
+      args: [...SERVER_ARGS],
+      options: { env, ...(folder === undefined ? {} : { cwd: folder.uri.fsPath }) },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [{ scheme: 'file' }],
+      outputChannel: this.output,
+      initializationOptions: initializationOptions(),
+      // The chat view shows failures itself; do not pop the output channel.
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
+    };
+    const client = new LanguageClient('yoi', 'yoi', serverOptions, clientOptions);
+    client.registerFeature(new YoiCapabilities());
+    for (const [method, handler] of this.requestHandlers) {
+      client.onRequest(method, handler);
+    }
+    for (const [method, handler] of this.notificationHandlers) {
+      client.onNotification(method, handler);
+    }
+    client.onDidChangeState((e) => {
+      if (e.newState === State.Running) {
+        this.setState('running');
+        this.started.fire();
+      } else if (e.newState === State.Stopped && this.client === client) {
+        this.setState('stopped');
+      }
+    });
+    this.client = client;
+    try {
+      await client.start();
+    } catch (error) {
+      this.setState('failed');
+      const message = `The yoi server did not start: ${error instanceof Error ? error.message : String(error)}`;
+      this.output.error(message);
+      void this.showStartError(message);
+    }
+  }
+
+  private async showStartError(message: string): Promise<void> {
+    const choice = await vscode.window.showErrorMessage(message, 'Open Settings', 'Show Log', 'Retry');
+    if (choice === 'Open Settings') {
+      await vscode.commands.executeCommand('workbench.action.openSettings', 'yoi.server.python');
+    } else if (choice === 'Show Log') {
+      this.output.show();
+    } else if (choice === 'Retry') {
+      await this.restart();
+    }
+  }
+
+  dispose(): void {
+    void this.stop();
+    this.started.dispose();
+    this.stateChanged.dispose();
+  }
+}
+
+function initializationOptions(): InitializationOptions {
+  const config = vscode.workspace.getConfiguration('yoi');
+  const model = config.get<string>('model', '').trim();
+  const approvals = config.get<string>('approvals', 'fromManifest');
+  return {
+    ...(model === '' ? {} : { model }),
+    ...(approvals === 'auto' || approvals === 'ask' ? { approvals } : {}),
+  };
+}
+
+/** True when the server answered with this JSON-RPC error code. */
+export function hasErrorCode(error: unknown, code: number): boolean {
+  return error instanceof ResponseError && error.code === code;
+}
+
+/** True when the server answered "method not found" (an older server). */
+export function isMethodNotFound(error: unknown): boolean {
+  return hasErrorCode(error, ErrorCode.methodNotFound);
+}
+
+/** An error as one sentence for the user. */
+export function describeError(error: unknown): string {
+  if (error instanceof ResponseError) {
+    return error.message;
+  }
+  return error instanceof Error ? error.message : String(error);
+}

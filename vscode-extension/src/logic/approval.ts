@@ -1,0 +1,45 @@
+/** How an approval request reads in the modal. Pure. */
+
+import type { ApprovalDecision, ApprovalParams } from '../protocol';
+
+export interface ApprovalPrompt {
+  message: string;
+  detail: string;
+}
+
+/** The modal's buttons; Deny is also what closing the modal means (no extra Cancel). */
+export const APPROVAL_CHOICES: readonly { title: string; decision: ApprovalDecision; isCloseAffordance: boolean }[] = [
+  { title: 'Allow', decision: 'allow', isCloseAffordance: false },
+  { title: 'Allow for this Session', decision: 'allowSession', isCloseAffordance: false },
+  { title: 'Deny', decision: 'deny', isCloseAffordance: true },
+];
+
+function joinPath(root: string, relative: string): string {
+  if (relative.startsWith('/')) {
+    return relative;
+  }
+  const clean = relative.replace(/^\.\/?/, '').replace(/\/$/, '');
+  return clean === '' ? root : `${root.replace(/\/$/, '')}/${clean}`;
+}
+
+export function approvalPrompt(params: ApprovalParams, root: string | undefined): ApprovalPrompt {
+  const command = params.arguments['command'];
+  const cwdArg = params.arguments['cwd'];
+  const relative = typeof cwdArg === 'string' && cwdArg !== '' ? cwdArg : '.';
+  const cwd = root === undefined ? relative : joinPath(root, relative);
+  if (typeof command === 'string') {
+    return {
+      message: `yoi wants to run: ${command}`,
+      detail: `Working directory: ${cwd}\n\n"Allow for this Session" also allows later calls like this one in this chat.`,
+    };
+  }
+  return {
+    message: `yoi wants to use ${params.tool}`,
+    detail: `${params.reason}\n\nWorking directory: ${cwd}`,
+  };
+}
+
+/** The modal's answer (undefined when dismissed) → the decision sent back. */
+export function decisionFor(title: string | undefined): ApprovalDecision {
+  return APPROVAL_CHOICES.find((c) => c.title === title)?.decision ?? 'deny';
+}

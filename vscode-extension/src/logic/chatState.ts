@@ -1,0 +1,313 @@
+/**
+ * A chat's transcript as a pure reduction of what happened: wire events,
+ * a restored history, the user's own sends and the turns' results. The
+ * extension host and the webview run the same reducer, so the host can hand a
+ * snapshot to a webview that was closed, hidden or reloaded.
+ *
+ * States are immutable: an entry that changed is a new object, so a renderer
+ * can redraw only the entries whose identity changed.
+ */
+
+import type { AlertLevel, ChatEvent, ChatResult, EditStatus, HistoryItem, Segment } from '../protocol';
+
+export type ToolStatus = 'running' | 'ok' | 'failed';
+
+export interface EditState {
+  uri: string;
+  status: EditStatus;
+  message?: string;
+}
+
+export type Entry =
+  | { kind: 'user'; key: number; segments: Segment[] }
+  | { kind: 'assistant'; key: number; text: string; streaming: boolean }
+  | { kind: 'reasoning'; key: number; text: string; streaming: boolean }
+  | {
+      kind: 'tool';
+      key: number;
+      callId: string;
+      name: string;
+      arguments: Record<string, unknown>;
+      status: ToolStatus;
+      summary?: string;
+      content?: string;
+      edits: EditState[];
+    }
+  | { kind: 'notice'; key: number; level: AlertLevel; text: string; source?: string };
+
+export interface Totals {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+}
+
+export interface ChatState {
+  entries: Entry[];
+  running: boolean;
+  compacting: boolean;
+  /** the estimated size of the next request's context */
+  contextTokens?: number;
+  /** summed over this chat's requests since it was opened */
+  totals: Totals;
+  model?: string;
+  nextKey: number;
+}
+
+export type ChatAction =
+  | { kind: 'event'; event: ChatEvent }
+  | { kind: 'history'; items: HistoryItem[] }
+  | { kind: 'send'; segments: Segment[] }
+  | { kind: 'result'; result: ChatResult }
+  | { kind: 'failed'; message: string }
+  | { kind: 'pod'; model: string; contextTokens?: number };
+
+export function emptyChat(): ChatState {
+  return {
+    entries: [],
+    running: false,
+    compacting: false,
+    totals: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0 },
+    nextKey: 1,
+  };
+}
+
+function append(state: ChatState, entry: DistributiveOmit<Entry, 'key'>): ChatState {
+  const withKey: Entry = { ...entry, key: state.nextKey };
+  return { ...state, entries: [...state.entries, withKey], nextKey: state.nextKey + 1 };
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+function replaceAt(state: ChatState, index: number, entry: Entry): ChatState {
+  const entries = state.entries.slice();
+  entries[index] = entry;
+  return { ...state, entries };
+}
+
+/** Close whatever text is still streaming (a new kind of entry follows). */
+function settle(state: ChatState): ChatState {
+  const index = state.entries.length - 1;
+  const last = state.entries[index];
+  if (last !== undefined && (last.kind === 'assistant' || last.kind === 'reasoning') && last.streaming) {
+    return replaceAt(state, index, { ...last, streaming: false });
+  }
+  return state;
+}
+
+function appendText(state: ChatState, kind: 'assistant' | 'reasoning', text: string): ChatState {
+  const index = state.entries.length - 1;
+  const last = state.entries[index];
+  if (last !== undefined && last.kind === kind && last.streaming) {
+    return replaceAt(state, index, { ...last, text: last.text + text });
+  }
+  return append(settle(state), { kind, text, streaming: true });
+}
+
+function findTool(state: ChatState, callId: string): number {
+  for (let i = state.entries.length - 1; i >= 0; i -= 1) {
+    const entry = state.entries[i];
+    if (entry !== undefined && entry.kind === 'tool' && entry.callId === callId) {
+      return i;
+    }
+  }
+  return -1;
+}
+
+function updateTool(
+  state: ChatState,
+  callId: string,
+  update: (entry: Extract<Entry, { kind: 'tool' }>) => Extract<Entry, { kind: 'tool' }>,
+): ChatState {
+  const index = findTool(state, callId);
+  const entry = state.entries[index];
+  if (entry === undefined || entry.kind !== 'tool') {
+    return state;
+  }
+  return replaceAt(state, index, update(entry));
+}
+
+function notice(state: ChatState, level: AlertLevel, text: string, source?: string): ChatState {
+  const entry: DistributiveOmit<Entry, 'key'> =
+    source === undefined ? { kind: 'notice', level, text } : { kind: 'notice', level, text, source };
+  return append(settle(state), entry);
+}
+
+/** Running tools of an ended turn will get no result. */
+function stopRunningTools(state: ChatState, outcome: string): ChatState {
+  let next = state;
+  state.entries.forEach((entry, index) => {
+    if (entry.kind === 'tool' && entry.status === 'running') {
+      next = replaceAt(next, index, { ...entry, status: 'failed', summary: entry.summary ?? outcome });
+    }
+  });
+  return next;
+}
+
+const OUTCOME_NOTES: Record<string, [AlertLevel, string] | undefined> = {
+  interrupted: ['info', 'Stopped.'],
+  paused: ['info', 'Paused: the agent is waiting for you.'],
+  limitReached: ['warn', 'The turn reached its limit of steps. Send a message to continue.'],
+};
+
+function reduceEvent(state: ChatState, event: ChatEvent): ChatState {
+  switch (event.type) {
+    case 'turnStart':
+      return { ...settle(state), running: true };
+    case 'textDelta':
+      return appendText(state, 'assistant', event.text);
+    case 'reasoningDelta':
+      return appendText(state, 'reasoning', event.text);
+    case 'toolCall':
+      if (findTool(state, event.id) >= 0) {
+        return state;
+      }
+      return append(settle(state), {
+        kind: 'tool',
+        callId: event.id,
+        name: event.name,
+        arguments: event.arguments,
+        status: 'running',
+        edits: [],
+      });
+    case 'toolResult':
+      return updateTool(state, event.id, (tool) => ({
+        ...tool,
+        status: event.ok ? 'ok' : 'failed',
+        summary: event.summary,
+      }));
+    case 'edit':
+      return updateTool(state, event.id, (tool) => {
+        const edit: EditState =
+          event.message === undefined
+            ? { uri: event.uri, status: event.status }
+            : { uri: event.uri, status: event.status, message: event.message };
+        const others = tool.edits.filter((e) => e.uri !== event.uri);
+        return { ...tool, edits: [...others, edit] };
+      });
+    case 'usage':
+      return {
+        ...state,
+        contextTokens: event.contextTokens,
+        totals: {
+          inputTokens: state.totals.inputTokens + event.inputTokens,
+          outputTokens: state.totals.outputTokens + event.outputTokens,
+          cacheReadTokens: state.totals.cacheReadTokens + event.cacheReadTokens,
+        },
+      };
+    case 'turnEnd': {
+      let next: ChatState = { ...stopRunningTools(settle(state), event.outcome), running: false };
+      if (event.outcome === 'error') {
+        next = notice(next, 'error', event.error ?? 'The turn failed.');
+      } else {
+        const note = OUTCOME_NOTES[event.outcome];
+        if (note !== undefined) {
+          next = notice(next, note[0], note[1]);
+        }
+      }
+      return next;
+    }
+    case 'compactStart':
+      return notice({ ...state, compacting: true }, 'info', 'Compacting context…', 'compaction');
+    case 'compactDone':
+      return notice({ ...state, compacting: false }, 'info', 'Context compacted; the conversation continues in a new session.', 'compaction');
+    case 'compactFailed':
+      return notice({ ...state, compacting: false }, 'error', `Compaction failed: ${event.error}`, 'compaction');
+    case 'alert':
+      return notice(state, event.level, event.message, event.source);
+    default:
+      return state; // an event type this client does not know
+  }
+}
+
+function reduceHistory(items: HistoryItem[], model: string | undefined): ChatState {
+  let state: ChatState = { ...emptyChat(), ...(model === undefined ? {} : { model }) };
+  for (const item of items) {
+    switch (item.kind) {
+      case 'message':
+        if (item.role === 'user') {
+          state = append(settle(state), {
+            kind: 'user',
+            segments: item.segments ?? [{ kind: 'text', text: item.text }],
+          });
+        } else if (item.role === 'assistant') {
+          if (item.text !== '') {
+            state = settle(appendText(settle(state), 'assistant', item.text));
+          }
+        } else {
+          state = notice(state, 'info', item.text, 'system');
+        }
+        break;
+      case 'reasoning':
+        state = settle(appendText(settle(state), 'reasoning', item.text));
+        break;
+      case 'toolCall':
+        state = reduceEvent(state, { type: 'toolCall', id: item.id, name: item.name, arguments: item.arguments });
+        break;
+      case 'toolResult':
+        state = updateTool(state, item.id, (tool) => ({
+          ...tool,
+          status: item.ok ? 'ok' : 'failed',
+          summary: item.summary,
+          ...(item.content === undefined ? {} : { content: item.content }),
+        }));
+        break;
+      default:
+        break;
+    }
+  }
+  return state;
+}
+
+export function reduce(state: ChatState, action: ChatAction): ChatState {
+  switch (action.kind) {
+    case 'event':
+      return reduceEvent(state, action.event);
+    case 'history': {
+      const restored = reduceHistory(action.items, state.model);
+      return {
+        ...restored,
+        ...(state.contextTokens === undefined ? {} : { contextTokens: state.contextTokens }),
+        totals: state.totals,
+      };
+    }
+    case 'send':
+      return { ...append(settle(state), { kind: 'user', segments: action.segments }), running: true };
+    case 'result': {
+      // The events normally end the turn; the result also covers a lost turnEnd.
+      if (!state.running) {
+        return state;
+      }
+      return reduceEvent(state, {
+        type: 'turnEnd',
+        outcome: action.result.outcome,
+        ...(action.result.error === undefined ? {} : { error: action.result.error }),
+      });
+    }
+    case 'failed':
+      return notice({ ...stopRunningTools(settle(state), 'failed'), running: false }, 'error', action.message);
+    case 'pod':
+      return {
+        ...state,
+        model: action.model,
+        ...(action.contextTokens === undefined ? {} : { contextTokens: action.contextTokens }),
+      };
+  }
+}
+
+export function reduceAll(state: ChatState, actions: readonly ChatAction[]): ChatState {
+  return actions.reduce(reduce, state);
+}
+
+/** Totals as one line, e.g. `12.3k in · 512 out`. */
+export function formatTokens(n: number): string {
+  if (n < 1000) {
+    return String(n);
+  }
+  if (n < 100_000) {
+    return `${(n / 1000).toFixed(1).replace(/\.0$/, '')}k`;
+  }
+  if (n < 1_000_000) {
+    return `${Math.round(n / 1000)}k`;
+  }
+  return `${(n / 1_000_000).toFixed(1).replace(/\.0$/, '')}M`;
+}

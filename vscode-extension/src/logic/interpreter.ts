@@ -1,0 +1,131 @@
+/**
+ * Which Python runs `yoi lsp --stdio`, and whether it can. Pure: the host
+ * gathers the inputs (the setting, the Python extension's environment) and runs
+ * the probe; this module decides and words the errors.
+ */
+
+export type InterpreterSource = 'setting' | 'pythonExtension' | 'default';
+
+export interface Interpreter {
+  command: string;
+  source: InterpreterSource;
+}
+
+export interface InterpreterInputs {
+  /** `yoi.server.python`, as the user typed it */
+  setting?: string;
+  /** the Python extension's active interpreter, when that extension is installed */
+  pythonExtension?: string;
+  /** for `~` and `${workspaceFolder}` in the setting */
+  home?: string;
+  workspaceFolder?: string;
+}
+
+export const DEFAULT_PYTHON = 'python3';
+export const MIN_PYTHON: readonly [number, number] = [3, 11];
+
+/** The server's command line after the interpreter. */
+export const SERVER_ARGS: readonly string[] = ['-m', 'server.cli', 'lsp', '--stdio'];
+
+function expand(value: string, inputs: InterpreterInputs): string {
+  let out = value.trim();
+  if (inputs.home !== undefined && (out === '~' || out.startsWith('~/'))) {
+    out = inputs.home + out.slice(1);
+  }
+  if (inputs.workspaceFolder !== undefined) {
+    out = out.split('${workspaceFolder}').join(inputs.workspaceFolder);
+  }
+  return out;
+}
+
+/** The setting, else the Python extension's environment, else `python3`. */
+export function resolveInterpreter(inputs: InterpreterInputs): Interpreter {
+  const setting = inputs.setting === undefined ? '' : expand(inputs.setting, inputs);
+  if (setting !== '') {
+    return { command: setting, source: 'setting' };
+  }
+  const fromExtension = inputs.pythonExtension?.trim() ?? '';
+  if (fromExtension !== '') {
+    return { command: fromExtension, source: 'pythonExtension' };
+  }
+  return { command: DEFAULT_PYTHON, source: 'default' };
+}
+
+/**
+ * Run as `python -c PROBE_SCRIPT`: prints one JSON line with the version and
+ * whether the `yoi` distribution and its server module import.
+ */
+export const PROBE_SCRIPT = [
+  'import json, sys',
+  'out = {"version": list(sys.version_info[:3]), "executable": sys.executable}',
+  'try:',
+  '    import importlib.metadata as m',
+  '    out["yoi"] = m.version("yoi")',
+  '    import server.cli',
+  'except Exception as e:',
+  '    out["yoi"] = None',
+  '    out["error"] = f"{type(e).__name__}: {e}"',
+  'print(json.dumps(out))',
+].join('\n');
+
+export interface ProbeReport {
+  version: [number, number, number];
+  executable?: string;
+  yoi: string | null;
+  error?: string;
+}
+
+export type ProbeOutcome =
+  | { ok: true; report: ProbeReport }
+  | { ok: false; message: string };
+
+function describeSource(interpreter: Interpreter): string {
+  switch (interpreter.source) {
+    case 'setting':
+      return `the interpreter from the setting yoi.server.python (${interpreter.command})`;
+    case 'pythonExtension':
+      return `the Python extension's active interpreter (${interpreter.command})`;
+    case 'default':
+      return `${interpreter.command} from PATH`;
+  }
+}
+
+const INSTALL_HINT =
+  'Install yoi into it (`<python> -m pip install yoi`), or set yoi.server.python to the python of a virtualenv where yoi is installed.';
+
+/** Turn the probe's exit into one actionable sentence, or the report. */
+export function interpretProbe(
+  interpreter: Interpreter,
+  result: { exitCode: number | null; stdout: string; stderr: string; spawnError?: string },
+): ProbeOutcome {
+  const who = describeSource(interpreter);
+  if (result.spawnError !== undefined) {
+    return {
+      ok: false,
+      message: `yoi could not start ${who}: ${result.spawnError}. Install Python ${MIN_PYTHON.join('.')} or newer, or set yoi.server.python to its path.`,
+    };
+  }
+  const line = result.stdout.trim().split('\n').pop() ?? '';
+  let report: ProbeReport;
+  try {
+    report = JSON.parse(line) as ProbeReport;
+  } catch {
+    const detail = result.stderr.trim().split('\n').pop() ?? `exit code ${String(result.exitCode)}`;
+    return { ok: false, message: `yoi could not run ${who} (${detail}). Set yoi.server.python to a working Python ${MIN_PYTHON.join('.')}+.` };
+  }
+  const [major, minor] = report.version;
+  if (major < MIN_PYTHON[0] || (major === MIN_PYTHON[0] && minor < MIN_PYTHON[1])) {
+    return {
+      ok: false,
+      message: `yoi needs Python ${MIN_PYTHON.join('.')} or newer, but ${who} is Python ${report.version.join('.')}. Set yoi.server.python to a newer interpreter.`,
+    };
+  }
+  if (report.yoi === null) {
+    const why = report.error !== undefined ? ` (${report.error})` : '';
+    return {
+      ok: false,
+      message: `yoi is not installed for ${who}${why}. ${INSTALL_HINT.replace('<python>', interpreter.command)}`,
+    };
+  }
+  return { ok: true, report };
+}

@@ -1,0 +1,30 @@
+/** Messages between the extension host and the chat webview. */
+
+import type { ChatAction, ChatState } from './logic/chatState';
+import type { ReferenceItem, ReferenceKind } from './protocol';
+
+export interface ChatTab {
+  id: string;
+  title: string;
+}
+
+export type HostMessage =
+  /** the whole view: after (re)load or a switch of chat */
+  | { type: 'reset'; chatId: string; state: ChatState; tabs: ChatTab[]; notice?: string }
+  /** one change to the shown chat */
+  | { type: 'action'; chatId: string; action: ChatAction }
+  | { type: 'tabs'; tabs: ChatTab[]; active: string }
+  | { type: 'completions'; requestId: number; items: ReferenceItem[] }
+  /** put a reference (or text) into the input, e.g. from `Yoi: Add File to Chat` */
+  | { type: 'insert'; text: string; reference?: { kind: ReferenceKind; value: string } }
+  | { type: 'focus' };
+
+export type WebviewMessage =
+  | { type: 'ready' }
+  | { type: 'send'; text: string; references: { kind: ReferenceKind; value: string }[] }
+  | { type: 'stop' }
+  | { type: 'complete'; requestId: number; kind: ReferenceKind; prefix: string }
+  | { type: 'newChat' }
+  | { type: 'switchChat'; chatId: string }
+  | { type: 'closeChat'; chatId: string }
+  | { type: 'openFile'; path: string; line?: number };

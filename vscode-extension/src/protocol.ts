@@ -1,0 +1,250 @@
+/**
+ * The yoi editor protocol, contract v1 (docs/protocol.md), mirrored from
+ * server/protocol.py. This is the only place in the extension that spells a
+ * method name. Every type here is what travels on the wire (camelCase).
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+export const Method = {
+  podCreate: 'yoi/pod/create',
+  podList: 'yoi/pod/list',
+  podDispose: 'yoi/pod/dispose',
+  podHistory: 'yoi/pod/history',
+  podInterrupt: 'yoi/pod/interrupt',
+  podNotify: 'yoi/pod/notify',
+  podCompact: 'yoi/pod/compact',
+  sessionsList: 'yoi/sessions/list',
+  chat: 'yoi/chat',
+  /** server → client notification */
+  event: 'yoi/event',
+  /** server → client request */
+  approval: 'yoi/approval',
+  referencesComplete: 'yoi/references/complete',
+  knowledgeList: 'yoi/knowledge/list',
+  knowledgeGet: 'yoi/knowledge/get',
+  /** server → client notification */
+  knowledgeChanged: 'yoi/knowledge/changed',
+  memoryExtract: 'yoi/memory/extract',
+  memoryConsolidate: 'yoi/memory/consolidate',
+} as const;
+
+export const ErrorCode = {
+  methodNotFound: -32601,
+  invalidParams: -32602,
+  requestFailed: -32803,
+} as const;
+
+// ------------------------------------------------------------------ segments
+
+export interface Position {
+  line: number;
+  character: number;
+}
+
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+export type Segment =
+  | { kind: 'text'; text: string }
+  | { kind: 'paste'; text: string; label?: string }
+  | { kind: 'file'; path: string; range?: Range }
+  | { kind: 'knowledge'; slug: string }
+  | { kind: 'workflow'; slug: string };
+
+// ------------------------------------------------------------------ pods
+
+export interface PodCreateParams {
+  name?: string;
+  profile?: string;
+  model?: string;
+  resumeSessionId?: string;
+}
+
+export interface PodCreateResult {
+  podId: string;
+  sessionId: string;
+  model: string;
+  restored: boolean;
+}
+
+export interface PodParams {
+  podId: string;
+}
+
+export type PodState = 'idle' | 'running' | 'compacting';
+
+export interface PodInfo {
+  podId: string;
+  name: string;
+  sessionId: string;
+  model: string;
+  state: PodState;
+  contextTokens: number;
+  turnCount: number;
+}
+
+export interface PodListResult {
+  pods: PodInfo[];
+}
+
+export type HistoryItem =
+  | { kind: 'message'; role: 'user' | 'assistant' | 'system'; text: string; segments?: Segment[] }
+  | { kind: 'toolCall'; id: string; name: string; arguments: Record<string, unknown> }
+  | { kind: 'toolResult'; id: string; name: string; ok: boolean; summary: string; content?: string }
+  | { kind: 'reasoning'; text: string };
+
+export interface HistoryResult {
+  sessionId: string;
+  items: HistoryItem[];
+}
+
+export interface SessionInfo {
+  sessionId: string;
+  title: string;
+  createdAt: number;
+  updatedAt: number;
+  turnCount: number;
+  parentSessionId?: string;
+  cwd?: string;
+}
+
+export interface SessionsListResult {
+  sessions: SessionInfo[];
+}
+
+// ------------------------------------------------------------------ chat
+
+export type Outcome = 'finished' | 'paused' | 'limitReached' | 'interrupted' | 'error';
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+}
+
+export interface ChatParams {
+  podId: string;
+  input: Segment[];
+}
+
+export interface ChatResult {
+  outcome: Outcome;
+  sessionId: string;
+  usage: Usage;
+  error?: string;
+}
+
+export type EditStatus = 'proposed' | 'applied' | 'rejected' | 'stale' | 'failed';
+export type AlertLevel = 'info' | 'warn' | 'error';
+
+/** A `yoi/event` payload. Unknown types must be ignored (contract v1 only grows). */
+export type ChatEvent =
+  | { type: 'turnStart'; turn: number }
+  | { type: 'textDelta'; text: string }
+  | { type: 'reasoningDelta'; text: string }
+  | { type: 'toolCall'; id: string; name: string; arguments: Record<string, unknown> }
+  | { type: 'toolResult'; id: string; name: string; ok: boolean; summary: string }
+  | { type: 'edit'; id: string; uri: string; status: EditStatus; message?: string }
+  | ({ type: 'usage'; contextTokens: number } & Usage)
+  | { type: 'turnEnd'; outcome: Outcome; error?: string }
+  | { type: 'compactStart' }
+  | { type: 'compactDone'; sessionId: string }
+  | { type: 'compactFailed'; error: string }
+  | { type: 'alert'; level: AlertLevel; source: string; message: string };
+
+export interface EventParams {
+  podId: string;
+  seq: number;
+  event: ChatEvent;
+}
+
+// ------------------------------------------------------------------ approvals
+
+export interface ApprovalParams {
+  podId: string;
+  toolCallId: string;
+  tool: string;
+  arguments: Record<string, unknown>;
+  reason: string;
+}
+
+export type ApprovalDecision = 'allow' | 'deny' | 'allowSession';
+
+export interface ApprovalResult {
+  decision: ApprovalDecision;
+}
+
+// ------------------------------------------------------------------ references
+
+export type ReferenceKind = 'file' | 'knowledge' | 'workflow';
+
+export interface ReferencesCompleteParams {
+  prefix?: string;
+  kind?: ReferenceKind;
+  limit?: number;
+}
+
+export interface ReferenceItem {
+  kind: ReferenceKind;
+  label: string;
+  path?: string;
+  detail?: string;
+  open: boolean;
+}
+
+export interface ReferencesCompleteResult {
+  items: ReferenceItem[];
+}
+
+// ------------------------------------------------------------------ knowledge and memory
+
+export interface KnowledgeRecord {
+  slug: string;
+  title: string;
+  description: string;
+  /** resident in the system prompt */
+  modelInvocation: boolean;
+  /** offered for `#` references */
+  userInvocable?: boolean;
+  uri: string;
+  updatedAt: number;
+  /** why the record could not be read fully (it is listed anyway) */
+  problem?: string;
+}
+
+export interface KnowledgeListResult {
+  records: KnowledgeRecord[];
+}
+
+export interface KnowledgeGetResult {
+  slug: string;
+  frontmatter: Record<string, unknown>;
+  body: string;
+  uri: string;
+}
+
+export interface KnowledgeChangedParams {
+  slugs: string[];
+}
+
+export interface PodCompactResult {
+  sessionId: string;
+}
+
+// ------------------------------------------------------------------ initialize
+
+export interface InitializationOptions {
+  model?: string;
+  profile?: string;
+  approvals?: 'ask' | 'auto';
+}
+
+/** `capabilities.experimental.yoi` in the initialize result. */
+export interface ServerYoiCapabilities {
+  protocolVersion: number;
+  features: string[];
+}
