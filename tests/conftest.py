@@ -22,6 +22,9 @@ os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 from agent.llm.types import ModelConfig
 from agent.testing import ScriptedModel
 
+# the language-server fixtures (``env``, ``lsp``) live with their helpers
+pytest_plugins = ["lspkit"]
+
 SCRIPTED_MODEL = "openai/scripted"
 TEST_API_KEY = "test-key"
 

@@ -12,15 +12,17 @@ import asyncio
 import itertools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 from pytest_lsp.client import register_lsp_features
 
+from agent.testing import ScriptedModel
 from server.app import converter
 
 
@@ -229,3 +231,21 @@ async def eventually(predicate: Callable[[], bool], patience: float = 10.0) -> b
         if asyncio.get_running_loop().time() > deadline:
             return False
         await asyncio.sleep(0.05)
+
+
+# ---------------------------------------------------------------- fixtures
+# (used by the test_lsp_* files, which import them; each file defines ``root``)
+
+
+@pytest.fixture
+def env(tmp_path: Path, scripted_model: ScriptedModel) -> dict[str, str]:
+    """The server's environment: a temporary home and the scripted model."""
+    return server_env(tmp_path / "home", tmp_path / "config", scripted_model.base_url)
+
+
+@pytest.fixture
+async def lsp(env: dict[str, str], root: Path) -> AsyncIterator[Session]:
+    """A started and initialized server for the workspace ``root``."""
+    session = await start(env, root)
+    yield session
+    await stop(session)

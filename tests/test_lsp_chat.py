@@ -4,11 +4,10 @@ process, the real litellm, and the scripted model over HTTP."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from lspkit import Session, change_document, open_document, server_env, start, stop
+from lspkit import Session, change_document, open_document, start, stop
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
@@ -24,18 +23,6 @@ def root(tmp_path: Path) -> Path:
     ws.mkdir()
     (ws / "app.py").write_text("def main():\n    return 1\n\n\nprint(main())\n")
     return ws.resolve()
-
-
-@pytest.fixture
-def env(tmp_path: Path, scripted_model: ScriptedModel) -> dict[str, str]:
-    return server_env(tmp_path / "home", tmp_path / "config", scripted_model.base_url)
-
-
-@pytest.fixture
-async def lsp(env: dict[str, str], root: Path) -> AsyncIterator[Session]:
-    session = await start(env, root)
-    yield session
-    await stop(session)
 
 
 async def test_initialize_advertises_yoi(env: dict[str, str], root: Path) -> None:

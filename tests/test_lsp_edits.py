@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from lspkit import Session, capabilities, change_document, open_document, server_env, start, stop
+from lspkit import (
+    Session,
+    capabilities,
+    change_document,
+    open_document,
+    start,
+    stop,
+)
 from lsprotocol import types
 
 from agent.testing import ScriptedModel
@@ -23,18 +29,6 @@ def root(tmp_path: Path) -> Path:
     ws.mkdir()
     (ws / "app.py").write_text(ORIGINAL)
     return ws.resolve()
-
-
-@pytest.fixture
-def env(tmp_path: Path, scripted_model: ScriptedModel) -> dict[str, str]:
-    return server_env(tmp_path / "home", tmp_path / "config", scripted_model.base_url)
-
-
-@pytest.fixture
-async def lsp(env: dict[str, str], root: Path) -> AsyncIterator[Session]:
-    session = await start(env, root)
-    yield session
-    await stop(session)
 
 
 READ = {"tool_calls": [{"name": "read_file", "arguments": {"path": "app.py"}}]}

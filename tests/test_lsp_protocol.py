@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from lspkit import Session, eventually, open_document, server_env, start, stop
+from lspkit import Session, eventually, open_document, start, stop
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
@@ -29,18 +28,6 @@ def root(tmp_path: Path) -> Path:
     (ws / "build" / "pods_generated.py").write_text("z = 3\n")
     (ws / ".gitignore").write_text("build/\n")
     return ws.resolve()
-
-
-@pytest.fixture
-def env(tmp_path: Path, scripted_model: ScriptedModel) -> dict[str, str]:
-    return server_env(tmp_path / "home", tmp_path / "config", scripted_model.base_url)
-
-
-@pytest.fixture
-async def lsp(env: dict[str, str], root: Path) -> AsyncIterator[Session]:
-    session = await start(env, root)
-    yield session
-    await stop(session)
 
 
 MALFORMED: list[tuple[str, Any, str]] = [
