@@ -179,6 +179,9 @@ async def test_run_command_without_approval_capability_is_denied(
         assert not result["ok"]
         alerts = [a["message"] for a in session.events(pod, "alert")]
         assert any("cannot ask for approvals" in a for a in alerts)
+        # warnings reach the editor's log too (window/logMessage)
+        logged = [m.message for m in session.client.log_messages]
+        assert any("cannot ask for approvals" in m for m in logged)
     finally:
         await stop(session)
 

@@ -277,3 +277,47 @@ async def test_memory_methods_need_memory_enabled(lsp: Session) -> None:
         with pytest.raises(JsonRpcException) as caught:
             await lsp.request(method, params)
         assert caught.value.code == -32803 and "[memory]" in caught.value.message
+
+
+async def test_memory_extract_on_demand_reports_progress(
+    env: dict[str, str], root: Path, scripted_model: ScriptedModel
+) -> None:
+    (root / ".yoi").mkdir()
+    (root / ".yoi" / "manifest.toml").write_text("[memory]\n")  # on, no automatic extraction
+    session = await start(env, root)
+    try:
+        payload = {"requests": [{"intent": "fix a bug", "summary": "fix the parser"}]}
+        scripted_model.load(
+            [
+                {"text": "Fixed.", "usage": {"prompt_tokens": 3000, "completion_tokens": 5}},
+                {"tool_calls": [{"name": "write_extracted", "arguments": payload}]},
+                {"text": "done"},
+            ]
+        )
+        pod = await session.create_pod()
+        await session.chat(pod, "fix the parser")
+        result = await session.request("yoi/memory/extract", {"podId": pod})
+        assert result["extracted"] is True and "stagingId" in result
+        assert (
+            result["source"]["session_id"]
+            == (await session.request("yoi/pod/list", {}))["pods"][0]["sessionId"]
+        )
+        staged = root / ".yoi" / "memory" / "_staging" / f"{result['stagingId']}.json"
+        assert staged.exists()
+        again = await session.request("yoi/memory/extract", {"podId": pod})
+        assert again == {"extracted": False}  # nothing new since
+
+        def extracting() -> list[Any]:
+            return [
+                values
+                for values in session.client.progress_reports.values()
+                if values and getattr(values[0], "title", "") == "Extracting memory"
+            ]
+
+        assert await eventually(
+            lambda: (
+                bool(extracting()) and isinstance(extracting()[0][-1], types.WorkDoneProgressEnd)
+            )
+        )
+    finally:
+        await stop(session)
