@@ -30,7 +30,7 @@ from agent.llm.types import LlmClient, ModelConfig, RetryListener, RetryNotice
 from agent.manifest import LoadedManifest, Manifest, ManifestProblem
 from agent.memory.consolidate import Consolidator
 from agent.memory.library import MemoryLibrary
-from agent.memory.setup import build_memory, consolidator_for
+from agent.memory.setup import build_memory, consolidator_for, folders_outside
 from agent.memory.tools import knowledge_tools
 from agent.pod import Pod, PodInfo
 from agent.ports import ApprovalPort, EditorPort, EventSink, NoProgress, ProgressPort
@@ -316,7 +316,7 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
 def open_consolidator(root: Path, manifest: Manifest) -> Consolidator | None:
     """The workspace's memory consolidator (``yoi/memory/consolidate``), or
     ``None`` when memory is not enabled."""
-    if manifest.memory is None:
+    if manifest.memory is None or folders_outside(root, manifest.memory) is not None:
         return None
     env = os.environ
     loaded = load_catalog(root, prompt_pack=manifest.prompt_pack)

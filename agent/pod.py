@@ -23,7 +23,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from agent.compaction.compactor import CompactionFailed
 from agent.compaction.runner import PodCompaction
@@ -33,7 +33,7 @@ from agent.ids import now_ms
 from agent.input import InputResolver
 from agent.items import Item, Message, system, user, user_segments
 from agent.llm.types import Usage
-from agent.memory.runner import PodMemory
+from agent.memory.runner import ExtractOutcome, MemoryNotEnabled, PodMemory
 from agent.ports import EventSink
 from agent.prompts.catalog import PromptCatalog
 from agent.registry import PodRegistry
@@ -57,6 +57,14 @@ from agent.worker import Proceed, RequestMeasure, RunReport, Worker, YieldRun
 log = logging.getLogger(__name__)
 
 PodState = Literal["idle", "running", "compacting"]
+T = TypeVar("T")
+CLOSE_PATIENCE = 10.0  # seconds close() waits for the current turn to end
+
+
+class _SideInterrupted(Exception):
+    """Compaction or memory work stopped by :meth:`Pod.interrupt`."""
+
+
 PublicOutcome = Literal["finished", "paused", "limitReached", "interrupted", "error"]
 
 
@@ -125,6 +133,10 @@ class Pod:
         self.compaction = compaction
         self.memory = memory
         self._overhead: tuple[str, int] | None = None
+        self._interrupted = False
+        self._side_task: asyncio.Future[Any] | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
         self._notes: list[str] = []
         self._turn_usage = _TurnUsage()
         self._closed = False
@@ -174,19 +186,27 @@ class Pod:
 
     async def chat(self, segments: list[Segment]) -> TurnResult:
         """Run one user turn and return when it is over."""
-        return await self._turn(self._chat(segments))
+        return await self.start_chat(segments)
 
     async def resume(self) -> TurnResult:
         """Continue without new input (after a pause, or to see notes)."""
-        return await self._turn(self._resume())
+        return await self.start_resume()
 
-    async def _turn(self, body: Coroutine[Any, Any, TurnResult]) -> TurnResult:
-        """Claim the pod for one turn, and whatever happens, end it properly."""
-        try:
-            self._claim()
-        except PodBusy:
-            body.close()
-            raise
+    def start_chat(self, segments: list[Segment]) -> asyncio.Task[TurnResult]:
+        """Claim the pod now (:class:`PodBusy` at once if it is not idle) and
+        run the turn as a task."""
+        self._claim()
+        return asyncio.ensure_future(self._claimed_turn(self._chat(segments)))
+
+    def start_resume(self) -> asyncio.Task[TurnResult]:
+        self._claim()
+        return asyncio.ensure_future(self._claimed_turn(self._resume()))
+
+    async def run_for_notification(self) -> TurnResult:
+        return await self.resume()
+
+    async def _claimed_turn(self, body: Coroutine[Any, Any, TurnResult]) -> TurnResult:
+        """Run one claimed turn and, whatever happens, end it properly."""
         try:
             self._begin_turn()
             await self._ensure_started()
@@ -198,7 +218,7 @@ class Pod:
             return await self._fail_turn(exc)
         finally:
             body.close()  # never awaited when something failed before it
-            self.state = "idle"
+            self._release()
 
     async def _chat(self, segments: list[Segment]) -> TurnResult:
         resolved = await self.resolver.resolve(segments)
@@ -220,33 +240,80 @@ class Pod:
     async def _resume(self) -> TurnResult:
         return await self._end_turn(await self._run(None))
 
-    async def run_for_notification(self) -> TurnResult:
-        return await self.resume()
+    @property
+    def interrupt_requested(self) -> bool:
+        """Whether :meth:`interrupt` was called during the current turn."""
+        return self._interrupted
 
     def interrupt(self) -> bool:
-        """Stop the running turn; ``False`` when nothing was running."""
-        if self.state != "running":
+        """Stop whatever the pod is doing — the model's stream, tools, hooks,
+        compaction, memory work; ``False`` when it was idle."""
+        if self.state == "idle":
             return False
+        self._interrupted = True
         self.worker.interrupt()
+        if self._side_task is not None and not self._side_task.done():
+            self._side_task.cancel()
         return True
 
     async def compact(self) -> str:
         """Compact the context now (``yoi/pod/compact``); the new session id."""
+        compaction = self._need_compaction()
+        self._claim()
+        try:
+            return await self._side(compaction.compact(self, mid_run=False))
+        except _SideInterrupted:
+            raise CompactionFailed(
+                "Compaction was interrupted; the session was left as it was."
+            ) from None
+        finally:
+            self._release()
+
+    async def extract_memory(self) -> ExtractOutcome | None:
+        """Run memory extraction now (``yoi/memory/extract``)."""
+        if self.memory is None:
+            raise MemoryNotEnabled(
+                "Memory is not enabled for this workspace: add a [memory] section to "
+                ".yoi/manifest.toml."
+            )
+        self._claim()
+        try:
+            return await self._side(self.memory.extract(self))
+        except _SideInterrupted:
+            raise MemoryNotEnabled("Extraction was interrupted; nothing was recorded.") from None
+        finally:
+            self._release()
+
+    def _need_compaction(self) -> PodCompaction:
         if self.compaction is None:
             raise CompactionFailed(
                 "Compaction is not configured: add a [compaction] section to the manifest."
             )
-        self._claim()
-        try:
-            return await self.compaction.compact(self, mid_run=False)
-        finally:
-            self.state = "idle"
+        return self.compaction
 
     def adopt_compacted(self, history: list[Item]) -> None:
         """Continue from a compacted history (the session already switched)."""
         self.worker.replace_history(history)
         self.worker.cache_anchor = 0
         self.usage_records = []
+
+    async def _side(self, work: Coroutine[Any, Any, T]) -> T:
+        """Compaction and memory work, run so that :meth:`interrupt` stops it."""
+        if self._interrupted:
+            work.close()
+            raise _SideInterrupted
+        task = asyncio.ensure_future(work)
+        self._side_task = task
+        try:
+            return await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            outer = current.cancelling() if current is not None else 0
+            if self.interrupt_requested and outer == 0:
+                raise _SideInterrupted from None
+            raise
+        finally:
+            self._side_task = None
 
     async def _run(self, message: Message | None) -> RunReport:
         """Run the worker; when it yields for compaction, persist, compact and
@@ -256,7 +323,7 @@ class Pod:
             await self.session.append(
                 [RunCompleted(ts=now_ms(), outcome="yielded", interrupted=True)]
             )
-            if self.compaction.policy.just_compacted:
+            if self.compaction.policy.just_compacted:  # no request since the last one
                 self.compaction.policy.just_compacted = False
                 return RunReport(
                     outcome="error",
@@ -268,9 +335,11 @@ class Pod:
                     ),
                 )
             try:
-                await self.compaction.compact(self, mid_run=True)
+                await self._side(self.compaction.compact(self, mid_run=True))
             except CompactionFailed as exc:
                 return RunReport(outcome="error", requests=report.requests, error=str(exc))
+            except _SideInterrupted:
+                return RunReport(outcome="interrupted", requests=report.requests)
             report = await self.worker.run(None)
         return report
 
@@ -279,15 +348,14 @@ class Pod:
         large (extraction first: compaction reshapes the history)."""
         if report.outcome in ("error", "interrupted"):
             return
-        if self.memory is not None:
-            await self.memory.after_run(self)
-        if self.compaction is None:
-            return
-        policy = self.compaction.policy
-        policy.run_finished()
-        if policy.should_compact_after_run(self.context_tokens()):
-            with contextlib.suppress(CompactionFailed):  # the user was told; the turn stands
-                await self.compaction.compact(self, mid_run=False)
+        with contextlib.suppress(_SideInterrupted, CompactionFailed):
+            if self.memory is not None:
+                await self._side(self.memory.after_run(self))
+            compaction = self.compaction
+            if compaction is not None and compaction.policy.should_compact_after_run(
+                self.context_tokens()
+            ):
+                await self._side(compaction.compact(self, mid_run=False))
 
     def notify(self, message: str) -> None:
         """Queue a note for the next request (as a system message that is not
@@ -300,11 +368,14 @@ class Pod:
         return bool(self._notes)
 
     async def close(self) -> None:
+        """Stop what the pod is doing, wait for it to end cleanly, then give
+        its session back (so another pod may resume it)."""
         if self._closed:
             return
         self._closed = True
-        if self.state == "running":
-            self.worker.interrupt()
+        self.interrupt()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), CLOSE_PATIENCE)
         await asyncio.to_thread(self.registry.release, self.id)
 
     # ------------------------------------------------------------ internals
@@ -315,6 +386,12 @@ class Pod:
         if self.state != "idle":
             raise PodBusy("A turn is already running on this pod; wait or interrupt it.")
         self.state = "running"
+        self._interrupted = False
+        self._idle.clear()
+
+    def _release(self) -> None:
+        self.state = "idle"
+        self._idle.set()
 
     def _begin_turn(self) -> None:
         self._turn_usage = _TurnUsage()
@@ -355,6 +432,8 @@ class Pod:
             entries.append(LlmUsage(ts=now_ms(), **record.model_dump()))
         await self.session.append(entries)
         if measure is not None:
+            if self.compaction is not None:
+                self.compaction.policy.request_made()
             self.usage_records.append(record)
             self._turn_usage.records.append(measure.usage)
             self.events.emit(

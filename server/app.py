@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Coroutine, Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -86,6 +87,15 @@ class YoiServer(LanguageServer):
         self.shut_down = False
         self._tasks: set[asyncio.Task[Any]] = set()
 
+    def overrides(self, model: str | None = None) -> dict[str, Any]:
+        """Manifest overrides from the editor: its model and approvals mode."""
+        overrides: dict[str, Any] = {}
+        if model or self.options.model:
+            overrides["model"] = {"name": model or self.options.model}
+        if self.options.approvals:
+            overrides["approvals"] = {"mode": self.options.approvals}
+        return overrides
+
     async def knowledge(self) -> WorkspaceKnowledge:
         """The workspace's knowledge and memory (opened on first use)."""
         if self.root is None:
@@ -102,7 +112,10 @@ class YoiServer(LanguageServer):
 
     def run_task(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Start a background task, keep a reference, and log its failure."""
-        task = asyncio.ensure_future(coro)
+        return self.keep(asyncio.ensure_future(coro), name)
+
+    def keep(self, task: asyncio.Task[Any], name: str) -> asyncio.Task[Any]:
+        """Keep a reference to a task started elsewhere and log its failure."""
         task.set_name(name)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
@@ -119,6 +132,17 @@ class YoiServer(LanguageServer):
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     # ------------------------------------------------------------ client
+
+    async def request_cancellable(self, method: str, params: Any) -> Any:
+        """Send a request to the client; if the turn is interrupted while it
+        waits, tell the client with ``$/cancelRequest`` (so an edit review or
+        an approval dialog is withdrawn rather than answered late)."""
+        msg_id = f"yoi-{uuid.uuid4()}"
+        try:
+            return await self.protocol.send_request_async(method, params, msg_id=msg_id)
+        except asyncio.CancelledError:
+            self.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
+            raise
 
     def client_supports(self, *path: str) -> bool:
         """Whether a (nested) client capability is present and truthy, e.g.

@@ -53,8 +53,7 @@ class LspApprovals:
         )
         try:
             answer: Any = await asyncio.wait_for(
-                self.server.protocol.send_request_async(p.APPROVAL, params),
-                self.timeout_seconds,
+                self.server.request_cancellable(p.APPROVAL, params), self.timeout_seconds
             )
         except TimeoutError:
             self.warn(f"{request.tool} was denied: no answer to the approval request in time.")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import functools
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -26,8 +27,10 @@ from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import TextDocument
 
 from agent.disk_editor import DiskEditor
+from agent.fsutil import read_regular
 from agent.ports import BufferSnapshot, EditResult, ProposedEdit
 from agent.scope import canonical
+from agent.tools.fs import decode
 
 if TYPE_CHECKING:
     from server.app import YoiServer
@@ -54,8 +57,7 @@ class LspEditor:
 
     def _document(self, path: Path) -> TextDocument | None:
         for uri, doc in self._documents().items():
-            fs_path = to_fs_path(uri)
-            if fs_path is not None and canonical(Path(fs_path)) == path:
+            if path_of(uri) == path:
                 return doc
         return None
 
@@ -66,12 +68,7 @@ class LspEditor:
         return BufferSnapshot(text=doc.source, version=doc.version or 0)
 
     def open_paths(self) -> list[Path]:
-        paths = []
-        for uri in self._documents():
-            fs_path = to_fs_path(uri)
-            if fs_path is not None:
-                paths.append(canonical(Path(fs_path)))
-        return paths
+        return [p for p in map(path_of, self._documents()) if p is not None]
 
     # ------------------------------------------------------------ edits
 
@@ -111,7 +108,10 @@ class LspEditor:
         self, edit: ProposedEdit
     ) -> list[types.TextDocumentEdit | types.CreateFile] | EditResult:
         uri = from_fs_path(str(edit.path)) or edit.path.as_uri()
-        on_disk = await asyncio.to_thread(_read_or_none, edit.path)
+        try:
+            on_disk = await asyncio.to_thread(_read_or_none, edit.path)
+        except OSError as exc:
+            return EditResult("failed", f"{edit.path.name} cannot be read: {exc.strerror or exc}")
         if on_disk != edit.before:
             return EditResult("stale", f"{edit.path.name} changed on disk since it was read.")
         identifier = types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=None)
@@ -161,7 +161,9 @@ class LspEditor:
             ),
         )
         try:
-            result = await self.server.workspace_apply_edit_async(params)
+            result = await self.server.request_cancellable(types.WORKSPACE_APPLY_EDIT, params)
+        except asyncio.CancelledError:
+            raise
         except Exception as exc:
             log.warning("workspace/applyEdit failed: %s", exc)
             return EditResult("failed", f"The editor could not apply the edit: {exc}")
@@ -188,9 +190,19 @@ class LspEditor:
         return EditResult("applied", "only some of the changes were kept", partial=True)
 
 
+@functools.lru_cache(maxsize=4096)
+def path_of(uri: str) -> Path | None:
+    """The canonical path of a document URI (memoised: a resolve per open
+    document on every read would add up)."""
+    fs_path = to_fs_path(uri)
+    return canonical(Path(fs_path)) if fs_path is not None else None
+
+
 def _read_or_none(path: Path) -> str | None:
+    """The file as the agent's tools read it (bytes decoded the same way, line
+    endings kept), or ``None`` when it does not exist."""
     try:
-        return path.read_text(encoding="utf-8")
+        return decode(read_regular(path))
     except FileNotFoundError:
         return None
 

@@ -20,8 +20,9 @@ from watchfiles import Change
 from agent.errors import FileNotFound
 from agent.factory import open_consolidator
 from agent.manifest import MemorySection, load_manifest
-from agent.memory.layout import MemoryLayout
+from agent.memory.layout import InvalidRecordPath, MemoryLayout
 from agent.memory.library import MemoryLibrary
+from agent.memory.setup import folders_outside
 from server import protocol as p
 from server.errors import invalid_params, request_failed
 from server.progress import LspProgressPort
@@ -45,8 +46,13 @@ class WorkspaceKnowledge:
 
     @classmethod
     async def open(cls, server: YoiServer, root: Path) -> WorkspaceKnowledge:
-        loaded = await asyncio.to_thread(load_manifest, root)
-        return cls(server, root, loaded.manifest.memory or MemorySection())
+        loaded = await asyncio.to_thread(load_manifest, root, overrides=server.overrides())
+        section = loaded.manifest.memory or MemorySection()
+        problem = folders_outside(root, section)
+        if problem is not None:  # read the default folders instead
+            log.warning("%s", problem)
+            section = MemorySection()
+        return cls(server, root, section)
 
     # ------------------------------------------------------------ requests
 
@@ -71,8 +77,14 @@ class WorkspaceKnowledge:
     async def get(self, slug: str) -> dict[str, Any]:
         try:
             doc = await asyncio.to_thread(self.library.read_knowledge, slug)
-        except FileNotFound as exc:
-            raise invalid_params(p.KNOWLEDGE_GET, f"`slug`: {exc}") from None
+        except InvalidRecordPath:
+            raise invalid_params(
+                p.KNOWLEDGE_GET, f"`slug`: {slug!r} is not a knowledge record name"
+            ) from None
+        except FileNotFound:
+            raise invalid_params(
+                p.KNOWLEDGE_GET, f"`slug`: there is no knowledge record named {slug!r}"
+            ) from None
         return {
             "slug": doc.slug,
             "frontmatter": doc.frontmatter,
@@ -81,8 +93,10 @@ class WorkspaceKnowledge:
         }
 
     async def consolidate(self) -> dict[str, Any]:
-        loaded = await asyncio.to_thread(load_manifest, self.root)
-        consolidator = open_consolidator(self.root, loaded.manifest)
+        loaded = await asyncio.to_thread(
+            load_manifest, self.root, overrides=self.server.overrides()
+        )
+        consolidator = await asyncio.to_thread(open_consolidator, self.root, loaded.manifest)
         if consolidator is None:
             raise request_failed(
                 "Memory is not enabled for this workspace: add a [memory] section to "

@@ -27,7 +27,7 @@ from agent.store import SessionStore
 from server import protocol as p
 from server.approvals import LspApprovals
 from server.editor import LspEditor
-from server.errors import invalid_params, request_failed
+from server.errors import invalid_params
 from server.progress import LspProgressPort
 from server.wire import history_to_wire, session_to_wire, turn_result_to_wire
 
@@ -43,9 +43,12 @@ class LspEventSink:
     def __init__(self, server: YoiServer, pod_id: str) -> None:
         self.server = server
         self.pod_id = pod_id
+        self.closed = False
         self._seq = itertools.count(1)
 
     def emit(self, event: Event) -> None:
+        if self.closed:
+            return
         try:
             self.server.protocol.notify(
                 p.EVENT, p.event_params(self.pod_id, next(self._seq), event_to_wire(event))
@@ -73,20 +76,12 @@ class PodManager:
             raise invalid_params(method, f"`podId` {pod_id!r} is not a live pod (see yoi/pod/list)")
         return entry
 
-    def _overrides(self, params: p.PodCreateParams) -> dict[str, Any]:
-        options = self.server.options
-        overrides: dict[str, Any] = {}
-        model = params.model or options.model
-        if model:
-            overrides["model"] = {"name": model}
-        if options.approvals:
-            overrides["approvals"] = {"mode": options.approvals}
-        return overrides
-
     async def create(self, params: p.PodCreateParams) -> dict[str, Any]:
         server = self.server
         root = server.root
-        loaded = await asyncio.to_thread(load_manifest, root, overrides=self._overrides(params))
+        loaded = await asyncio.to_thread(
+            load_manifest, root, overrides=server.overrides(params.model)
+        )
         pod_ref: list[Pod] = []
         sink = _Deferred()
         host = PodHost(
@@ -141,6 +136,7 @@ class PodManager:
         entry = self.get(pod_id, p.POD_DISPOSE)
         del self.entries[pod_id]
         await entry.pod.close()
+        entry.sink.closed = True  # a disposed pod goes quiet
 
     async def dispose_all(self) -> None:
         for pod_id in list(self.entries):
@@ -154,7 +150,7 @@ class PodManager:
         """Run a turn and answer when it ends. If the request is cancelled
         (``$/cancelRequest``), the turn is interrupted and still answered."""
         pod = self.get(params.pod_id, p.CHAT).pod
-        turn = self.server.run_task(pod.chat(params.input), f"chat {pod.id}")
+        turn = pod.start_chat(params.input)  # claims now: a busy pod fails here
         try:
             result: TurnResult = await asyncio.shield(turn)
         except asyncio.CancelledError:
@@ -167,13 +163,7 @@ class PodManager:
 
     async def extract(self, pod_id: str) -> dict[str, Any]:
         pod = self.get(pod_id, p.MEMORY_EXTRACT).pod
-        if pod.memory is None:
-            raise request_failed(
-                "Memory is not enabled for this workspace: add a [memory] section to "
-                ".yoi/manifest.toml.",
-                "failed",
-            )
-        outcome = await pod.memory.extract(pod)
+        outcome = await pod.extract_memory()
         if outcome is None:
             return {"extracted": False}
         result: dict[str, Any] = {
@@ -196,7 +186,7 @@ class PodManager:
         pod = self.get(pod_id, p.POD_NOTIFY).pod
         pod.notify(message)
         if not pod.busy:
-            self.server.run_task(pod.run_for_notification(), f"notification turn {pod_id}")
+            self.server.keep(pod.start_resume(), f"notification turn {pod_id}")
 
     async def sessions(self) -> dict[str, Any]:
         store = SessionStore(self.server.home / "sessions")

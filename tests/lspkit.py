@@ -39,6 +39,8 @@ class EditorState:
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     before_answer: Callable[[], None] | None = None
     apply_only: int | None = None  # apply only the first N text edits (a partial review)
+    hold_edits: asyncio.Event | None = None  # the user takes their time reviewing
+    edits_cancelled: int = 0
 
 
 def _offset(text: str, pos: types.Position) -> int:
@@ -53,6 +55,13 @@ def apply_text_edits(text: str, edits: list[Any]) -> str:
         start, end = _offset(text, edit.range.start), _offset(text, edit.range.end)
         text = text[:start] + edit.new_text + text[end:]
     return text
+
+
+def write_closed(uri: str, edits: list[Any]) -> None:
+    """Apply edits to a file that is not open, byte for byte (line endings kept)."""
+    path = Path(uri.removeprefix("file://"))
+    old = path.read_bytes().decode() if path.exists() else ""
+    path.write_bytes(apply_text_edits(old, edits).encode())
 
 
 def make_client(state: EditorState) -> Callable[[], LanguageClient]:
@@ -71,8 +80,16 @@ def make_client(state: EditorState) -> Callable[[], LanguageClient]:
             return state.approval_answers.pop(0) if state.approval_answers else {"decision": "deny"}
 
         @client.feature(types.WORKSPACE_APPLY_EDIT)
-        def on_apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        async def on_apply_edit(
+            params: types.ApplyWorkspaceEditParams,
+        ) -> types.ApplyWorkspaceEditResult:
             state.edits.append(params)
+            if state.hold_edits is not None:
+                try:
+                    await state.hold_edits.wait()
+                except asyncio.CancelledError:  # the server withdrew the request
+                    state.edits_cancelled += 1
+                    raise
             if state.before_answer is not None:
                 state.before_answer()
             accept = state.edit_answers.pop(0) if state.edit_answers else False
@@ -89,9 +106,7 @@ def make_client(state: EditorState) -> Callable[[], LanguageClient]:
                         new_text = apply_text_edits(text, edits)
                         change_document(client, state, uri, new_text)
                     else:  # a closed file: the editor writes it
-                        path = Path(uri.removeprefix("file://"))
-                        old = path.read_text() if path.exists() else ""
-                        path.write_text(apply_text_edits(old, list(change.edits)))
+                        write_closed(uri, list(change.edits))
             return types.ApplyWorkspaceEditResult(applied=True)
 
         return client

@@ -10,6 +10,7 @@ from lspkit import (
     Session,
     capabilities,
     change_document,
+    eventually,
     open_document,
     start,
     stop,
@@ -224,3 +225,43 @@ async def test_a_partly_applied_edit_tells_the_model_to_read_again(
     assert lsp.state.docs[uri][1] == "A\nb\nc\nd\ne\n"
     message = tool_messages(scripted_model, 2)[-1]
     assert "only part of the change" in message and "Read it again" in message
+
+
+async def test_interrupting_during_review_withdraws_the_edit(
+    lsp: Session, root: Path, scripted_model: ScriptedModel
+) -> None:
+    open_document(lsp.client, lsp.state, root / "app.py", ORIGINAL)
+    scripted_model.load([READ, EDIT])
+    lsp.state.hold_edits = asyncio.Event()  # the review dialog stays open
+    lsp.state.edit_answers.append(True)
+    pod = await lsp.create_pod()
+    turn = asyncio.ensure_future(lsp.chat(pod, "change it"))
+    await lsp.wait_event(pod, "edit")  # proposed
+    assert await eventually(lambda: len(lsp.state.edits) == 1)
+    await lsp.request("yoi/pod/interrupt", {"podId": pod})
+    assert (await asyncio.wait_for(turn, 5))["outcome"] == "interrupted"
+    assert await eventually(lambda: lsp.state.edits_cancelled == 1)  # $/cancelRequest arrived
+    statuses = [(e["status"], e.get("message")) for e in lsp.events(pod, "edit")]
+    assert statuses == [("proposed", None), ("failed", "interrupted before the editor answered")]
+    assert (root / "app.py").read_text() == ORIGINAL
+
+
+async def test_a_closed_crlf_file_can_be_edited(
+    lsp: Session, root: Path, scripted_model: ScriptedModel
+) -> None:
+    (root / "win.py").write_bytes(b"def main():\r\n    return 1\r\n")
+    read = {"tool_calls": [{"name": "read_file", "arguments": {"path": "win.py"}}]}
+    edit = {
+        "tool_calls": [
+            {
+                "name": "edit_file",
+                "arguments": {"path": "win.py", "old_string": "return 1", "new_string": "return 2"},
+            }
+        ]
+    }
+    scripted_model.load([read, edit, {"text": "done"}])
+    lsp.state.edit_answers.append(True)
+    pod = await lsp.create_pod()
+    await lsp.chat(pod, "change it")
+    assert [e["status"] for e in lsp.events(pod, "edit")] == ["proposed", "applied"]
+    assert (root / "win.py").read_bytes() == b"def main():\r\n    return 2\r\n"

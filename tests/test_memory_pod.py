@@ -283,5 +283,33 @@ async def test_compaction_extracts_and_consolidates_first_then_resets_the_pointe
     consolidation_input = ws.model.requests[2]["messages"][-1]["content"]
     assert old in consolidation_input and "sqlite" in consolidation_input
     assert staging_files(ws) == []  # consumed by the consolidation
-    assert pod.memory is not None and pod.memory.pointer is None
+    # the new session starts with everything before it recorded: its pointer is
+    # past the seed history, in its own log
+    assert pod.memory is not None and pod.memory.pointer is not None
+    assert pod.memory.pointer.processed_through_entry == 0
+    assert pod.memory.pointer.processed_through_history_len == len(pod.history)
+    new_log = ws.store().read(new).entries
+    assert any(isinstance(e, Extension) and e.domain == EXTENSION_DOMAIN for e in new_log)
+    # so the next extraction reads only the new turn, not the summary again
+    ws.model.load([{"text": "Then postgres.", "usage": usage(500)}, extract_step(), DONE])
+    await pod.chat(say("and later?"))
+    outcome = await pod.extract_memory()
+    assert outcome is not None
+    transcript = ws.model.requests[-2]["messages"][-1]["content"]
+    assert "[User] and later?" in transcript
+    assert "Compacted context summary" not in transcript and "which database" not in transcript
     await pod.close()
+
+
+def test_two_consolidations_never_take_the_same_entries(tmp_path: Path) -> None:
+    from agent.memory.consolidate import ConsolidationBusy, acquire, release
+
+    staging = tmp_path / "_staging"
+    staging.mkdir()
+    (staging / "a.json").write_text("{}")
+    first = acquire(staging, "pod one")
+    assert [c.staging_id for c in first] == ["a"]
+    with pytest.raises(ConsolidationBusy, match="this process"):
+        acquire(staging, "pod two")
+    release(staging, first, success=False)
+    assert [c.staging_id for c in acquire(staging, "pod two")] == ["a"]

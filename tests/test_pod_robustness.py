@@ -13,7 +13,7 @@ import pytest
 from podkit import Workspace, make_workspace
 
 from agent import hooks as h
-from agent.events import Alert, ToolCallEvent
+from agent.events import Alert, TextDelta, ToolCallEvent
 from agent.items import ToolResult, unanswered_calls
 from agent.pod import Pod
 from agent.segments import TextSegment
@@ -207,4 +207,78 @@ async def test_agents_md_fifo_does_not_hang(ws: Workspace) -> None:
     result = await asyncio.wait_for(pod.chat(say("hi")), 10)
     assert result.outcome == "finished"
     assert any(a.source == "agents_md" for a in ws.recorder.of(Alert))
+    await pod.close()
+
+
+async def test_interrupt_during_a_mid_run_compaction(ws: Workspace) -> None:
+    (ws.root / "a.txt").write_text("x\n")
+    ws.model.load(
+        [
+            {
+                "tool_calls": [{"name": "read_file", "arguments": {"path": "a.txt"}}],
+                "usage": {"prompt_tokens": 6000, "completion_tokens": 5},
+            },
+            {"hang": True},  # the compact worker never answers
+        ]
+    )
+    pod = await ws.pod(
+        compaction={"compact_request_threshold": 5000, "compact_retained_tokens": 50}
+    )
+    task = asyncio.create_task(pod.chat(say("read")))
+    await ws.model.wait_for_requests_async(2)
+    assert pod.state == "compacting"
+    assert pod.interrupt()
+    result = await asyncio.wait_for(task, 5)
+    assert result.outcome == "interrupted"
+    assert pod.state == "idle"
+    assert_restores_to_live(ws, pod)  # still the old session, nothing half-switched
+    # still over the threshold: the next turn compacts (summary, then the one nudge)
+    summary = {"tool_calls": [{"name": "write_summary", "arguments": {"text": "## Done"}}]}
+    ws.model.load([summary, {"text": "ok"}, {"text": "no files needed"}, {"text": "fine"}])
+    assert (await pod.chat(say("go on"))).outcome == "finished"
+    await pod.close()
+
+
+async def test_dispose_while_running_waits_and_frees_the_session(ws: Workspace) -> None:
+    ws.model.load([{"hang": True, "text": "partial"}])
+    pod = await ws.pod()
+    task = asyncio.create_task(pod.chat(say("go")))
+    await ws.recorder.wait_for(TextDelta)
+    await pod.close()  # interrupts and waits for the turn to end
+    assert task.done() and task.result().outcome == "interrupted"
+    again = await ws.pod(resume=pod.session_id)  # released only after the turn ended
+    assert again.session_id == pod.session_id
+    await again.close()
+
+
+async def test_a_request_after_compacting_clears_the_thrash_guard(ws: Workspace) -> None:
+    summary = {"tool_calls": [{"name": "write_summary", "arguments": {"text": "## Done"}}]}
+    ws.model.load([{"text": "first", "usage": {"prompt_tokens": 3000, "completion_tokens": 5}}])
+    pod = await ws.pod(compaction={"compact_request_threshold": 5000, "compact_retained_tokens": 1})
+    await pod.chat(say("one"))
+    ws.model.load([summary, {"text": "ok"}])
+    await pod.compact()
+    (ws.root / "a.txt").write_text("x\n")
+    ws.model.load(
+        [
+            {
+                "tool_calls": [{"name": "read_file", "arguments": {"path": "a.txt"}}],
+                "usage": {"prompt_tokens": 6000, "completion_tokens": 5},
+            },
+            summary,
+            {"text": "ok"},
+            {"text": "no files needed"},  # the one nudge (a file was touched)
+            {"text": "done", "usage": {"prompt_tokens": 900, "completion_tokens": 5}},
+        ]
+    )
+    result = await pod.chat(say("two"))
+    assert result.outcome == "finished", result.error  # compacted again, not thrash
+    await pod.close()
+
+
+async def test_memory_folders_outside_the_workspace_turn_memory_off(ws: Workspace) -> None:
+    pod = await ws.pod(memory={"knowledge_dir": "../elsewhere"})
+    assert pod.memory is None
+    assert any("outside the workspace" in a for a in ws.recorder.alerts())
+    assert "knowledge_read" not in pod.worker.tools.names()
     await pod.close()

@@ -4,8 +4,9 @@
   compacts between turns.
 - ``compact_request_threshold`` is checked before every request: over it, the
   worker yields mid-run, the pod compacts, and the same turn resumes.
-- A yield right after a compaction (the compacted context is still too large)
-  is *thrash*: the run fails instead of looping.
+- A yield right after a compaction, before any request was made in the
+  compacted context (it is still too large), is *thrash*: the run fails
+  instead of looping.
 - Three failures in a row turn compaction off for the pod (circuit breaker).
 
 Comparisons are strict (``tokens > threshold``); an unset threshold is off.
@@ -66,6 +67,6 @@ class CompactionPolicy:
         self.failures += 1
         return self.disabled
 
-    def run_finished(self) -> None:
-        """A run ended normally in the current context: it made progress."""
+    def request_made(self) -> None:
+        """A request went through in the current context: it made progress."""
         self.just_compacted = False

@@ -10,6 +10,7 @@ timeline to it; the prompt-cache anchor moves to the summary.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,10 +19,30 @@ from agent.compaction.compactor import CompactionFailed, Compactor, plan_compact
 from agent.compaction.policy import CompactionPolicy
 from agent.errors import YoiError
 from agent.events import Alert, CompactDone, CompactFailed, CompactStart
+from agent.items import Item
 from agent.ports import EventSink, ProgressPort
 
 if TYPE_CHECKING:
     from agent.pod import Pod
+
+
+async def _switch(pod: Pod, history: list[Item]) -> str:
+    """Write the new session and move the pod to it, as one step that a
+    cancellation cannot split (the log and the live pod must agree)."""
+
+    async def switch() -> str:
+        new_id = await pod.session.compact_to(pod.worker.system_prompt, history, pod.turn_count)
+        pod.adopt_compacted(history)
+        if pod.memory is not None:
+            await pod.memory.after_compaction(pod)
+        return new_id
+
+    task = asyncio.ensure_future(switch())
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait([task])  # let it finish, then stop
+        raise
 
 
 class PodCompaction:
@@ -77,12 +98,11 @@ class PodCompaction:
                 on_reread=lambda: progress.report("Re-reading files", 75),
             )
             progress.report("Writing the new session", 90)
-            new_id = await pod.session.compact_to(
-                pod.worker.system_prompt, result.history, pod.turn_count
-            )
-            pod.adopt_compacted(result.history)
-            if pod.memory is not None:
-                pod.memory.after_compaction()
+            new_id = await _switch(pod, result.history)
+        except asyncio.CancelledError:
+            self.events.emit(CompactFailed(error="Compaction was interrupted."))
+            progress.end("Compaction interrupted")
+            raise
         except YoiError as exc:
             disabled = self.policy.failed()
             message = str(exc) + (

@@ -1,7 +1,8 @@
 """Phase 2, consolidate: fold staged extractions into the memory records.
 
 A lock file ``_staging/.consolidation.lock`` names the staging entries a run
-consumes (and the process running it). New entries that arrive meanwhile are
+consumes (and the process running it), taken under an ``flock`` so only one
+run at a time, in any process, holds it. New entries that arrive meanwhile are
 left for the next run. On success the consumed entries are deleted; on
 failure only the lock is released. A lock left by a dead process is taken
 over with the same consumed entries, so a crash mid-way is resumed, not
@@ -11,6 +12,7 @@ duplicated; a live one means another consolidation is running.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import os
 import time
@@ -31,6 +33,7 @@ from agent.tools.base import ToolSet
 from agent.worker import InputBudget, Worker, WorkerSettings
 
 LOCK_NAME = ".consolidation.lock"
+GUARD_NAME = ".consolidation.flock"
 WORKER_MAX_REQUESTS = 40
 
 
@@ -60,7 +63,19 @@ def _alive(pid: int) -> bool:
 
 def acquire(staging_dir: Path, owner: str) -> list[StagedFile]:
     """Take the consolidation lock and return the entries this run consumes
-    (those named by a dead owner's lock, or every staged entry now)."""
+    (those named by a dead owner's lock, or every staged entry now). The
+    check and the write happen under an exclusive ``flock``, so two
+    processes (or two pods of one process) never both take it."""
+    staging_dir.mkdir(parents=True, exist_ok=True)
+    guard = os.open(staging_dir / GUARD_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(guard, fcntl.LOCK_EX)
+        return _acquire_locked(staging_dir, owner)
+    finally:
+        os.close(guard)  # releases the flock
+
+
+def _acquire_locked(staging_dir: Path, owner: str) -> list[StagedFile]:
     lock = staging_dir / LOCK_NAME
     staged = {f.staging_id: f for f in list_staging(staging_dir)}
     consumed: list[str] | None = None
@@ -70,16 +85,16 @@ def acquire(staging_dir: Path, owner: str) -> list[StagedFile]:
             pid, ids = int(data["pid"]), [str(i) for i in data["consumed_ids"]]
         except (OSError, ValueError, KeyError, TypeError):
             pid, ids = 0, []
-        if pid and pid != os.getpid() and _alive(pid):
+        if pid and _alive(pid):
+            where = "in this process" if pid == os.getpid() else f"in process {pid}"
             raise ConsolidationBusy(
-                f"Memory consolidation is already running (process {pid}); try again later."
+                f"Memory consolidation is already running ({where}); try again later."
             )
-        consumed = [i for i in ids if i in staged] or None
+        consumed = [i for i in ids if i in staged] or None  # resume a dead run's entries
     if consumed is None:
         consumed = sorted(staged)
     if not consumed:
         return []
-    staging_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(
         lock,
         json.dumps(

@@ -22,7 +22,7 @@ from agent.manifest import MemorySection
 from agent.memory.consolidate import ConsolidationReport, Consolidator
 from agent.memory.extract import EXTENSION_DOMAIN, Extractor, ExtractPointer
 from agent.memory.library import MemoryLibrary
-from agent.memory.staging import Source, list_staging, write_staging
+from agent.memory.staging import Extracted, Source, list_staging, write_staging
 from agent.ports import EventSink, ProgressPort
 from agent.store import Extension
 from agent.usage import TokenEstimator
@@ -31,6 +31,10 @@ if TYPE_CHECKING:
     from agent.pod import Pod
 
 log = logging.getLogger(__name__)
+
+
+class MemoryNotEnabled(YoiError):
+    pass
 
 
 @dataclass(frozen=True)
@@ -97,14 +101,19 @@ class PodMemory:
                 await self.extract(pod)
             except YoiError:
                 return
-        if list_staging(self.library.layout.staging_dir):
+        if await asyncio.to_thread(list_staging, self.library.layout.staging_dir):
             try:
                 await self.consolidate(pod.info.name)
             except YoiError:
                 return
 
-    def after_compaction(self) -> None:
-        self.pointer = None
+    async def after_compaction(self, pod: Pod) -> None:
+        """The new session starts with everything before it recorded (or
+        summarised): point past its seed history, in its own log."""
+        self.pointer = ExtractPointer(0, len(pod.worker.history), "")
+        await pod.session.append(
+            [Extension(ts=now_ms(), domain=EXTENSION_DOMAIN, payload=self.pointer.as_json())]
+        )
 
     # ------------------------------------------------------------ phase 1
 
@@ -135,23 +144,37 @@ class PodMemory:
         try:
             extracted = await self.extractor.extract(history[start_len:])
             source = Source(session_id, start_entry, end_entry)
-            staging_id = ""
-            if not extracted.empty:
-                progress.report("Writing the staging file", 80)
-                staging_id = await asyncio.to_thread(
-                    write_staging, self.library.layout.staging_dir, extracted, source
-                )
-            pointer = ExtractPointer(end_entry, len(history), staging_id)
-            await pod.session.append(
-                [Extension(ts=now_ms(), domain=EXTENSION_DOMAIN, payload=pointer.as_json())]
-            )
+            progress.report("Writing the staging file", 80)
+            task = asyncio.ensure_future(self._record(pod, extracted, source, len(history)))
+            try:  # the staging file and the pointer go together, even when interrupted
+                pointer = await asyncio.shield(task)
+            except asyncio.CancelledError:
+                await asyncio.wait([task])
+                raise
+        except asyncio.CancelledError:
+            progress.end("Extraction interrupted")
+            raise
         except YoiError as exc:
             progress.end("Extraction failed")
             self.events.emit(Alert(level="warn", source="memory", message=str(exc)))
             raise
-        self.pointer = pointer
         progress.end("Nothing worth recording" if extracted.empty else "Recorded")
         return ExtractOutcome(pointer, source, extracted.empty)
+
+    async def _record(
+        self, pod: Pod, extracted: Extracted, source: Source, history_len: int
+    ) -> ExtractPointer:
+        staging_id = ""
+        if not extracted.empty:
+            staging_id = await asyncio.to_thread(
+                write_staging, self.library.layout.staging_dir, extracted, source
+            )
+        pointer = ExtractPointer(source.end_entry, history_len, staging_id)
+        await pod.session.append(
+            [Extension(ts=now_ms(), domain=EXTENSION_DOMAIN, payload=pointer.as_json())]
+        )
+        self.pointer = pointer
+        return pointer
 
     # ------------------------------------------------------------ phase 2
 

@@ -3,12 +3,14 @@ manifest's ``[memory]`` section."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from agent.events import Alert
 from agent.llm.types import LlmClient, ModelConfig
-from agent.manifest import Manifest
+from agent.manifest import Manifest, MemorySection
 from agent.memory.consolidate import Consolidator
 from agent.memory.extract import Extractor, ExtractPointer
 from agent.memory.library import MemoryLibrary
@@ -40,6 +42,21 @@ def consolidator_for(
     )
 
 
+def folders_outside(root: Path, section: MemorySection) -> str | None:
+    """Why the memory folders cannot be used, when they resolve outside the
+    workspace root (a repository's manifest must not point the agent's memory
+    tools at files elsewhere); ``None`` when they are inside."""
+    base = Path(os.path.realpath(root))
+    for key in ("knowledge_dir", "memory_dir"):
+        folder = Path(os.path.realpath(base / getattr(section, key)))
+        if folder != base and base not in folder.parents:
+            return (
+                f"[memory] {key} resolves to {folder}, outside the workspace {base}; memory "
+                "is off for this workspace. Keep the memory folders inside the workspace."
+            )
+    return None
+
+
 def build_memory(
     manifest: Manifest,
     root: Path | None,
@@ -56,6 +73,10 @@ def build_memory(
     workspace folder is open."""
     section = manifest.memory
     if section is None or root is None:
+        return None
+    problem = folders_outside(root, section)
+    if problem is not None:
+        events.emit(Alert(level="warn", source="memory", message=problem))
         return None
     library = MemoryLibrary.for_root(root, section)
     model = section.extract_model

@@ -258,7 +258,11 @@ async def propose(
         label=f"yoi: {tool} {shown} (call {call.call_id})",
     )
     _emit(call, uri, "proposed", None)
-    result = await editor.apply_edit(edit)
+    try:
+        result = await editor.apply_edit(edit)
+    except asyncio.CancelledError:  # interrupted during the review: say how it ended
+        _emit(call, uri, "failed", "interrupted before the editor answered")
+        raise
     _emit(call, uri, result.status, result.message)
     detail = f" ({result.message})" if result.message else ""
     match result.status:

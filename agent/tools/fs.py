@@ -156,10 +156,10 @@ class ScopedFs:
             snapshot = self.editor.open_buffer(path)
             if snapshot is not None:
                 return FileText(path, snapshot.text, snapshot.version, True)
-        text = await asyncio.to_thread(self._read_disk, path)
+        text = await asyncio.to_thread(self._read_disk, path, for_write)
         return FileText(path, text, None, False)
 
-    def _read_disk(self, path: Path) -> str:
+    def _read_disk(self, path: Path, for_write: bool = False) -> str:
         shown = self.display(path)
         try:
             with open_regular(path) as fh:
@@ -175,6 +175,14 @@ class ScopedFs:
             raise _read_error(exc, shown) from None
         if looks_binary(data):
             raise ExecutionFailed(f"{shown} is a binary file, not shown.")
+        if for_write:
+            try:
+                return data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ExecutionFailed(
+                    f"{shown} is not UTF-8 text (byte {exc.start}); changing it through the "
+                    "edit tools would corrupt it, so it was left as it is."
+                ) from None
         return decode(data)
 
     async def read_lines(self, raw: str | Path, first: int, count: int) -> LineWindow:
