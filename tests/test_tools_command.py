@@ -95,7 +95,7 @@ async def test_denied_command_does_not_run(ws: Path) -> None:
     request = port.requests[0]
     assert request.tool == "run_command"
     assert request.tool_call_id == "call-7"
-    assert request.reason == "Run `touch ran.txt` in ."
+    assert request.reason == "Run `touch ran.txt` in the workspace root"
     assert request.session_key == "run_command:touch"
     assert request.arguments == {"command": "touch ran.txt"}
     assert request.cwd == ws

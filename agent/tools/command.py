@@ -277,7 +277,7 @@ class RunCommand(Tool[RunCommandArgs]):
             call_id=call.call_id,
             tool=self.name,
             arguments=args.model_dump(exclude_none=True),
-            reason=f"Run `{command}` in {shown}",
+            reason=f"Run `{command}` in {'the workspace root' if shown == '.' else shown}",
             session_key=self.approval_key(args),
         )
         if not allowed:
