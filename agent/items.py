@@ -112,22 +112,10 @@ def system(text: str) -> Message:
     return Message(role="system", text=text)
 
 
-def is_user_message(item: Item) -> bool:
-    return isinstance(item, Message) and item.role == "user"
-
-
 def unanswered_calls(items: list[Item]) -> list[ToolCall]:
     """Tool calls that have no result in ``items`` (in call order)."""
     answered = {i.call_id for i in items if isinstance(i, ToolResult)}
     return [i for i in items if isinstance(i, ToolCall) and i.call_id not in answered]
-
-
-def dump_items(items: list[Item]) -> list[dict[str, Any]]:
-    return [i.model_dump(mode="json", exclude_none=True) for i in items]
-
-
-def load_items(data: Any) -> list[Item]:
-    return ItemListAdapter.validate_python(data)
 
 
 def user_segments(items: list[Item]) -> list[list[Segment]]:

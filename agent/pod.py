@@ -6,7 +6,7 @@ tools, its host's ports and its manifest. It is built by
 
 - :meth:`Pod.chat` runs one user turn: resolve the input segments, log them,
   run the worker (which commits every item as it happens), log the turn's end;
-- :meth:`Pod.resume` and :meth:`Pod.run_for_notification` run without input;
+- :meth:`Pod.resume` runs without input (after a pause, or to see notes);
 - :meth:`Pod.interrupt` stops the running turn at once;
 - :meth:`Pod.notify` queues a note for the next request.
 
@@ -202,9 +202,6 @@ class Pod:
         self._claim()
         return asyncio.ensure_future(self._claimed_turn(self._resume()))
 
-    async def run_for_notification(self) -> TurnResult:
-        return await self.resume()
-
     async def _claimed_turn(self, body: Coroutine[Any, Any, TurnResult]) -> TurnResult:
         """Run one claimed turn and, whatever happens, end it properly."""
         try:
@@ -362,10 +359,6 @@ class Pod:
         kept in the history). The host starts a turn if the pod is idle."""
         self._notes.append(message)
         del self._notes[:-128]
-
-    @property
-    def has_notes(self) -> bool:
-        return bool(self._notes)
 
     async def close(self) -> None:
         """Stop what the pod is doing, wait for it to end cleanly, then give
