@@ -13,6 +13,7 @@ const tests = process.argv.includes('--tests');
 
 rmSync(at('dist'), { recursive: true, force: true });
 mkdirSync(at('dist', 'codicons'), { recursive: true });
+mkdirSync(at('out'), { recursive: true }); // `npm run package` writes out/yoi.vsix
 
 const common = { bundle: true, logLevel: 'warning', legalComments: 'none', target: 'es2022' };
 

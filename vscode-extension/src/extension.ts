@@ -1,31 +1,57 @@
 /** The composition root: the server, the chats, the two views and the commands. */
 
 import * as vscode from 'vscode';
+import { ApprovalBroker } from './host/approvals';
 import { ChatManager } from './host/chats';
 import { CHAT_VIEW_ID, ChatViewProvider } from './host/chatView';
 import { registerCommands } from './host/commands';
+import { EditHandler } from './host/edits';
 import { KNOWLEDGE_VIEW_ID, KnowledgeTreeProvider } from './host/knowledgeView';
+import { ReviewController } from './host/review';
 import { ServerController } from './host/server';
 
 let server: ServerController | undefined;
 
 export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel('yoi', { log: true });
-  server = new ServerController(output);
+  const controller = new ServerController(output);
+  server = controller;
   const chats = new ChatManager(server, context.workspaceState);
   const view = new ChatViewProvider(context.extensionUri, chats, server);
   const knowledge = new KnowledgeTreeProvider(server);
+  const approvals = new ApprovalBroker(server, chats, (chatId) => view.revealChat(chatId));
+  const reviews = new ReviewController((edit, uris) => controller.thenSynced(uris, () => vscode.workspace.applyEdit(edit)));
+  new EditHandler(server, reviews); // answers workspace/applyEdit
+  reviews.onDidChangeProgress(({ callId, tally }) => {
+    const chat = chats.chatOfCall(callId);
+    if (chat !== undefined) {
+      chats.apply(chat, tally === undefined ? { kind: 'review', callId } : { kind: 'review', callId, progress: tally });
+    }
+  });
+  view.actions = {
+    approve: (requestId, decision) => approvals.answer(requestId, decision),
+    review: async (callId, action) => {
+      if (action === 'open') {
+        await reviews.open(callId);
+      } else {
+        await reviews.decideAll(action === 'keepAll' ? 'kept' : 'undone', callId);
+      }
+    },
+  };
   context.subscriptions.push(
     output,
     server,
     chats,
     view,
     knowledge,
+    approvals,
+    reviews,
     vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, view),
     vscode.window.registerTreeDataProvider(KNOWLEDGE_VIEW_ID, knowledge),
-    ...registerCommands({ server, chats, view, knowledge }),
+    ...registerCommands({ server, chats, view, knowledge, reviews }),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('yoi')) {
+      // Only what the server is started with; the review and approval prompts are read when used.
+      if (['yoi.model', 'yoi.approvals', 'yoi.server', 'yoi.trace'].some((key) => e.affectsConfiguration(key))) {
         void server?.restart();
       }
     }),

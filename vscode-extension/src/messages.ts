@@ -1,7 +1,10 @@
 /** Messages between the extension host and the chat webview. */
 
 import type { ChatAction, ChatState } from './logic/chatState';
-import type { ReferenceItem, ReferenceKind } from './protocol';
+import type { ApprovalDecision, ReferenceItem, ReferenceKind } from './protocol';
+
+/** What the chat row's review buttons ask for. */
+export type ReviewAction = 'open' | 'keepAll' | 'undoAll';
 
 export interface ChatTab {
   id: string;
@@ -27,4 +30,8 @@ export type WebviewMessage =
   | { type: 'newChat' }
   | { type: 'switchChat'; chatId: string }
   | { type: 'closeChat'; chatId: string }
-  | { type: 'openFile'; path: string; line?: number };
+  | { type: 'openFile'; path: string; line?: number }
+  /** an answer to an approval shown in the chat */
+  | { type: 'approve'; requestId: string; decision: ApprovalDecision }
+  /** a tool row's review buttons */
+  | { type: 'review'; callId: string; action: ReviewAction };

@@ -138,6 +138,8 @@ export interface ChatResult {
   error?: string;
 }
 
+export type PodPhase = 'loadingModel' | 'waitingForModel' | 'runningTool' | 'compacting';
+
 export type EditStatus = 'proposed' | 'applied' | 'rejected' | 'stale' | 'failed';
 export type AlertLevel = 'info' | 'warn' | 'error';
 
@@ -147,9 +149,13 @@ export type ChatEvent =
   | { type: 'textDelta'; text: string }
   | { type: 'reasoningDelta'; text: string }
   | { type: 'toolCall'; id: string; name: string; arguments: Record<string, unknown> }
-  | { type: 'toolResult'; id: string; name: string; ok: boolean; summary: string }
+  /** `content`: the result as the model got it (capped), from servers that send it */
+  | { type: 'toolResult'; id: string; name: string; ok: boolean; summary: string; content?: string }
   | { type: 'edit'; id: string; uri: string; status: EditStatus; message?: string }
-  | ({ type: 'usage'; contextTokens: number } & Usage)
+  /** `costUsd`: the request's cost, when the server knows it */
+  | ({ type: 'usage'; contextTokens: number; costUsd?: number } & Usage)
+  /** the pod's phase changed (servers that send it; others are read from the other events) */
+  | { type: 'phase'; phase: PodPhase; tool?: string }
   | { type: 'turnEnd'; outcome: Outcome; error?: string }
   | { type: 'compactStart' }
   | { type: 'compactDone'; sessionId: string }
@@ -176,6 +182,16 @@ export type ApprovalDecision = 'allow' | 'deny' | 'allowSession';
 
 export interface ApprovalResult {
   decision: ApprovalDecision;
+}
+
+// ------------------------------------------------------------------ edits (LSP workspace/applyEdit)
+
+/** The change annotation the server puts on every edit it wants reviewed. */
+export const REVIEW_ANNOTATION = 'yoi';
+
+/** The server's annotation label: `yoi: <tool> <path> (call <id>)`. */
+export function callIdOfLabel(label: string): string | undefined {
+  return /\(call ([^)\s]+)\)\s*$/.exec(label)?.[1];
 }
 
 // ------------------------------------------------------------------ references

@@ -3,18 +3,26 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { chatHtml, makeNonce } from '../chatHtml';
-import type { HostMessage, WebviewMessage } from '../messages';
-import { Method, type ReferenceItem, type ReferencesCompleteParams, type ReferencesCompleteResult } from '../protocol';
+import type { HostMessage, ReviewAction, WebviewMessage } from '../messages';
+import { Method, type ApprovalDecision, type ReferenceItem, type ReferencesCompleteParams, type ReferencesCompleteResult } from '../protocol';
 import type { ChatChange, ChatManager } from './chats';
 import type { ServerController } from './server';
 
 export const CHAT_VIEW_ID = 'yoi.chat';
+
+/** What the chat's buttons ask of the rest of the extension. */
+export interface ChatViewActions {
+  approve(requestId: string, decision: ApprovalDecision): void;
+  review(callId: string, action: ReviewAction): Promise<void>;
+}
 
 export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | undefined;
   private ready = false;
   private readonly queue: HostMessage[] = [];
   private readonly subscriptions: vscode.Disposable[] = [];
+  /** set by the composition root once the approvals and reviews exist */
+  actions: ChatViewActions | undefined;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -49,6 +57,18 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   async insert(message: Extract<HostMessage, { type: 'insert' }>): Promise<void> {
     await vscode.commands.executeCommand(`${CHAT_VIEW_ID}.focus`);
     this.post(message);
+  }
+
+  /** Make a chat visible (an approval waits in it), without taking the focus from an editor. */
+  async revealChat(chatId: string): Promise<void> {
+    if (this.chats.active.id !== chatId) {
+      this.chats.switchTo(chatId);
+    }
+    if (this.view === undefined) {
+      await vscode.commands.executeCommand(`${CHAT_VIEW_ID}.focus`);
+    } else if (!this.view.visible) {
+      this.view.show(true);
+    }
   }
 
   async focus(): Promise<void> {
@@ -131,6 +151,12 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         break;
       case 'openFile':
         await openWorkspaceFile(message.path, message.line);
+        break;
+      case 'approve':
+        this.actions?.approve(message.requestId, message.decision);
+        break;
+      case 'review':
+        await this.actions?.review(message.callId, message.action);
         break;
     }
   }

@@ -207,6 +207,21 @@ export class ChatManager implements vscode.Disposable {
 
   // ------------------------------------------------------------ state
 
+  /** The chat of a pod. */
+  chatOfPod(podId: string): Chat | undefined {
+    return this.chats.find((c) => c.podId === podId);
+  }
+
+  /** The chat with a tool call. */
+  chatOfCall(callId: string): Chat | undefined {
+    return this.chats.find((c) => c.state.entries.some((e) => e.kind === 'tool' && e.callId === callId));
+  }
+
+  /** Apply an action that does not come from the pod's events (approvals, reviews). */
+  apply(chat: Chat, action: ChatAction): void {
+    this.dispatch(chat, action);
+  }
+
   private dispatch(chat: Chat, action: ChatAction): void {
     chat.state = reduce(chat.state, action);
     this.changed.fire({ kind: 'action', chatId: chat.id, action });

@@ -1,14 +1,11 @@
 /** Every `yoi.*` command. */
 
 import * as vscode from 'vscode';
-import { APPROVAL_CHOICES, approvalPrompt, decisionFor } from '../logic/approval';
 import { formatFileMention, selectionLines } from '../logic/mentions';
 import type { RecordNode } from '../logic/records';
 import { sessionPicks } from '../logic/sessions';
 import {
   Method,
-  type ApprovalParams,
-  type ApprovalResult,
   type ReferencesCompleteParams,
   type ReferencesCompleteResult,
   type SessionsListResult,
@@ -16,6 +13,7 @@ import {
 import type { ChatViewProvider } from './chatView';
 import type { ChatManager } from './chats';
 import type { KnowledgeTreeProvider } from './knowledgeView';
+import type { ReviewController } from './review';
 import { describeError, type ServerController } from './server';
 
 interface Parts {
@@ -23,23 +21,21 @@ interface Parts {
   chats: ChatManager;
   view: ChatViewProvider;
   knowledge: KnowledgeTreeProvider;
+  reviews: ReviewController;
+}
+
+/** A code lens passes the review document as a string; a keybinding passes nothing. */
+function asUri(value: unknown): vscode.Uri | undefined {
+  if (value instanceof vscode.Uri) {
+    return value;
+  }
+  return typeof value === 'string' ? vscode.Uri.parse(value) : undefined;
 }
 
 export function registerCommands(parts: Parts): vscode.Disposable[] {
-  const { server, chats, view, knowledge } = parts;
+  const { server, chats, view, knowledge, reviews } = parts;
   const command = (id: string, run: (...args: never[]) => unknown): vscode.Disposable =>
     vscode.commands.registerCommand(id, run as (...args: unknown[]) => unknown);
-
-  server.onRequest<ApprovalParams>(Method.approval, async (params): Promise<ApprovalResult> => {
-    const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-    const prompt = approvalPrompt(params, root);
-    const choice = await vscode.window.showWarningMessage(
-      prompt.message,
-      { modal: true, detail: prompt.detail },
-      ...APPROVAL_CHOICES.map((c) => ({ title: c.title, isCloseAffordance: c.isCloseAffordance })),
-    );
-    return { decision: decisionFor(choice?.title) };
-  });
 
   return [
     command('yoi.restartServer', async () => {
@@ -119,5 +115,14 @@ export function registerCommands(parts: Parts): vscode.Disposable[] {
       }
     }),
     command('yoi.knowledge.refresh', () => knowledge.refresh()),
+    command('yoi.review.keepChange', (uri?: unknown, index?: unknown) =>
+      reviews.decide('kept', asUri(uri), typeof index === 'number' ? index : undefined),
+    ),
+    command('yoi.review.undoChange', (uri?: unknown, index?: unknown) =>
+      reviews.decide('undone', asUri(uri), typeof index === 'number' ? index : undefined),
+    ),
+    command('yoi.review.keepAll', () => reviews.decideAll('kept')),
+    command('yoi.review.undoAll', () => reviews.decideAll('undone')),
+    command('yoi.review.open', () => reviews.open()),
   ];
 }

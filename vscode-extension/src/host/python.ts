@@ -47,9 +47,17 @@ export async function findInterpreter(): Promise<Interpreter> {
   return resolveInterpreter(fromExtension === undefined ? inputs : { ...inputs, pythonExtension: fromExtension });
 }
 
-export function probe(interpreter: Interpreter, env: NodeJS.ProcessEnv): Promise<ProbeOutcome> {
+/** How the server will be started: the probe runs the same way. */
+export interface Launch {
+  command: string;
+  env: NodeJS.ProcessEnv;
+  cwd: string | undefined;
+}
+
+export function probe(interpreter: Interpreter, launch: Launch): Promise<ProbeOutcome> {
+  const options = { timeout: 30_000, env: launch.env, ...(launch.cwd === undefined ? {} : { cwd: launch.cwd }) };
   return new Promise((resolve) => {
-    execFile(interpreter.command, ['-c', PROBE_SCRIPT], { timeout: 30_000, env }, (error, stdout, stderr) => {
+    execFile(launch.command, ['-c', PROBE_SCRIPT], options, (error, stdout, stderr) => {
       const spawnFailed = error !== null && (error as NodeJS.ErrnoException).code !== undefined && typeof (error as NodeJS.ErrnoException).code === 'string';
       resolve(
         interpretProbe(interpreter, {
@@ -57,7 +65,7 @@ export function probe(interpreter: Interpreter, env: NodeJS.ProcessEnv): Promise
           stdout,
           stderr,
           ...(spawnFailed ? { spawnError: error.message } : {}),
-        }),
+        }, launch.cwd),
       );
     });
   });

@@ -6,6 +6,7 @@
 
 import * as vscode from 'vscode';
 import {
+  DidChangeTextDocumentNotification,
   LanguageClient,
   ResponseError,
   RevealOutputChannelOn,
@@ -14,6 +15,7 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
   type StaticFeature,
+  type WorkspaceEdit as LspWorkspaceEdit,
 } from 'vscode-languageclient/node';
 import { SERVER_ARGS } from '../logic/interpreter';
 import { ErrorCode, type InitializationOptions, type ServerYoiCapabilities } from '../protocol';
@@ -34,7 +36,7 @@ class YoiCapabilities implements StaticFeature {
   clear(): void {}
 }
 
-type RequestHandler = (params: unknown) => unknown;
+type RequestHandler = (params: unknown, token: vscode.CancellationToken) => unknown;
 type NotificationHandler = (params: unknown) => void;
 
 export class ServerController implements vscode.Disposable {
@@ -44,6 +46,8 @@ export class ServerController implements vscode.Disposable {
   private readonly started = new vscode.EventEmitter<void>();
   private readonly stateChanged = new vscode.EventEmitter<ServerState>();
   private current: ServerState = 'stopped';
+  /** why the last start failed */
+  private failure: string | undefined;
   private starting: Promise<void> | undefined;
 
   /** A new server process is running: every pod of the previous one is gone. */
@@ -62,7 +66,7 @@ export class ServerController implements vscode.Disposable {
   }
 
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- P documents the payload at the call site
-  onRequest<P>(method: string, handler: (params: P) => unknown): void {
+  onRequest<P>(method: string, handler: (params: P, token: vscode.CancellationToken) => unknown): void {
     this.requestHandlers.set(method, handler as unknown as RequestHandler);
   }
 
@@ -78,9 +82,54 @@ export class ServerController implements vscode.Disposable {
     }
     const client = this.client;
     if (client === undefined || !client.isRunning()) {
-      throw new Error('The yoi server is not running. Run "Yoi: Restart Server" (see the yoi output for why).');
+      throw new Error(this.failure ?? 'The yoi server is not running. Run "Yoi: Restart Server" (see the yoi output for why).');
     }
     return token === undefined ? client.sendRequest<R>(method, params) : client.sendRequest<R>(method, params, token);
+  }
+
+  /** An LSP workspace edit as VS Code's (the language client's converter). */
+  async asWorkspaceEdit(edit: LspWorkspaceEdit): Promise<vscode.WorkspaceEdit> {
+    const client = this.client;
+    if (client === undefined) {
+      throw new Error('The yoi server is not running.');
+    }
+    return client.protocol2CodeConverter.asWorkspaceEdit(edit);
+  }
+
+  /**
+   * Run a change of documents (an applied edit) and resolve once the
+   * `didChange` of every open document among `uris` whose version moved is on
+   * the wire: the server reads those buffers right after the answer.
+   */
+  async thenSynced<T>(uris: readonly vscode.Uri[], run: () => Thenable<T>): Promise<T> {
+    const feature = this.client?.getFeature(DidChangeTextDocumentNotification.method);
+    const keys = new Set(uris.map((u) => u.toString()));
+    const versionOf = (key: string): number | undefined => vscode.workspace.textDocuments.find((d) => d.uri.toString() === key)?.version;
+    const before = new Map([...keys].map((k) => [k, versionOf(k)]));
+    const sent = new Map<string, number>();
+    let wake: () => void = () => undefined;
+    const subscription = feature?.onNotificationSent((e) => {
+      sent.set(vscode.Uri.parse(e.params.textDocument.uri).toString(), e.params.textDocument.version);
+      wake();
+    });
+    try {
+      const result = await run();
+      const waiting = (): boolean =>
+        [...keys].some((k) => {
+          const now = versionOf(k);
+          return now !== undefined && now !== before.get(k) && (sent.get(k) ?? -1) < now;
+        });
+      const deadline = Date.now() + 3000;
+      while (feature !== undefined && waiting() && Date.now() < deadline) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 50);
+        });
+      }
+      return result;
+    } finally {
+      subscription?.dispose();
+    }
   }
 
   start(): Promise<void> {
@@ -121,23 +170,22 @@ export class ServerController implements vscode.Disposable {
   }
 
   private async doStart(): Promise<void> {
+    this.failure = undefined;
     this.setState('starting');
     const interpreter = await findInterpreter();
-    this.output.info(`Using ${interpreter.command} (${interpreter.source}).`);
-    const env = { ...process.env };
-    const outcome = await probe(interpreter, env);
+    // The probe runs exactly what the server will: the same command, folder and environment.
+    const launch = { command: interpreter.command, env: { ...process.env }, cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath };
+    this.output.info(`Using ${interpreter.command} (${interpreter.source}) in ${launch.cwd ?? process.cwd()}.`);
+    const outcome = await probe(interpreter, launch);
     if (!outcome.ok) {
-      this.output.error(outcome.message);
-      this.setState('failed');
-      void this.showStartError(outcome.message);
+      this.failStart(outcome.message, outcome.fix);
       return;
     }
     this.output.info(`Python ${outcome.report.version.join('.')}, yoi ${outcome.report.yoi ?? '?'}.`);
-    const folder = vscode.workspace.workspaceFolders?.[0];
     const serverOptions: ServerOptions = {
-      command: interpreter.command,
+      command: launch.command,
       args: [...SERVER_ARGS],
-      options: { env, ...(folder === undefined ? {} : { cwd: folder.uri.fsPath }) },
+      options: { env: launch.env, ...(launch.cwd === undefined ? {} : { cwd: launch.cwd }) },
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: 'file' }],
@@ -166,16 +214,25 @@ export class ServerController implements vscode.Disposable {
     try {
       await client.start();
     } catch (error) {
-      this.setState('failed');
-      const message = `The yoi server did not start: ${error instanceof Error ? error.message : String(error)}`;
-      this.output.error(message);
-      void this.showStartError(message);
+      const message = `The yoi server (${interpreter.command} ${SERVER_ARGS.join(' ')}) did not start: ${error instanceof Error ? error.message : String(error)}. See "Yoi: Show Server Log" for its output.`;
+      this.failStart(message);
     }
   }
 
-  private async showStartError(message: string): Promise<void> {
-    const choice = await vscode.window.showErrorMessage(message, 'Open Settings', 'Show Log', 'Retry');
-    if (choice === 'Open Settings') {
+  /** The one message a failed start shows (also what requests answer until a restart). */
+  private failStart(message: string, fix?: string): void {
+    this.failure = message;
+    this.output.error(message);
+    this.setState('failed');
+    void this.showStartError(message, fix);
+  }
+
+  private async showStartError(message: string, fix?: string): Promise<void> {
+    const actions = [...(fix === undefined ? [] : ['Copy Fix Command']), 'Open Settings', 'Show Log', 'Retry'];
+    const choice = await vscode.window.showErrorMessage(message, ...actions);
+    if (choice === 'Copy Fix Command' && fix !== undefined) {
+      await vscode.env.clipboard.writeText(fix);
+    } else if (choice === 'Open Settings') {
       await vscode.commands.executeCommand('workbench.action.openSettings', 'yoi.server.python');
     } else if (choice === 'Show Log') {
       this.output.show();

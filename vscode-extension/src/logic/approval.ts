@@ -22,12 +22,18 @@ function joinPath(root: string, relative: string): string {
   return clean === '' ? root : `${root.replace(/\/$/, '')}/${clean}`;
 }
 
-export function approvalPrompt(params: ApprovalParams, root: string | undefined): ApprovalPrompt {
+/** The command (for command tools) and the absolute working directory of an approval request. */
+export function approvalTarget(params: ApprovalParams, root: string | undefined): { command?: string; cwd: string } {
   const command = params.arguments['command'];
   const cwdArg = params.arguments['cwd'];
   const relative = typeof cwdArg === 'string' && cwdArg !== '' ? cwdArg : '.';
   const cwd = root === undefined ? relative : joinPath(root, relative);
-  if (typeof command === 'string') {
+  return typeof command === 'string' ? { command, cwd } : { cwd };
+}
+
+export function approvalPrompt(params: ApprovalParams, root: string | undefined): ApprovalPrompt {
+  const { command, cwd } = approvalTarget(params, root);
+  if (command !== undefined) {
     return {
       message: `yoi wants to run: ${command}`,
       detail: `Working directory: ${cwd}\n\n"Allow for this Session" also allows later calls like this one in this chat.`,

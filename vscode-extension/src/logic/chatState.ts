@@ -8,9 +8,46 @@
  * can redraw only the entries whose identity changed.
  */
 
-import type { AlertLevel, ChatEvent, ChatResult, EditStatus, HistoryItem, Segment } from '../protocol';
+import type { AlertLevel, ChatEvent, ChatResult, EditStatus, HistoryItem, PodPhase, Segment } from '../protocol';
 
 export type ToolStatus = 'running' | 'ok' | 'failed';
+
+/** What the turn is doing now, for the working indicator. */
+export type Phase = 'preparing' | PodPhase | 'thinking' | 'writing';
+
+export interface Activity {
+  phase: Phase;
+  /** the running tool, with `runningTool` */
+  tool?: string;
+}
+
+/** A `yoi/approval` request waiting for the user's answer in the chat. */
+export interface PendingApproval {
+  /** the host's id for the request */
+  requestId: string;
+  toolCallId: string;
+  tool: string;
+  /** the command, for command tools */
+  command?: string;
+  /** the working directory, absolute when the workspace root is known */
+  cwd: string;
+  reason: string;
+}
+
+/** An edit under review in the editor: how many of its changes were decided. */
+export interface ReviewProgress {
+  total: number;
+  kept: number;
+  undone: number;
+}
+
+export interface TurnUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  /** summed over the requests that reported a cost */
+  costUsd?: number;
+}
 
 export interface EditState {
   uri: string;
@@ -32,8 +69,12 @@ export type Entry =
       summary?: string;
       content?: string;
       edits: EditState[];
+      /** an edit of this call is being reviewed in the editor */
+      review?: ReviewProgress;
     }
-  | { kind: 'notice'; key: number; level: AlertLevel; text: string; source?: string };
+  | { kind: 'notice'; key: number; level: AlertLevel; text: string; source?: string }
+  /** the tokens (and cost) of a turn that ended */
+  | ({ kind: 'usage'; key: number } & TurnUsage);
 
 export interface Totals {
   inputTokens: number;
@@ -51,6 +92,14 @@ export interface ChatState {
   totals: Totals;
   model?: string;
   nextKey: number;
+  /** what the running turn is doing; undefined when idle */
+  activity?: Activity;
+  /** the server sends `phase` events (else the phase is read from the others) */
+  phaseEvents: boolean;
+  /** the running turn's usage so far */
+  turn: TurnUsage;
+  /** approvals waiting for an answer, oldest first */
+  approvals: PendingApproval[];
 }
 
 export type ChatAction =
@@ -59,7 +108,10 @@ export type ChatAction =
   | { kind: 'send'; segments: Segment[] }
   | { kind: 'result'; result: ChatResult }
   | { kind: 'failed'; message: string }
-  | { kind: 'pod'; model: string; contextTokens?: number };
+  | { kind: 'pod'; model: string; contextTokens?: number }
+  | { kind: 'approval'; approval: PendingApproval }
+  | { kind: 'approvalDone'; requestId: string }
+  | { kind: 'review'; callId: string; progress?: ReviewProgress };
 
 export function emptyChat(): ChatState {
   return {
@@ -68,7 +120,14 @@ export function emptyChat(): ChatState {
     compacting: false,
     totals: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0 },
     nextKey: 1,
+    phaseEvents: false,
+    turn: emptyTurn(),
+    approvals: [],
   };
+}
+
+function emptyTurn(): TurnUsage {
+  return { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0 };
 }
 
 function append(state: ChatState, entry: DistributiveOmit<Entry, 'key'>): ChatState {
@@ -149,7 +208,87 @@ const OUTCOME_NOTES: Record<string, [AlertLevel, string] | undefined> = {
   limitReached: ['warn', 'The turn reached its limit of steps. Send a message to continue.'],
 };
 
+/** The phase read from an event, for servers that send no `phase` events. */
+function derivedActivity(state: ChatState, event: ChatEvent): Activity | undefined {
+  if (!state.running && event.type !== 'compactStart' && event.type !== 'compactDone' && event.type !== 'compactFailed') {
+    return state.activity;
+  }
+  switch (event.type) {
+    case 'turnStart':
+    case 'toolResult':
+      return { phase: 'waitingForModel' };
+    case 'toolCall':
+      return { phase: 'runningTool', tool: event.name };
+    case 'compactStart':
+      return { phase: 'compacting' };
+    case 'compactDone':
+    case 'compactFailed':
+      return state.running ? { phase: 'waitingForModel' } : undefined;
+    default:
+      return state.activity;
+  }
+}
+
+function withActivity(state: ChatState, event: ChatEvent): ChatState {
+  let activity: Activity | undefined;
+  switch (event.type) {
+    case 'phase':
+      activity = event.tool === undefined ? { phase: event.phase } : { phase: event.phase, tool: event.tool };
+      break;
+    case 'textDelta':
+      activity = state.running ? { phase: 'writing' } : state.activity;
+      break;
+    case 'reasoningDelta':
+      activity = state.running ? { phase: 'thinking' } : state.activity;
+      break;
+    case 'turnEnd':
+      activity = undefined;
+      break;
+    case 'turnStart':
+      activity = state.phaseEvents && state.activity !== undefined && state.activity.phase !== 'preparing' ? state.activity : { phase: 'waitingForModel' };
+      break;
+    default:
+      activity = state.phaseEvents ? state.activity : derivedActivity(state, event);
+  }
+  if (activity === state.activity) {
+    return state;
+  }
+  return activity === undefined ? idle(state) : { ...state, activity };
+}
+
+/** The state without an activity. */
+function idle(state: ChatState): ChatState {
+  const next = { ...state };
+  delete next.activity;
+  return next;
+}
+
+function addUsage(turn: TurnUsage, event: Extract<ChatEvent, { type: 'usage' }>): TurnUsage {
+  const next: TurnUsage = {
+    inputTokens: turn.inputTokens + event.inputTokens,
+    outputTokens: turn.outputTokens + event.outputTokens,
+    cacheReadTokens: turn.cacheReadTokens + event.cacheReadTokens,
+  };
+  const cost = typeof event.costUsd === 'number' ? (turn.costUsd ?? 0) + event.costUsd : turn.costUsd;
+  return cost === undefined ? next : { ...next, costUsd: cost };
+}
+
+/** The ended turn's usage as an entry (when it used any tokens), and a fresh count. */
+function closeTurn(state: ChatState): ChatState {
+  const turn = state.turn;
+  const next = { ...state, turn: emptyTurn(), approvals: [] };
+  if (turn.inputTokens + turn.outputTokens === 0) {
+    return next;
+  }
+  return append(next, { kind: 'usage', ...turn });
+}
+
 function reduceEvent(state: ChatState, event: ChatEvent): ChatState {
+  const next = applyEvent(event.type === 'phase' ? { ...state, phaseEvents: true } : state, event);
+  return withActivity(next, event);
+}
+
+function applyEvent(state: ChatState, event: ChatEvent): ChatState {
   switch (event.type) {
     case 'turnStart':
       return { ...settle(state), running: true };
@@ -174,6 +313,7 @@ function reduceEvent(state: ChatState, event: ChatEvent): ChatState {
         ...tool,
         status: event.ok ? 'ok' : 'failed',
         summary: event.summary,
+        ...(typeof event.content === 'string' ? { content: event.content } : {}),
       }));
     case 'edit':
       return updateTool(state, event.id, (tool) => {
@@ -193,6 +333,7 @@ function reduceEvent(state: ChatState, event: ChatEvent): ChatState {
           outputTokens: state.totals.outputTokens + event.outputTokens,
           cacheReadTokens: state.totals.cacheReadTokens + event.cacheReadTokens,
         },
+        turn: addUsage(state.turn, event),
       };
     case 'turnEnd': {
       let next: ChatState = { ...stopRunningTools(settle(state), event.outcome), running: false };
@@ -204,7 +345,7 @@ function reduceEvent(state: ChatState, event: ChatEvent): ChatState {
           next = notice(next, note[0], note[1]);
         }
       }
-      return next;
+      return closeTurn(next);
     }
     case 'compactStart':
       return notice({ ...state, compacting: true }, 'info', 'Compacting context…', 'compaction');
@@ -215,7 +356,7 @@ function reduceEvent(state: ChatState, event: ChatEvent): ChatState {
     case 'alert':
       return notice(state, event.level, event.message, event.source);
     default:
-      return state; // an event type this client does not know
+      return state; // an event type this client does not know (or `phase`, which only sets the activity)
   }
 }
 
@@ -268,23 +409,44 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
         ...restored,
         ...(state.contextTokens === undefined ? {} : { contextTokens: state.contextTokens }),
         totals: state.totals,
+        phaseEvents: state.phaseEvents,
       };
     }
     case 'send':
-      return { ...append(settle(state), { kind: 'user', segments: action.segments }), running: true };
+      return {
+        ...append(settle(state), { kind: 'user', segments: action.segments }),
+        running: true,
+        activity: { phase: 'preparing' },
+        turn: emptyTurn(),
+      };
     case 'result': {
       // The events normally end the turn; the result also covers a lost turnEnd.
       if (!state.running) {
         return state;
       }
-      return reduceEvent(state, {
+      const { inputTokens, outputTokens, cacheReadTokens } = action.result.usage;
+      const counted = state.turn.inputTokens + state.turn.outputTokens > 0;
+      return reduceEvent(counted ? state : { ...state, turn: { inputTokens, outputTokens, cacheReadTokens } }, {
         type: 'turnEnd',
         outcome: action.result.outcome,
         ...(action.result.error === undefined ? {} : { error: action.result.error }),
       });
     }
     case 'failed':
-      return notice({ ...stopRunningTools(settle(state), 'failed'), running: false }, 'error', action.message);
+      return notice({ ...stopRunningTools(settle(idle(state)), 'failed'), running: false, approvals: [] }, 'error', action.message);
+    case 'approval':
+      if (state.approvals.some((a) => a.requestId === action.approval.requestId)) {
+        return state;
+      }
+      return { ...state, approvals: [...state.approvals, action.approval] };
+    case 'approvalDone':
+      return { ...state, approvals: state.approvals.filter((a) => a.requestId !== action.requestId) };
+    case 'review':
+      return updateTool(state, action.callId, (tool) => {
+        const next = { ...tool };
+        delete next.review;
+        return action.progress === undefined ? next : { ...next, review: action.progress };
+      });
     case 'pod':
       return {
         ...state,
@@ -296,6 +458,31 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
 
 export function reduceAll(state: ChatState, actions: readonly ChatAction[]): ChatState {
   return actions.reduce(reduce, state);
+}
+
+/** A cost in dollars, short: `$0.0042`, `$0.12`, `$3.40`. */
+export function formatCost(usd: number): string {
+  if (usd < 0.01) {
+    return `$${usd.toFixed(4)}`;
+  }
+  return usd < 1 ? `$${usd.toFixed(3)}` : `$${usd.toFixed(2)}`;
+}
+
+const PHASE_LABELS: Record<string, string | undefined> = {
+  preparing: 'Preparing…',
+  loadingModel: 'Loading the model client…',
+  waitingForModel: 'Waiting for the model…',
+  thinking: 'Thinking…',
+  writing: 'Writing…',
+  compacting: 'Compacting the context…',
+};
+
+/** What the working indicator says (a phase this client does not know reads "Working…"). */
+export function activityLabel(activity: Activity): string {
+  if (activity.phase === 'runningTool') {
+    return activity.tool === undefined ? 'Running a tool…' : `Running ${activity.tool}…`;
+  }
+  return PHASE_LABELS[activity.phase] ?? 'Working…';
 }
 
 /** Totals as one line, e.g. `12.3k in · 512 out`. */

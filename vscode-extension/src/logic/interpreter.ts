@@ -77,7 +77,8 @@ export interface ProbeReport {
 
 export type ProbeOutcome =
   | { ok: true; report: ProbeReport }
-  | { ok: false; message: string };
+  /** `fix`: the command that fixes it, when there is one */
+  | { ok: false; message: string; fix?: string };
 
 function describeSource(interpreter: Interpreter): string {
   switch (interpreter.source) {
@@ -90,13 +91,20 @@ function describeSource(interpreter: Interpreter): string {
   }
 }
 
-const INSTALL_HINT =
-  'Install yoi into it (`<python> -m pip install yoi`), or set yoi.server.python to the python of a virtualenv where yoi is installed.';
+/** What the probe's import error says is missing. */
+function missing(error: string | undefined): string {
+  if (error === undefined || /PackageNotFoundError/.test(error)) {
+    return 'the yoi package is not installed';
+  }
+  const module = /No module named '([^']+)'/.exec(error)?.[1];
+  return module !== undefined ? `the module ${module} cannot be imported (${error})` : `yoi cannot be imported (${error})`;
+}
 
 /** Turn the probe's exit into one actionable sentence, or the report. */
 export function interpretProbe(
   interpreter: Interpreter,
   result: { exitCode: number | null; stdout: string; stderr: string; spawnError?: string },
+  folder?: string,
 ): ProbeOutcome {
   const who = describeSource(interpreter);
   if (result.spawnError !== undefined) {
@@ -121,10 +129,14 @@ export function interpretProbe(
     };
   }
   if (report.yoi === null) {
-    const why = report.error !== undefined ? ` (${report.error})` : '';
+    const fix = `${interpreter.command} -m pip install yoi`;
+    const where = folder === undefined ? '' : ` (run in ${folder})`;
     return {
       ok: false,
-      message: `yoi is not installed for ${who}${why}. ${INSTALL_HINT.replace('<python>', interpreter.command)}`,
+      fix,
+      message:
+        `yoi cannot start with ${who}${where}: ${missing(report.error)}. ` +
+        `Fix: run \`${fix}\` (in a yoi checkout: \`make install\`), or set yoi.server.python to the python of a virtualenv that has yoi.`,
     };
   }
   return { ok: true, report };

@@ -3,9 +3,10 @@
  * sends the user's input, Stop and reference look-ups back to the host.
  */
 
-import { emptyChat, formatTokens, reduce, type ChatState } from '../logic/chatState';
+import { activityLabel, emptyChat, formatTokens, reduce, type ChatState } from '../logic/chatState';
 import type { ChatTab, HostMessage, WebviewMessage } from '../messages';
-import type { ReferenceKind } from '../protocol';
+import type { ApprovalDecision, ReferenceKind } from '../protocol';
+import type { ReviewAction } from '../messages';
 import { byId, h, icon, textareaById } from './dom';
 import { Picker } from './picker';
 import { Transcript } from './transcript';
@@ -27,12 +28,20 @@ const stopButton = byId('stop');
 const statusLine = byId('status');
 const tabsBar = byId('tabs');
 const empty = byId('empty');
-const transcript = new Transcript(byId('transcript'));
+const activityBar = byId('activity');
+const approvalQueue = byId('approval-queue');
+const transcriptRoot = byId('transcript');
+const transcript = new Transcript(transcriptRoot);
 
 let chatId = '';
 let state: ChatState = emptyChat();
 let references: { kind: ReferenceKind; value: string }[] = [];
 let frame = 0;
+/** when the shown activity began (the turn's clock), and its ticker */
+let activitySince = 0;
+let ticker = 0;
+/** the approval whose Allow button got the focus last */
+let focusedApproval = '';
 
 const picker = new Picker(byId('picker'), input, {
   complete: (requestId, kind, prefix) => post({ type: 'complete', requestId, kind, prefix }),
@@ -64,9 +73,63 @@ function renderStatus(): void {
     `Used in this chat: ${t.inputTokens} input (${t.cacheReadTokens} from cache), ${t.outputTokens} output tokens`;
 }
 
+function renderActivity(): void {
+  const activity = state.activity;
+  if (activity === undefined) {
+    activityBar.hidden = true;
+    activityBar.replaceChildren();
+    activitySince = 0;
+    window.clearInterval(ticker);
+    ticker = 0;
+    return;
+  }
+  if (activitySince === 0) {
+    activitySince = Date.now();
+    ticker = window.setInterval(renderActivity, 1000);
+  }
+  const seconds = Math.floor((Date.now() - activitySince) / 1000);
+  activityBar.hidden = false;
+  activityBar.dataset['phase'] = activity.phase;
+  activityBar.replaceChildren(
+    icon('loading', 'codicon-modifier-spin'),
+    h('span', { class: 'activity-label' }, activityLabel(activity)),
+    seconds >= 1 ? h('span', { class: 'activity-time' }, `${seconds}s`) : '',
+  );
+}
+
+/** The queue of approvals, and the focus on the oldest one's Allow (unless the user is typing). */
+function renderApprovals(): void {
+  const count = state.approvals.length;
+  approvalQueue.hidden = count < 2;
+  approvalQueue.replaceChildren(
+    ...(count < 2 ? [] : [icon('shield'), h('span', {}, `${count} approvals are waiting`), h('button', { type: 'button', class: 'link', 'data-first-approval': true }, 'Show the first')]),
+  );
+  const head = state.approvals[0];
+  if (head === undefined) {
+    focusedApproval = '';
+    return;
+  }
+  const typing = document.activeElement === input && input.value.trim() !== '';
+  const inApproval = document.activeElement?.closest('.approval') ?? null;
+  if (head.requestId !== focusedApproval && !typing) {
+    focusedApproval = head.requestId;
+    focusApproval(head.requestId);
+  } else if (inApproval === null && document.activeElement === document.body && focusedApproval === head.requestId) {
+    focusApproval(head.requestId); // its row was redrawn under the focus
+  }
+}
+
+function focusApproval(requestId: string): void {
+  const button = transcriptRoot.querySelector<HTMLButtonElement>(`.approval[data-request="${CSS.escape(requestId)}"] [data-approve="allow"]`);
+  button?.scrollIntoView({ block: 'nearest' });
+  button?.focus();
+}
+
 function render(): void {
   frame = 0;
-  transcript.render(state.entries);
+  transcript.render(state.entries, state.approvals);
+  renderActivity();
+  renderApprovals();
   empty.hidden = state.entries.length > 0;
   sendButton.hidden = state.running;
   stopButton.hidden = !state.running;
@@ -189,8 +252,27 @@ tabsBar.addEventListener('click', (e) => {
   }
 });
 
-byId('transcript').addEventListener('click', (e) => {
+transcriptRoot.addEventListener('click', (e) => {
   const target = e.target as HTMLElement;
+  const approve = target.closest<HTMLElement>('[data-approve]');
+  const requestId = approve?.closest<HTMLElement>('.approval')?.dataset['request'];
+  if (approve !== null && requestId !== undefined) {
+    post({ type: 'approve', requestId, decision: approve.dataset['approve'] as ApprovalDecision });
+    return;
+  }
+  const review = target.closest<HTMLElement>('[data-review]');
+  const reviewCall = review?.closest<HTMLElement>('.tool')?.dataset['callId'];
+  if (review !== null && reviewCall !== undefined) {
+    post({ type: 'review', callId: reviewCall, action: review.dataset['review'] as ReviewAction });
+    return;
+  }
+  const toggle = target.closest<HTMLElement>('[data-output-toggle]')?.dataset['outputToggle'];
+  if (toggle !== undefined) {
+    transcript.toggleOutput(toggle);
+    render();
+    transcriptRoot.querySelector<HTMLElement>(`.tool[data-call-id="${CSS.escape(toggle)}"] [data-output-toggle]`)?.focus();
+    return;
+  }
   const chip = target.closest<HTMLElement>('[data-open-path]');
   if (chip !== null) {
     const path = chip.dataset['openPath'] ?? '';
@@ -202,6 +284,21 @@ byId('transcript').addEventListener('click', (e) => {
   const code = copy?.closest('.code-block')?.querySelector('code')?.textContent;
   if (copy !== null && typeof code === 'string') {
     void navigator.clipboard.writeText(code);
+  }
+});
+
+transcriptRoot.addEventListener('keydown', (e) => {
+  const box = (e.target as HTMLElement).closest<HTMLElement>('.approval');
+  const requestId = box?.dataset['request'];
+  if (e.key === 'Escape' && requestId !== undefined) {
+    e.preventDefault();
+    post({ type: 'approve', requestId, decision: 'deny' });
+  }
+});
+
+approvalQueue.addEventListener('click', (e) => {
+  if ((e.target as HTMLElement).closest('[data-first-approval]') !== null && state.approvals[0] !== undefined) {
+    focusApproval(state.approvals[0].requestId);
   }
 });
 

@@ -19,6 +19,8 @@ export class Picker {
   private selected = 0;
   private mention: ActiveMention | undefined;
   private requestId = 0;
+  /** where accept() put a space after the reference (dropped if punctuation follows it) */
+  private autoSpace: number | undefined;
 
   constructor(
     private readonly list: HTMLElement,
@@ -40,6 +42,7 @@ export class Picker {
 
   /** After every edit or caret move in the input. */
   update(): void {
+    this.tidySpace();
     const mention = activeMention(this.input.value, this.input.selectionStart);
     if (mention === undefined) {
       this.close();
@@ -90,6 +93,24 @@ export class Picker {
     }
   }
 
+  /**
+   * The space put after a picked reference is there to type on; punctuation
+   * typed right after it goes against the reference instead (`@app.py, and`).
+   */
+  private tidySpace(): void {
+    const at = this.autoSpace;
+    this.autoSpace = undefined;
+    if (at === undefined) {
+      return;
+    }
+    const value = this.input.value;
+    const caret = this.input.selectionStart;
+    if (caret === at + 2 && value.charAt(at) === ' ' && /[,.;:!?)]/.test(value.charAt(at + 1))) {
+      this.input.value = value.slice(0, at) + value.slice(at + 1);
+      this.input.setSelectionRange(caret - 1, caret - 1);
+    }
+  }
+
   close(): void {
     this.mention = undefined;
     this.items = [];
@@ -117,13 +138,14 @@ export class Picker {
     const token = item.kind === 'file' ? formatFileMention(value) : `${mention.sigil}${value}`;
     const text = this.input.value;
     const after = text.slice(mention.end);
-    const spacer = after.startsWith(' ') ? '' : ' ';
+    const spacer = /^\s/.test(after) ? '' : ' ';
     this.input.value = text.slice(0, mention.start) + token + spacer + after;
     const caret = mention.start + token.length + 1;
     this.input.setSelectionRange(caret, caret);
     this.host.accepted(item.kind, value);
     this.close();
     this.input.dispatchEvent(new Event('input'));
+    this.autoSpace = spacer === '' ? undefined : mention.start + token.length;
   }
 
   private draw(): void {

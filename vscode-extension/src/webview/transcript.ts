@@ -3,45 +3,14 @@
  * object changed are redrawn; expanded rows stay expanded.
  */
 
-import type { EditState, Entry } from '../logic/chatState';
+import { formatCost, formatTokens, type Entry, type PendingApproval } from '../logic/chatState';
 import { segmentLabel } from '../logic/mentions';
 import type { Segment } from '../protocol';
 import { h, icon } from './dom';
 import { renderMarkdown } from './markdown';
-
-type ToolEntry = Extract<Entry, { kind: 'tool' }>;
-
-const TOOL_ICON: Record<ToolEntry['status'], [string, string]> = {
-  running: ['loading', 'codicon-modifier-spin'],
-  ok: ['check', ''],
-  failed: ['error', ''],
-};
-
-const EDIT_TEXT: Record<EditState['status'], [string, string]> = {
-  proposed: ['diff', 'waiting for your review in the Refactor Preview'],
-  applied: ['check', 'applied'],
-  rejected: ['circle-slash', 'rejected'],
-  stale: ['warning', 'not sent: the file changed since the agent read it'],
-  failed: ['error', 'failed'],
-};
+import { toolRow, type RowUi } from './toolRow';
 
 const NOTICE_ICON = { info: 'info', warn: 'warning', error: 'error' } as const;
-
-function fileName(uri: string): string {
-  const path = decodeURIComponent(uri.replace(/^file:\/\//, ''));
-  return path.split('/').pop() ?? path;
-}
-
-function toolTarget(entry: ToolEntry): string {
-  const args = entry.arguments;
-  for (const key of ['path', 'command', 'pattern', 'query', 'url']) {
-    const value = args[key];
-    if (typeof value === 'string' && value !== '') {
-      return value.length > 60 ? `${value.slice(0, 59)}…` : value;
-    }
-  }
-  return '';
-}
 
 function userEntry(segments: Segment[]): HTMLElement {
   const body = h('div', { class: 'user-text' });
@@ -87,44 +56,6 @@ function reasoningEntry(entry: Extract<Entry, { kind: 'reasoning' }>, open: bool
   );
 }
 
-function editRow(edit: EditState): HTMLElement {
-  const [glyph, text] = EDIT_TEXT[edit.status];
-  return h(
-    'li',
-    { class: `edit edit-${edit.status}` },
-    icon(glyph),
-    h('span', { class: 'edit-file' }, fileName(edit.uri)),
-    h('span', { class: 'edit-status' }, edit.message === undefined ? text : `${text}: ${edit.message}`),
-  );
-}
-
-function toolEntry(entry: ToolEntry, open: boolean): HTMLElement {
-  const [glyph, modifier] = TOOL_ICON[entry.status];
-  const latestEdit = entry.edits[entry.edits.length - 1];
-  const summary = latestEdit !== undefined && entry.status === 'running' ? EDIT_TEXT[latestEdit.status][1] : entry.summary ?? 'running…';
-  const body = h('div', { class: 'tool-body' });
-  if (entry.edits.length > 0) {
-    body.append(h('ul', { class: 'edits' }, ...entry.edits.map(editRow)));
-  }
-  body.append(h('pre', { class: 'tool-args' }, JSON.stringify(entry.arguments, null, 2)));
-  if (entry.content !== undefined && entry.content !== '') {
-    body.append(h('pre', { class: 'tool-content' }, entry.content.length > 4000 ? `${entry.content.slice(0, 4000)}\n…` : entry.content));
-  }
-  return h(
-    'details',
-    { class: `entry tool tool-${entry.status}`, open, 'data-call-id': entry.callId },
-    h(
-      'summary',
-      { 'aria-label': `${entry.name} ${toolTarget(entry)}: ${entry.status === 'running' ? 'running' : entry.status === 'ok' ? 'done' : 'failed'}. ${summary}` },
-      h('span', { class: 'tool-status' }, icon(glyph, modifier)),
-      h('span', { class: 'tool-name' }, entry.name),
-      h('span', { class: 'tool-target' }, toolTarget(entry)),
-      h('span', { class: 'tool-summary' }, summary),
-    ),
-    body,
-  );
-}
-
 function noticeEntry(entry: Extract<Entry, { kind: 'notice' }>): HTMLElement {
   return h(
     'div',
@@ -134,7 +65,21 @@ function noticeEntry(entry: Extract<Entry, { kind: 'notice' }>): HTMLElement {
   );
 }
 
-function draw(entry: Entry, open: boolean): HTMLElement {
+function usageEntry(entry: Extract<Entry, { kind: 'usage' }>): HTMLElement {
+  const parts = [`${formatTokens(entry.inputTokens)} in`, `${formatTokens(entry.outputTokens)} out`];
+  if (entry.costUsd !== undefined) {
+    parts.push(formatCost(entry.costUsd));
+  }
+  const cached = entry.cacheReadTokens > 0 ? ` (${entry.cacheReadTokens} from cache)` : '';
+  return h(
+    'div',
+    { class: 'entry usage', title: `This turn: ${entry.inputTokens} input tokens${cached}, ${entry.outputTokens} output tokens` },
+    icon('pulse'),
+    h('span', {}, `Turn: ${parts.join(' · ')}`),
+  );
+}
+
+function draw(entry: Entry, ui: RowUi, approvals: readonly PendingApproval[]): HTMLElement {
   let el: HTMLElement;
   switch (entry.kind) {
     case 'user':
@@ -144,25 +89,51 @@ function draw(entry: Entry, open: boolean): HTMLElement {
       el = assistantEntry(entry);
       break;
     case 'reasoning':
-      el = reasoningEntry(entry, open);
+      el = reasoningEntry(entry, ui.open);
       break;
     case 'tool':
-      el = toolEntry(entry, open);
+      el = toolRow(entry, ui, { all: approvals });
       break;
     case 'notice':
       el = noticeEntry(entry);
+      break;
+    case 'usage':
+      el = usageEntry(entry);
       break;
   }
   el.dataset['key'] = String(entry.key);
   return el;
 }
 
+/** What else a row's look depends on besides its entry (the approvals waiting in it). */
+function signature(entry: Entry, approvals: readonly PendingApproval[]): string {
+  if (entry.kind !== 'tool' || approvals.length === 0) {
+    return '';
+  }
+  const mine = approvals.filter((a) => a.toolCallId === entry.callId).map((a) => a.requestId);
+  return mine.length === 0 ? '' : `${mine.join(',')}/${approvals.length}`;
+}
+
 export class Transcript {
-  private readonly drawn = new Map<number, { entry: Entry; el: HTMLElement }>();
+  private readonly drawn = new Map<number, { entry: Entry; el: HTMLElement; signature: string }>();
+  /** call ids whose whole output is shown */
+  private readonly fullOutput = new Set<string>();
 
   constructor(private readonly root: HTMLElement) {}
 
-  render(entries: readonly Entry[]): void {
+  /** Show a tool's whole output, or only its last lines again. */
+  toggleOutput(callId: string): void {
+    if (!this.fullOutput.delete(callId)) {
+      this.fullOutput.add(callId);
+    }
+    for (const [key, drawn] of this.drawn) {
+      if (drawn.entry.kind === 'tool' && drawn.entry.callId === callId) {
+        this.drawn.set(key, { ...drawn, signature: '!' }); // redraw on the next render
+      }
+    }
+  }
+
+  render(entries: readonly Entry[], approvals: readonly PendingApproval[] = []): void {
     const atBottom = this.root.scrollHeight - this.root.scrollTop - this.root.clientHeight < 40;
     const keep = new Set(entries.map((e) => e.key));
     for (const [key, { el }] of this.drawn) {
@@ -174,14 +145,19 @@ export class Transcript {
     let previous: HTMLElement | undefined;
     for (const entry of entries) {
       const old = this.drawn.get(entry.key);
+      const sig = signature(entry, approvals);
       let el = old?.el;
-      if (old === undefined || old.entry !== entry) {
-        const open = old?.el instanceof HTMLDetailsElement ? old.el.open : false;
-        el = draw(entry, open);
+      if (old === undefined || old.entry !== entry || old.signature !== sig) {
+        const details = old?.el instanceof HTMLDetailsElement ? old.el : old?.el.querySelector(':scope > details');
+        const ui: RowUi = {
+          open: details instanceof HTMLDetailsElement ? details.open : false,
+          fullOutput: entry.kind === 'tool' && this.fullOutput.has(entry.callId),
+        };
+        el = draw(entry, ui, approvals);
         if (old !== undefined) {
           old.el.replaceWith(el);
         }
-        this.drawn.set(entry.key, { entry, el });
+        this.drawn.set(entry.key, { entry, el, signature: sig });
       }
       if (el !== undefined && (el.parentElement !== this.root || el.previousElementSibling !== (previous ?? null))) {
         if (previous === undefined) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { emptyChat, formatTokens, reduce, reduceAll, type ChatAction, type Entry } from '../../src/logic/chatState';
+import { activityLabel, emptyChat, formatCost, formatTokens, reduce, reduceAll, type ChatAction, type Entry } from '../../src/logic/chatState';
 import type { ChatEvent, ChatResult, HistoryItem, Segment } from '../../src/protocol';
 
 interface Recording {
@@ -20,8 +20,12 @@ const kinds = (entries: readonly Entry[]): string[] => entries.map((e) => e.kind
 
 test('a recorded turn reduces to user, reasoning, tools, reply and a notice', () => {
   const state = reduce(reduceAll(emptyChat(), play(recording.events)), { kind: 'result', result: recording.result });
-  assert.deepEqual(kinds(state.entries), ['user', 'reasoning', 'tool', 'tool', 'assistant', 'notice']);
+  assert.deepEqual(kinds(state.entries), ['user', 'reasoning', 'tool', 'tool', 'assistant', 'notice', 'usage']);
   assert.equal(state.running, false);
+  assert.equal(state.activity, undefined);
+  const turn = state.entries[6];
+  assert.ok(turn?.kind === 'usage');
+  assert.deepEqual([turn.inputTokens, turn.outputTokens, turn.cacheReadTokens], [4400, 100, 2000]);
   const reasoning = state.entries[1];
   assert.ok(reasoning?.kind === 'reasoning');
   assert.equal(reasoning.text, 'The user asks about app.py; read it first.');
@@ -132,4 +136,104 @@ test('a failed request ends the turn with its message', () => {
 
 test('token counts read short', () => {
   assert.deepEqual([0, 999, 1000, 2460, 123456, 2_500_000].map(formatTokens), ['0', '999', '1k', '2.5k', '123k', '2.5M']);
+});
+
+test('the working indicator: preparing from the send, then the phase read from the events', () => {
+  let state = reduce(emptyChat(), { kind: 'send', segments: [{ kind: 'text', text: 'hi' }] });
+  assert.deepEqual(state.activity, { phase: 'preparing' });
+  const step = (event: ChatEvent): void => {
+    state = reduce(state, { kind: 'event', event });
+  };
+  step({ type: 'turnStart', turn: 1 });
+  assert.deepEqual(state.activity, { phase: 'waitingForModel' });
+  step({ type: 'reasoningDelta', text: 'hmm' });
+  assert.deepEqual(state.activity, { phase: 'thinking' });
+  step({ type: 'toolCall', id: 'c1', name: 'run_command', arguments: { command: 'ls' } });
+  assert.deepEqual(state.activity, { phase: 'runningTool', tool: 'run_command' });
+  step({ type: 'toolResult', id: 'c1', name: 'run_command', ok: true, summary: 'exit 0' });
+  assert.deepEqual(state.activity, { phase: 'waitingForModel' });
+  step({ type: 'compactStart' });
+  assert.deepEqual(state.activity, { phase: 'compacting' });
+  step({ type: 'compactDone', sessionId: 's2' });
+  step({ type: 'textDelta', text: 'Done.' });
+  assert.deepEqual(state.activity, { phase: 'writing' });
+  step({ type: 'turnEnd', outcome: 'finished' });
+  assert.equal(state.activity, undefined);
+  assert.equal(activityLabel({ phase: 'runningTool', tool: 'grep' }), 'Running grep…');
+});
+
+test('phase events, when the server sends them, name the phase', () => {
+  let state = reduce(emptyChat(), { kind: 'send', segments: [{ kind: 'text', text: 'hi' }] });
+  const step = (event: ChatEvent): void => {
+    state = reduce(state, { kind: 'event', event });
+  };
+  step({ type: 'phase', phase: 'loadingModel' });
+  step({ type: 'turnStart', turn: 1 });
+  assert.deepEqual(state.activity, { phase: 'loadingModel' }, 'turnStart does not hide the loading');
+  assert.equal(activityLabel(state.activity ?? { phase: 'preparing' }), 'Loading the model client…');
+  step({ type: 'phase', phase: 'waitingForModel' });
+  step({ type: 'toolCall', id: 'c1', name: 'read_file', arguments: {} });
+  assert.deepEqual(state.activity, { phase: 'waitingForModel' }, 'no guessing once the server says');
+  step({ type: 'phase', phase: 'runningTool', tool: 'read_file' });
+  assert.deepEqual(state.activity, { phase: 'runningTool', tool: 'read_file' });
+  step({ type: 'phase', phase: 'somethingNew' as 'compacting' });
+  assert.equal(activityLabel(state.activity ?? { phase: 'preparing' }), 'Working…');
+});
+
+test('a turn ends with its tokens, and its cost when the server knows it', () => {
+  const usage = (input: number, output: number, costUsd?: number): ChatEvent => ({
+    type: 'usage',
+    inputTokens: input,
+    outputTokens: output,
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
+    contextTokens: input + output,
+    ...(costUsd === undefined ? {} : { costUsd }),
+  });
+  const state = reduceAll(emptyChat(), play([{ type: 'turnStart', turn: 1 }, usage(1000, 20, 0.001), usage(1200, 40, 0.0015), { type: 'turnEnd', outcome: 'finished' }]));
+  const last = state.entries[state.entries.length - 1];
+  assert.deepEqual(last, { kind: 'usage', key: last?.key, inputTokens: 2200, outputTokens: 60, cacheReadTokens: 0, costUsd: 0.0025 });
+  const noCost = reduceAll(emptyChat(), play([usage(10, 2), { type: 'turnEnd', outcome: 'finished' }]));
+  assert.equal(noCost.entries[noCost.entries.length - 1]?.kind, 'usage');
+  assert.equal('costUsd' in (noCost.entries[noCost.entries.length - 1] ?? {}), false);
+  assert.deepEqual([formatCost(0.0025), formatCost(0.123), formatCost(3.4)], ['$0.0025', '$0.123', '$3.40']);
+});
+
+test('a live tool result carries its content; without it the summary stays', () => {
+  const state = reduceAll(emptyChat(), play([
+    { type: 'toolCall', id: 'c1', name: 'run_command', arguments: { command: 'ls' } },
+    { type: 'toolResult', id: 'c1', name: 'run_command', ok: true, summary: 'exit 0', content: 'exit 0\na\nb' },
+    { type: 'toolCall', id: 'c2', name: 'run_command', arguments: { command: 'ls' } },
+    { type: 'toolResult', id: 'c2', name: 'run_command', ok: true, summary: 'exit 0' },
+  ]));
+  const [first, second] = state.entries.filter((e) => e.kind === 'tool');
+  assert.ok(first?.kind === 'tool' && second?.kind === 'tool');
+  assert.equal(first.content, 'exit 0\na\nb');
+  assert.equal(second.content, undefined);
+  assert.equal(second.summary, 'exit 0');
+});
+
+test('approvals queue in order and leave when answered, withdrawn or when the turn ends', () => {
+  const approval = (n: number): ChatAction => ({
+    kind: 'approval',
+    approval: { requestId: `a${n}`, toolCallId: `c${n}`, tool: 'run_command', command: `echo ${n}`, cwd: '/ws', reason: 'Run' },
+  });
+  let state = reduceAll(emptyChat(), [...play([{ type: 'turnStart', turn: 1 }]), approval(1), approval(2), approval(2)]);
+  assert.deepEqual(state.approvals.map((a) => a.requestId), ['a1', 'a2']);
+  state = reduce(state, { kind: 'approvalDone', requestId: 'a1' });
+  assert.deepEqual(state.approvals.map((a) => a.requestId), ['a2']);
+  state = reduce(state, { kind: 'event', event: { type: 'turnEnd', outcome: 'interrupted' } });
+  assert.deepEqual(state.approvals, []);
+});
+
+test('a review in the editor shows on its tool row until it ends', () => {
+  let state = reduceAll(emptyChat(), play([{ type: 'toolCall', id: 'c1', name: 'edit_file', arguments: { path: 'app.py' } }]));
+  state = reduce(state, { kind: 'review', callId: 'c1', progress: { total: 2, kept: 1, undone: 0 } });
+  const tool = state.entries[1];
+  assert.ok(tool?.kind === 'tool');
+  assert.deepEqual(tool.review, { total: 2, kept: 1, undone: 0 });
+  state = reduce(state, { kind: 'review', callId: 'c1' });
+  const after = state.entries[1];
+  assert.ok(after?.kind === 'tool');
+  assert.equal('review' in after, false);
 });

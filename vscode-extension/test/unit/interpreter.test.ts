@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { interpretProbe, PROBE_SCRIPT, resolveInterpreter } from '../../src/logic/interpreter';
 
@@ -52,8 +55,36 @@ test('a Python without yoi gets the install command for that interpreter', () =>
     stderr: '',
   });
   assert.ok(!out.ok);
-  assert.match(out.message, /yoi is not installed/);
-  assert.match(out.message, /\/usr\/bin\/python3 -m pip install yoi/);
+  assert.match(out.message, /\/usr\/bin\/python3 from PATH/, 'which interpreter');
+  assert.match(out.message, /the yoi package is not installed/, 'what is missing');
+  assert.match(out.message, /Fix: run `\/usr\/bin\/python3 -m pip install yoi`/, 'the command that fixes it');
+  assert.equal(out.fix, '/usr/bin/python3 -m pip install yoi');
+});
+
+test('a module that does not import in the server folder is named, with the folder', () => {
+  const out = interpretProbe(
+    py,
+    { exitCode: 0, stdout: '{"version": [3, 11, 4], "yoi": null, "error": "ModuleNotFoundError: No module named \'server\'"}', stderr: '' },
+    '/home/me/project',
+  );
+  assert.ok(!out.ok);
+  assert.match(out.message, /\(run in \/home\/me\/project\)/);
+  assert.match(out.message, /the module server cannot be imported/);
+});
+
+test('the probe runs in the folder it is given, like the server (a checkout on sys.path only there)', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'yoi-probe-'));
+  mkdirSync(join(folder, 'server'));
+  writeFileSync(join(folder, 'server', '__init__.py'), '');
+  writeFileSync(join(folder, 'server', 'cli.py'), '');
+  mkdirSync(join(folder, 'yoi.egg-info')); // what `pip install -e .` leaves in a checkout
+  writeFileSync(join(folder, 'yoi.egg-info', 'PKG-INFO'), 'Metadata-Version: 2.1\nName: yoi\nVersion: 0.0.1\n');
+  const run = (cwd: string): { yoi: string | null; error?: string } =>
+    JSON.parse(execFileSync('python3', ['-c', PROBE_SCRIPT], { encoding: 'utf8', cwd })) as { yoi: string | null; error?: string };
+  // Here `server.cli` imports from the folder (sys.path[0] is the folder, as with `python -m`);
+  // elsewhere it does not: a probe in another folder would not tell what the server will meet.
+  assert.equal(run(folder).yoi, '0.0.1');
+  assert.equal(run(tmpdir()).yoi, null);
 });
 
 test('an interpreter that cannot start is named', () => {

@@ -137,22 +137,124 @@ test('tool rows show running, the edit review, then the result', async () => {
   const { page, errors } = await openChat();
   await deliver(page, { type: 'action', chatId: 'chat-1', action: { kind: 'send', segments: recording.send } });
   await event(page, { type: 'turnStart', turn: 1 });
-  await event(page, { type: 'toolCall', id: 'call_2', name: 'edit_file', arguments: { path: 'app.py' } });
-  const row = page.locator('details.tool[data-call-id="call_2"]');
-  await row.locator('.codicon-loading.codicon-modifier-spin').waitFor();
+  await event(page, { type: 'toolCall', id: 'call_2', name: 'edit_file', arguments: { path: 'app.py', old_string: 'return 1', new_string: 'return 2' } });
+  const row = page.locator('.tool[data-call-id="call_2"]');
+  await row.locator('.codicon-loading.codicon-modifier-spin').first().waitFor();
   assert.equal(await row.getAttribute('class'), 'entry tool tool-running');
   assert.equal(await row.locator('.tool-target').textContent(), 'app.py');
   await event(page, { type: 'edit', id: 'call_2', uri: 'file:///ws/app.py', status: 'proposed' });
-  await row.locator('.tool-summary', { hasText: 'Refactor Preview' }).waitFor();
+  await row.locator('.tool-summary', { hasText: 'waiting for your review' }).waitFor();
+  // The editor's review reports its progress; the row offers Show / Keep All / Undo All.
+  await deliver(page, { type: 'action', chatId: 'chat-1', action: { kind: 'review', callId: 'call_2', progress: { total: 2, kept: 1, undone: 0 } } });
+  await row.locator('.tool-review', { hasText: '1 of 2 changes decided' }).waitFor();
+  await row.getByRole('button', { name: 'Keep All' }).click();
+  assert.deepEqual((await posted(page)).filter((m) => m.type === 'review'), [{ type: 'review', callId: 'call_2', action: 'keepAll' }]);
   await row.locator('summary').click();
+  // The arguments read as a change: the path a link, the strings a small diff.
+  assert.equal(await row.locator('.arg-path button').textContent(), 'app.py');
+  assert.deepEqual(await row.locator('.tool-diff span').allTextContents(), ['- return 1\n', '+ return 2\n']);
+  await deliver(page, { type: 'action', chatId: 'chat-1', action: { kind: 'review', callId: 'call_2' } });
   await event(page, { type: 'edit', id: 'call_2', uri: 'file:///ws/app.py', status: 'applied' });
   await event(page, { type: 'toolResult', id: 'call_2', name: 'edit_file', ok: true, summary: 'Edited app.py (1 hunk)' });
   // (the applied edit shows a check of its own: wait for the row's result, not any check)
-  await page.locator('details.tool.tool-ok[data-call-id="call_2"]').waitFor();
+  await page.locator('.tool.tool-ok[data-call-id="call_2"]').waitFor();
   assert.equal(await row.getAttribute('class'), 'entry tool tool-ok');
   assert.equal(await row.locator('.tool-summary').textContent(), 'Edited app.py (1 hunk)');
-  assert.equal(await row.evaluate((el) => (el as HTMLDetailsElement).open), true, 'an expanded row stays expanded');
+  assert.equal(await row.locator('details').evaluate((el) => (el as HTMLDetailsElement).open), true, 'an expanded row stays expanded');
   assert.equal(await row.locator('.edit-applied .edit-status').textContent(), 'applied');
+  assert.equal(await row.locator('.tool-review').count(), 0, 'the review ended');
+  await page.getByRole('button', { name: 'Open app.py' }).last().click();
+  assert.deepEqual((await posted(page)).filter((m) => m.type === 'openFile').pop(), { type: 'openFile', path: 'app.py' });
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
+
+test('a command row: the command as code, the summary wrapping, the output\'s last lines and all on demand', async () => {
+  const { page, errors } = await openChat();
+  await deliver(page, { type: 'action', chatId: 'chat-1', action: { kind: 'send', segments: [{ kind: 'text', text: 'run the tests' }] } });
+  await event(page, { type: 'turnStart', turn: 1 });
+  const command = 'pytest -q tests/test_a_rather_long_module_name.py tests/test_another_long_module_name.py';
+  await event(page, { type: 'toolCall', id: 'call_cmd', name: 'run_command', arguments: { command, cwd: 'src', timeout: 60 } });
+  const output = ['exit 0', ...Array.from({ length: 40 }, (_, i) => `line ${i + 1} of the output`)].join('\n');
+  await event(page, { type: 'toolResult', id: 'call_cmd', name: 'run_command', ok: true, summary: 'exit 0 · 41 lines of output, the last one says it all', content: output });
+  const row = page.locator('.tool[data-call-id="call_cmd"]');
+  const summary = row.locator('summary');
+  const lineHeight = await summary.evaluate((el) => parseFloat(getComputedStyle(el).lineHeight) || 18);
+  const box = await summary.boundingBox();
+  assert.ok(box !== null && box.height > lineHeight * 1.5, 'the summary wraps instead of being cut');
+  await summary.click();
+  assert.equal(await row.locator('.tool-command code').first().textContent(), command);
+  assert.match((await row.locator('.tool-args').textContent()) ?? '', /timeout\s*60/);
+  const text = row.locator('.tool-output-text');
+  assert.match((await text.textContent()) ?? '', /… 29 earlier lines\nline 29 of the output[\s\S]*line 40 of the output$/);
+  await page.screenshot({ path: screenshotPath('webview-tool-output.png') });
+  await row.getByRole('button', { name: 'Show all 41 lines' }).click();
+  assert.match((await text.textContent()) ?? '', /^exit 0\nline 1 of the output[\s\S]*line 40 of the output$/);
+  await row.getByRole('button', { name: 'Show the last 12 lines' }).waitFor();
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
+
+test('the working indicator shows from the send on, names the phase, and the turn ends with its tokens and cost', async () => {
+  const { page, errors } = await openChat();
+  const activity = page.getByRole('status');
+  assert.equal(await page.locator('#activity').isVisible(), false);
+  await deliver(page, { type: 'action', chatId: 'chat-1', action: { kind: 'send', segments: [{ kind: 'text', text: 'hi' }] } });
+  await page.locator('#activity', { hasText: 'Preparing…' }).waitFor();
+  await event(page, { type: 'phase', phase: 'loadingModel' });
+  await page.locator('#activity', { hasText: 'Loading the model client…' }).waitFor();
+  await page.screenshot({ path: screenshotPath('webview-working.png') });
+  await event(page, { type: 'turnStart', turn: 1 });
+  await event(page, { type: 'phase', phase: 'runningTool', tool: 'grep' });
+  await page.locator('#activity', { hasText: 'Running grep…' }).waitFor();
+  await event(page, { type: 'textDelta', text: 'Here' });
+  await page.locator('#activity', { hasText: 'Writing…' }).waitFor();
+  await event(page, { type: 'usage', inputTokens: 2100, outputTokens: 40, cacheReadTokens: 0, cacheWriteTokens: 0, contextTokens: 2140, costUsd: 0.0042 });
+  await event(page, { type: 'turnEnd', outcome: 'finished' });
+  await page.locator('#activity').waitFor({ state: 'hidden' });
+  assert.equal(await page.locator('.entry.usage').textContent(), 'Turn: 2.1k in · 40 out · $0.0042');
+  assert.equal(await activity.count(), 0);
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
+
+test('approvals wait in their tool rows, queue visibly, and are answered by keyboard', async () => {
+  const { page, errors } = await openChat();
+  await deliver(page, { type: 'action', chatId: 'chat-1', action: { kind: 'send', segments: [{ kind: 'text', text: 'build it' }] } });
+  await event(page, { type: 'turnStart', turn: 1 });
+  for (const n of [1, 2]) {
+    await event(page, { type: 'toolCall', id: `c${n}`, name: 'run_command', arguments: { command: `make step${n}` } });
+    await deliver(page, {
+      type: 'action',
+      chatId: 'chat-1',
+      action: { kind: 'approval', approval: { requestId: `a${n}`, toolCallId: `c${n}`, tool: 'run_command', command: `make step${n}`, cwd: '/ws', reason: `Run \`make step${n}\`` } },
+    });
+  }
+  const first = page.locator('.tool[data-call-id="c1"] .approval');
+  await first.waitFor();
+  assert.equal(await first.locator('.tool-command code').textContent(), 'make step1');
+  assert.equal(await first.locator('.approval-cwd code').textContent(), '/ws');
+  assert.equal(await first.locator('.approval-count').textContent(), '1 of 2 waiting');
+  assert.equal(await page.locator('.tool[data-call-id="c2"] .approval-count').textContent(), '2 of 2 waiting');
+  assert.match((await page.locator('#approval-queue').textContent()) ?? '', /2 approvals are waiting/);
+  assert.equal(await page.locator('.tool[data-call-id="c1"] .tool-summary').textContent(), 'waiting for your approval');
+  // The oldest one's Allow has the focus: Enter allows it.
+  await page.waitForFunction(() => document.activeElement?.getAttribute('data-approve') === 'allow');
+  await page.screenshot({ path: screenshotPath('webview-approvals.png') });
+  await page.keyboard.press('Enter');
+  assert.deepEqual((await posted(page)).filter((m) => m.type === 'approve'), [{ type: 'approve', requestId: 'a1', decision: 'allow' }]);
+  await deliver(page, { type: 'action', chatId: 'chat-1', action: { kind: 'approvalDone', requestId: 'a1' } });
+  await first.waitFor({ state: 'detached' });
+  // The next one takes the focus; Tab reaches "Allow for this Session", Escape denies.
+  await page.waitForFunction(() => document.activeElement?.closest('.approval')?.getAttribute('data-request') === 'a2');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Allow for this Session');
+  await page.keyboard.press('Escape');
+  assert.deepEqual((await posted(page)).filter((m) => m.type === 'approve').pop(), { type: 'approve', requestId: 'a2', decision: 'deny' });
+  // A withdrawn request (the turn was interrupted) disappears.
+  await deliver(page, { type: 'action', chatId: 'chat-1', action: { kind: 'approvalDone', requestId: 'a2' } });
+  await page.locator('.approval').first().waitFor({ state: 'detached' });
+  assert.equal(await page.locator('#approval-queue').isVisible(), false);
   assert.deepEqual(errors, []);
   await page.context().close();
 });
@@ -199,6 +301,18 @@ test('the @ picker lists open files first, filters as you type, and inserts the 
   const send = (await posted(page)).find((m) => m.type === 'send');
   assert.deepEqual(send, { type: 'send', text: 'explain @src/api.py please', references: [{ kind: 'file', value: 'src/api.py' }] });
   assert.equal(await input.inputValue(), '');
+  // Punctuation typed right after a pick goes against it: no stray space before the comma.
+  await input.pressSequentially('see @READ');
+  await page.getByRole('option').first().waitFor();
+  await input.press('Enter');
+  await input.pressSequentially(', then');
+  assert.equal(await input.inputValue(), 'see @README.md, then');
+  // Picked before existing text, the pick does not add a second space.
+  await input.press('Home');
+  await input.pressSequentially('@app');
+  await page.getByRole('option').first().waitFor();
+  await input.press('Enter');
+  assert.equal(await input.inputValue(), '@app.py see @README.md, then');
   assert.deepEqual(errors, []);
   await page.context().close();
 });

@@ -1,0 +1,91 @@
+/**
+ * Answers `yoi/approval` (docs/protocol.md "Approvals"): by default inside the
+ * chat — the tool row shows the command, its working directory and Allow /
+ * Allow for this Session / Deny — or, with `yoi.approvalPrompt: "modal"`, in
+ * a modal dialog. A request the server withdraws (`$/cancelRequest`, when the
+ * turn is interrupted) disappears from the chat.
+ */
+
+import * as vscode from 'vscode';
+import { APPROVAL_CHOICES, approvalPrompt, approvalTarget, decisionFor } from '../logic/approval';
+import { Method, type ApprovalDecision, type ApprovalParams, type ApprovalResult } from '../protocol';
+import type { ChatManager } from './chats';
+import type { ServerController } from './server';
+
+interface Waiting {
+  chatId: string;
+  resolve: (decision: ApprovalDecision) => void;
+}
+
+export class ApprovalBroker implements vscode.Disposable {
+  private readonly waiting = new Map<string, Waiting>();
+  private counter = 0;
+
+  constructor(
+    server: ServerController,
+    private readonly chats: ChatManager,
+    private readonly reveal: (chatId: string) => Promise<void>,
+  ) {
+    server.onRequest<ApprovalParams>(Method.approval, (params, token) => this.ask(params, token));
+    server.onDidStart(() => {
+      for (const id of [...this.waiting.keys()]) {
+        this.answer(id, 'deny');
+      }
+    });
+  }
+
+  async ask(params: ApprovalParams, token: vscode.CancellationToken): Promise<ApprovalResult> {
+    const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const chat = this.chats.chatOfPod(params.podId);
+    const prompt = vscode.workspace.getConfiguration('yoi').get<string>('approvalPrompt', 'chat');
+    if (prompt === 'modal' || chat === undefined) {
+      return { decision: await this.modal(params, root) };
+    }
+    this.counter += 1;
+    const requestId = `approval-${this.counter}`;
+    const decision = new Promise<ApprovalDecision>((resolve) => {
+      this.waiting.set(requestId, { chatId: chat.id, resolve });
+    });
+    const cancel = token.onCancellationRequested(() => this.answer(requestId, 'deny'));
+    this.chats.apply(chat, {
+      kind: 'approval',
+      approval: { requestId, toolCallId: params.toolCallId, tool: params.tool, reason: params.reason, ...approvalTarget(params, root) },
+    });
+    void this.reveal(chat.id);
+    try {
+      return { decision: await decision };
+    } finally {
+      cancel.dispose();
+    }
+  }
+
+  /** The user's answer from the chat (or the request was withdrawn). */
+  answer(requestId: string, decision: ApprovalDecision): void {
+    const waiting = this.waiting.get(requestId);
+    if (waiting === undefined) {
+      return;
+    }
+    this.waiting.delete(requestId);
+    waiting.resolve(decision);
+    const chat = this.chats.get(waiting.chatId);
+    if (chat !== undefined) {
+      this.chats.apply(chat, { kind: 'approvalDone', requestId });
+    }
+  }
+
+  private async modal(params: ApprovalParams, root: string | undefined): Promise<ApprovalDecision> {
+    const prompt = approvalPrompt(params, root);
+    const choice = await vscode.window.showWarningMessage(
+      prompt.message,
+      { modal: true, detail: prompt.detail },
+      ...APPROVAL_CHOICES.map((c) => ({ title: c.title, isCloseAffordance: c.isCloseAffordance })),
+    );
+    return decisionFor(choice?.title);
+  }
+
+  dispose(): void {
+    for (const id of [...this.waiting.keys()]) {
+      this.answer(id, 'deny');
+    }
+  }
+}
