@@ -16,6 +16,7 @@ from pydantic.alias_generators import to_camel
 AlertLevel = Literal["info", "warn", "error"]
 Outcome = Literal["finished", "paused", "limitReached", "interrupted", "error"]
 EditStatus = Literal["proposed", "applied", "rejected", "stale", "failed"]
+PhaseName = Literal["loadingModel", "waitingForModel", "runningTool", "compacting"]
 
 
 class _Event(BaseModel):
@@ -45,11 +46,24 @@ class ToolCallEvent(_Event):
 
 
 class ToolResultEvent(_Event):
+    """``content`` is the result as the model got it (already capped)."""
+
     type: Literal["toolResult"] = "toolResult"
     id: str
     name: str
     ok: bool
     summary: str
+    content: str | None = None
+
+
+class Phase(_Event):
+    """What the pod is doing now, for a working indicator: loading the model
+    client (the first request after start-up), waiting for the model, running
+    tools (``tool`` names them), compacting."""
+
+    type: Literal["phase"] = "phase"
+    phase: PhaseName
+    tool: str | None = None
 
 
 class EditEvent(_Event):
@@ -107,6 +121,7 @@ Event = Annotated[
     | ReasoningDelta
     | ToolCallEvent
     | ToolResultEvent
+    | Phase
     | EditEvent
     | UsageEvent
     | TurnEnd

@@ -313,7 +313,9 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
     )
 
 
-def open_consolidator(root: Path, manifest: Manifest) -> Consolidator | None:
+def open_consolidator(
+    root: Path, manifest: Manifest, client_factory: ClientFactory | None = None
+) -> Consolidator | None:
     """The workspace's memory consolidator (``yoi/memory/consolidate``), or
     ``None`` when memory is not enabled."""
     if manifest.memory is None or folders_outside(root, manifest.memory) is not None:
@@ -326,7 +328,7 @@ def open_consolidator(root: Path, manifest: Manifest) -> Consolidator | None:
         library,
         env=env,
         main=manifest.model_config_for(env),
-        make_client=lambda config: default_client(config, lambda _n: None),
+        make_client=lambda config: (client_factory or default_client)(config, lambda _n: None),
         catalog=loaded.catalog,
     )
 

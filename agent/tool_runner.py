@@ -99,7 +99,7 @@ class ToolRunner:
     ) -> list[ToolResult]:
         """Results after an interrupt: what finished, and a note for the rest."""
         done = {**skipped, **_finished(tasks)}
-        return [self._emit(call, done.get(call.call_id)) for call in calls]
+        return [done.get(call.call_id) or self._not_run(call) for call in calls]
 
     async def finish(
         self,
@@ -107,8 +107,9 @@ class ToolRunner:
         tasks: Mapping[str, asyncio.Task[ToolResult]],
         skipped: Mapping[str, ToolResult],
     ) -> tuple[list[ToolResult], str | None]:
-        """Post-tool hooks, caps and events, in call order. Returns the results
-        and the reason a post-tool hook aborted the run, if one did."""
+        """Post-tool hooks and caps, in call order. Returns the results and the
+        reason a post-tool hook aborted the run, if one did. Nothing is
+        announced: the caller persists the results, then :meth:`announce` s them."""
         done = {**skipped, **_finished(tasks)}
         abort: str | None = None
         final: list[ToolResult] = []
@@ -122,18 +123,15 @@ class ToolRunner:
             )
             if isinstance(post, h.Cancel) and abort is None:
                 abort = f"a hook aborted the run after {call.name}: {post.reason}"
-            final.append(self._emit(call, self._cap(result)))
+            final.append(self._cap(result))
         return final, abort
 
-    def _emit(self, call: ToolCall, result: ToolResult | None) -> ToolResult:
-        if result is None:
-            result = not_run(call, self.interrupted_summary)
-        self.events.emit(
-            ToolResultEvent(
-                id=call.call_id, name=call.name, ok=not result.is_error, summary=result.summary
-            )
-        )
-        return result
+    def announce(self, results: list[ToolResult]) -> None:
+        """One ``toolResult`` event per (persisted) result."""
+        announce_results(self.events, results)
+
+    def _not_run(self, call: ToolCall) -> ToolResult:
+        return not_run(call, self.interrupted_summary)
 
     async def _run_one(self, call: ToolCall) -> ToolResult:
         tool = self.tools.get(call.name)
@@ -191,6 +189,20 @@ def _finished(tasks: Mapping[str, asyncio.Task[ToolResult]]) -> dict[str, ToolRe
         for call_id, task in tasks.items()
         if task.done() and not task.cancelled() and task.exception() is None
     }
+
+
+def announce_results(events: EventSink, results: list[ToolResult]) -> None:
+    """Tell the host about results the log already holds."""
+    for result in results:
+        events.emit(
+            ToolResultEvent(
+                id=result.call_id,
+                name=result.name,
+                ok=not result.is_error,
+                summary=result.summary,
+                content=result.content,
+            )
+        )
 
 
 def not_run(call: ToolCall, summary: str) -> ToolResult:

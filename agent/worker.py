@@ -28,9 +28,11 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from agent import hooks as h
 from agent.errors import LlmError, YoiError
-from agent.events import Alert, ReasoningDelta, TextDelta, ToolCallEvent, ToolResultEvent
+from agent.events import Alert, Phase, ReasoningDelta, TextDelta, ToolCallEvent
 from agent.items import Item, Message, Reasoning, ToolCall, ToolResult, unanswered_calls
 from agent.llm.types import (
+    ClientLoading,
+    ClientReady,
     Completed,
     LlmClient,
     LlmRequest,
@@ -41,7 +43,7 @@ from agent.llm.types import (
     Usage,
 )
 from agent.ports import EventSink
-from agent.tool_runner import ToolOutputLimits, ToolRunner, not_run
+from agent.tool_runner import ToolOutputLimits, ToolRunner, announce_results, not_run
 from agent.tools.base import ToolSet
 
 log = logging.getLogger(__name__)
@@ -345,6 +347,7 @@ class Worker:
         )
         self._partial_text = []
         self._partial_reasoning = []
+        self.events.emit(Phase(phase="waitingForModel"))
         response = await self._cancellable(lambda: self._stream(request))
         self._partial_text = []
         self._partial_reasoning = []
@@ -374,6 +377,10 @@ class Worker:
                     self.events.emit(ReasoningDelta(text=text))
                 case Completed(response=response):
                     return response
+                case ClientLoading():
+                    self.events.emit(Phase(phase="loadingModel"))
+                case ClientReady():
+                    self.events.emit(Phase(phase="waitingForModel"))
         raise LlmError("The model's stream ended without a final message.")
 
     async def _cancellable(self, start: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -401,6 +408,9 @@ class Worker:
             raise _Outcome("paused", self._requests)
         if screened.abort is not None:
             raise _Aborted(screened.abort)
+        if screened.approved:
+            names = dict.fromkeys(c.name for c in screened.approved)
+            self.events.emit(Phase(phase="runningTool", tool=", ".join(names)))
         tasks = runner.start(screened.approved)
         try:
             if tasks:
@@ -410,12 +420,15 @@ class Worker:
             )
         except _Interrupted:
             await runner.cancel(tasks)
-            await self._add(list(runner.interrupted(calls, tasks, screened.skipped)))
+            ended = runner.interrupted(calls, tasks, screened.skipped)
+            await self._add(list(ended))
+            runner.announce(ended)
             raise
         except asyncio.CancelledError:
             await asyncio.shield(runner.cancel(tasks))
             raise
         await self._add(list(final))
+        runner.announce(final)
         if abort is not None:
             raise _Aborted(abort)
 
@@ -451,8 +464,7 @@ class Worker:
         except Exception:
             log.exception("could not persist the end of an aborted run")
             return
-        for c in closures:
-            self.events.emit(ToolResultEvent(id=c.call_id, name=c.name, ok=False, summary=summary))
+        announce_results(self.events, closures)
 
     async def _on_abort(self, reason: str) -> None:
         await self.hooks.abort.run(h.AbortInfo(reason=reason), self._hook_problem)

@@ -2,16 +2,27 @@
 
 :class:`YoiServer` holds the server's state (no module-level state anywhere):
 the workspace root chosen at ``initialize``, the pods, the workspace file
-index, and the background tasks it started (each kept and its failure logged).
-Handlers live in :mod:`server.features`, the one registration site.
+index, the model process, and the background tasks it started (each kept and
+its failure logged). Handlers are registered in :mod:`server.features`, the
+one registration site.
+
+Start-up is in two steps, so an editor sees a ready server as soon as a bare
+pygls server would be: this module imports nothing but pygls, lsprotocol and
+the method names, and answers ``initialize`` with that. The runtime (pods,
+pydantic payloads, the workspace index, knowledge) is imported after
+``initialized``, in a worker thread (:meth:`YoiServer.start_runtime`), and the
+model process starts warming up litellm at the same moment; every ``yoi/*``
+request first awaits :meth:`YoiServer.ready`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
+import os
 import uuid
-from collections.abc import Coroutine, Generator
+from collections.abc import Callable, Coroutine, Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,12 +39,16 @@ from pygls.protocol import (
 )
 
 from agent import paths
-from agent.workspace_index import WorkspaceIndex
 from server import protocol as p
-from server.errors import request_failed
 
 if TYPE_CHECKING:
+    from agent.llm.process import ModelProcess
+    from agent.llm.types import LlmClient, ModelConfig, RetryListener
+    from agent.workspace_index import WorkspaceIndex
     from server.knowledge import WorkspaceKnowledge
+    from server.payloads import InitializationOptions
+    from server.pods import PodManager
+    from server.stdio import PipeWriter
 
 log = logging.getLogger(__name__)
 
@@ -76,28 +91,91 @@ class YoiServer(LanguageServer):
             protocol_cls=YoiProtocol,
             converter_factory=converter,
         )
-        from server.pods import PodManager
-
         self.home = home or paths.yoi_home()
         self.root: Path | None = None
-        self.options = p.InitializationOptions()
-        self.pods = PodManager(self)
+        self.raw_options: Any = None  # initializationOptions, validated at start-up
+        self.options: InitializationOptions | None = None
+        self._pods: PodManager | None = None
         self.index: WorkspaceIndex | None = None
+        self.model_process: ModelProcess | None = None
         self._knowledge: WorkspaceKnowledge | None = None
+        self._runtime: asyncio.Task[None] | None = None
+        self.output: PipeWriter | None = None  # set by server.stdio
         self.shut_down = False
         self._tasks: set[asyncio.Task[Any]] = set()
+
+    # ------------------------------------------------------------ start-up
+
+    def start_runtime(self) -> asyncio.Task[None]:
+        """Load the runtime in the background (once); see the module's doc."""
+        if self._runtime is None:
+            self._runtime = self.run_task(self._load_runtime(), "runtime start-up")
+        return self._runtime
+
+    @property
+    def runtime_started(self) -> bool:
+        return self._runtime is not None
+
+    async def ready(self) -> None:
+        """Wait until the runtime is loaded (starting it if nobody did)."""
+        await asyncio.shield(self.start_runtime())
+
+    async def _load_runtime(self) -> None:
+        # the model process first: warming litellm up is the longest part
+        await asyncio.to_thread(importlib.import_module, "agent.llm.process")
+        from agent.llm.process import ModelProcess, model_process_env
+
+        self.model_process = ModelProcess(model=self.model_hint(), env=model_process_env())
+        if prewarm_enabled():
+            await self.model_process.start()
+        await asyncio.to_thread(importlib.import_module, "server.startup")
+        from server.startup import start_runtime
+
+        await start_runtime(self)
+
+    @property
+    def pods(self) -> PodManager:
+        if self._pods is None:
+            raise RuntimeError("the runtime is not loaded yet (await YoiServer.ready())")
+        return self._pods
+
+    @pods.setter
+    def pods(self, pods: PodManager) -> None:
+        self._pods = pods
 
     def overrides(self, model: str | None = None) -> dict[str, Any]:
         """Manifest overrides from the editor: its model and approvals mode."""
         overrides: dict[str, Any] = {}
-        if model or self.options.model:
-            overrides["model"] = {"name": model or self.options.model}
-        if self.options.approvals:
-            overrides["approvals"] = {"mode": self.options.approvals}
+        options = self.options
+        if model or (options and options.model):
+            overrides["model"] = {"name": model or (options.model if options else None)}
+        if options and options.approvals:
+            overrides["approvals"] = {"mode": options.approvals}
         return overrides
+
+    def client_factory(self) -> Callable[[ModelConfig, RetryListener], LlmClient] | None:
+        """Model clients that stream through the server's model process."""
+        process = self.model_process
+        if process is None:
+            return None
+        from agent.llm.process import RemoteLlmClient
+
+        def make(config: ModelConfig, on_retry: RetryListener) -> LlmClient:
+            return RemoteLlmClient(config, process, on_retry)
+
+        return make
+
+    def model_hint(self) -> str | None:
+        """The model the editor or the environment names, before any manifest
+        is read: enough to warm up the right provider."""
+        raw = self.raw_options
+        model = raw.get("model") if isinstance(raw, dict) else None
+        return model if isinstance(model, str) and model else os.environ.get("YOI_MODEL")
 
     async def knowledge(self) -> WorkspaceKnowledge:
         """The workspace's knowledge and memory (opened on first use)."""
+        from server.errors import request_failed
+
         if self.root is None:
             raise request_failed(
                 "No workspace folder is open, so there is no knowledge to show.", "failed"
@@ -167,6 +245,30 @@ class YoiServer(LanguageServer):
 
     def show_message(self, message: str, level: types.MessageType) -> None:
         self.window_show_message(types.ShowMessageParams(type=level, message=message))
+
+
+def prewarm_enabled() -> bool:
+    """``YOI_PREWARM=0`` starts the model process on the first request instead
+    of right after start-up (for machines where memory is tight)."""
+    return os.environ.get("YOI_PREWARM", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def root_from_initialize(params: types.InitializeParams) -> Path | None:
+    """The workspace root: ``rootUri``, else the first workspace folder, else
+    ``rootPath``; ``None`` when the editor opened no folder."""
+    from pygls.uris import to_fs_path
+
+    candidates = [params.root_uri]
+    if params.workspace_folders:
+        candidates.append(params.workspace_folders[0].uri)
+    for uri in candidates:
+        if uri:
+            path = to_fs_path(uri)
+            if path and Path(path).is_dir():
+                return Path(path).resolve()
+    if params.root_path and Path(params.root_path).is_dir():
+        return Path(params.root_path).resolve()
+    return None
 
 
 def create_server(home: Path | None = None) -> YoiServer:

@@ -96,7 +96,9 @@ class WorkspaceKnowledge:
         loaded = await asyncio.to_thread(
             load_manifest, self.root, overrides=self.server.overrides()
         )
-        consolidator = await asyncio.to_thread(open_consolidator, self.root, loaded.manifest)
+        consolidator = await asyncio.to_thread(
+            open_consolidator, self.root, loaded.manifest, self.server.client_factory()
+        )
         if consolidator is None:
             raise request_failed(
                 "Memory is not enabled for this workspace: add a [memory] section to "

@@ -71,12 +71,12 @@ def run_lsp() -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     from server.app import create_server
+    from server.stdio import serve
 
     server = create_server()
     handler = ClientLogHandler(server)
     handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
     for name in ("agent", "server"):
         logging.getLogger(name).addHandler(handler)
-    with os.fdopen(protocol_fd, "wb", buffering=0) as out:
-        server.start_io(sys.stdin.buffer, out)
+    serve(server, sys.stdin.buffer, protocol_fd)
     return 0

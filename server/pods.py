@@ -10,24 +10,22 @@ kept background task.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lsprotocol import types
-
 from agent.errors import SessionNotFound
-from agent.events import Alert, Event, event_to_wire
+from agent.events import Alert, Event
 from agent.factory import PodHost, PodSpec, open_pod
 from agent.manifest import load_manifest
 from agent.pod import Pod, TurnResult
 from agent.store import SessionStore
+from server import payloads as pl
 from server import protocol as p
 from server.approvals import LspApprovals
 from server.editor import LspEditor
 from server.errors import invalid_params
+from server.events import LspEventSink
 from server.progress import LspProgressPort
 from server.wire import history_to_wire, session_to_wire, turn_result_to_wire
 
@@ -35,28 +33,6 @@ if TYPE_CHECKING:
     from server.app import YoiServer
 
 log = logging.getLogger(__name__)
-
-
-class LspEventSink:
-    """Pod events → ``yoi/event`` notifications, ``seq`` strictly increasing."""
-
-    def __init__(self, server: YoiServer, pod_id: str) -> None:
-        self.server = server
-        self.pod_id = pod_id
-        self.closed = False
-        self._seq = itertools.count(1)
-
-    def emit(self, event: Event) -> None:
-        if self.closed:
-            return
-        try:
-            self.server.protocol.notify(
-                p.EVENT, p.event_params(self.pod_id, next(self._seq), event_to_wire(event))
-            )
-            if isinstance(event, Alert) and event.level != "info":
-                log.warning("%s: %s: %s", self.pod_id, event.source, event.message)
-        except Exception:  # the sink must never break a run
-            log.exception("could not send an event")
 
 
 @dataclass
@@ -76,7 +52,7 @@ class PodManager:
             raise invalid_params(method, f"`podId` {pod_id!r} is not a live pod (see yoi/pod/list)")
         return entry
 
-    async def create(self, params: p.PodCreateParams) -> dict[str, Any]:
+    async def create(self, params: pl.PodCreateParams) -> dict[str, Any]:
         server = self.server
         root = server.root
         loaded = await asyncio.to_thread(
@@ -93,6 +69,7 @@ class PodManager:
             ),
             editor=LspEditor(server, fallback=loaded.manifest.edits.fallback),
             progress=LspProgressPort(server),
+            client_factory=server.client_factory(),
         )
         spec = PodSpec(
             root=root,
@@ -136,7 +113,7 @@ class PodManager:
         entry = self.get(pod_id, p.POD_DISPOSE)
         del self.entries[pod_id]
         await entry.pod.close()
-        entry.sink.closed = True  # a disposed pod goes quiet
+        entry.sink.close()  # a disposed pod goes quiet
 
     async def dispose_all(self) -> None:
         for pod_id in list(self.entries):
@@ -146,7 +123,7 @@ class PodManager:
         pod = self.get(pod_id, p.POD_HISTORY).pod
         return {"sessionId": pod.session_id, "items": history_to_wire(pod)}
 
-    async def chat(self, params: p.ChatParams) -> dict[str, Any]:
+    async def chat(self, params: pl.ChatParams) -> dict[str, Any]:
         """Run a turn and answer when it ends. If the request is cancelled
         (``$/cancelRequest``), the turn is interrupted and still answered."""
         pod = self.get(params.pod_id, p.CHAT).pod
@@ -213,21 +190,3 @@ class _Deferred:
             self._buffer.append(event)
         else:
             self._target.emit(event)
-
-
-def root_from_initialize(params: types.InitializeParams) -> Path | None:
-    """The workspace root: ``rootUri``, else the first workspace folder, else
-    ``rootPath``; ``None`` when the editor opened no folder."""
-    from pygls.uris import to_fs_path
-
-    candidates = [params.root_uri]
-    if params.workspace_folders:
-        candidates.append(params.workspace_folders[0].uri)
-    for uri in candidates:
-        if uri:
-            path = to_fs_path(uri)
-            if path and Path(path).is_dir():
-                return Path(path).resolve()
-    if params.root_path and Path(params.root_path).is_dir():
-        return Path(params.root_path).resolve()
-    return None

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent.fuzzy import FuzzyIndex
 from agent.input import list_documents
-from server import protocol as p
+from server import payloads as pl
 from server.editor import LspEditor
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def _relative(root: Path | None, path: Path) -> str | None:
         return None
 
 
-async def complete(server: YoiServer, params: p.ReferencesCompleteParams) -> dict[str, Any]:
+async def complete(server: YoiServer, params: pl.ReferencesCompleteParams) -> dict[str, Any]:
     if params.kind == "file":
         items = await _files(server, params.prefix, params.limit)
     else:

@@ -202,6 +202,9 @@ def server_env(home: Path, config: Path, base_url: str) -> dict[str, str]:
         "YOI_API_BASE": base_url,
         "YOI_API_KEY": "test-key",
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        # the model process starts with the first chat, not with every server:
+        # most tests never chat (tests of the warm-up turn it back on)
+        "YOI_PREWARM": "0",
     }
 
 

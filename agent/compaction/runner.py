@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from agent.compaction.compactor import CompactionFailed, Compactor, plan_compaction
 from agent.compaction.policy import CompactionPolicy
 from agent.errors import YoiError
-from agent.events import Alert, CompactDone, CompactFailed, CompactStart
+from agent.events import Alert, CompactDone, CompactFailed, CompactStart, Phase
 from agent.items import Item
 from agent.ports import EventSink, ProgressPort
 
@@ -84,6 +84,7 @@ class PodCompaction:
             )
         previous, pod.state = pod.state, "compacting"
         self.events.emit(CompactStart())
+        self.events.emit(Phase(phase="compacting"))
         progress = await self.progress.begin("Compacting context", "Measuring the context")
         try:
             progress.report("Summarising the conversation", 10)

@@ -78,8 +78,16 @@ def _quiet_loggers() -> None:
         logger.propagate = True
 
 
+def litellm_loaded() -> bool:
+    """Whether :func:`import_litellm` has finished (no thread hop needed)."""
+    return import_litellm.cache_info().currsize > 0
+
+
 async def load_litellm() -> Any:
-    """The litellm module, imported once in a worker thread."""
+    """The litellm module, imported once in a worker thread (later calls
+    return at once, without a thread hop)."""
+    if litellm_loaded():
+        return import_litellm()
     return await asyncio.to_thread(import_litellm)
 
 
@@ -96,6 +104,18 @@ class LiteLlmClient:
         return self._config.model or "(no model)"
 
     async def stream(self, request: LlmRequest) -> AsyncIterator[StreamEvent]:
+        if not self._config.model:
+            raise ModelNotConfigured(NOT_CONFIGURED)
+        arguments = completion_arguments(request, self._config)
+        async with aclosing(self.stream_arguments(arguments)) as events:
+            async for event in events:
+                yield event
+
+    async def stream_arguments(
+        self, arguments: Mapping[str, Any]
+    ) -> AsyncGenerator[StreamEvent, None]:
+        """Stream one request given as ``litellm.acompletion`` keywords (see
+        :func:`~agent.llm.convert.completion_arguments`), with retries."""
         model = self._config.model
         if not model:
             raise ModelNotConfigured(NOT_CONFIGURED)
@@ -106,8 +126,7 @@ class LiteLlmClient:
             attempt += 1
             yielded = False
             try:
-                arguments = completion_arguments(request, self._config)
-                async with aclosing(self._attempt(litellm, arguments)) as events:
+                async with aclosing(self._attempt(litellm, dict(arguments))) as events:
                     async for event in events:
                         yielded = True
                         yield event

@@ -96,7 +96,18 @@ class Completed:
     response: Response
 
 
-StreamEvent = TextChunk | ReasoningChunk | Completed
+@dataclass(frozen=True)
+class ClientLoading:
+    """The client is still loading (the first request after start-up): the
+    request waits for it. Followed by :class:`ClientReady` once it can go."""
+
+
+@dataclass(frozen=True)
+class ClientReady:
+    """The client finished loading; the request is on its way."""
+
+
+StreamEvent = TextChunk | ReasoningChunk | Completed | ClientLoading | ClientReady
 
 
 @dataclass(frozen=True)
@@ -115,7 +126,9 @@ RetryListener = Callable[[RetryNotice], None]
 class LlmClient(Protocol):
     def stream(self, request: LlmRequest) -> AsyncIterator[StreamEvent]:
         """Stream one request. Yields text and reasoning as they arrive and ends
-        with exactly one :class:`Completed`. Raises :class:`agent.errors.LlmError`.
+        with exactly one :class:`Completed` (a client that is still loading may
+        first yield :class:`ClientLoading`, then :class:`ClientReady`). Raises
+        :class:`agent.errors.LlmError`.
         Cancelling the consuming task stops the stream at once."""
         ...
 

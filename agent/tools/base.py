@@ -120,6 +120,7 @@ class ToolSet:
 
     def __init__(self, tools: Iterable[Tool[Any]] = ()) -> None:
         self._tools: dict[str, Tool[Any]] = {}
+        self._specs: list[ToolSpec] | None = None
         for tool in tools:
             self.add(tool)
 
@@ -127,6 +128,7 @@ class ToolSet:
         if tool.name in self._tools:
             raise ValueError(f"duplicate tool name: {tool.name}")
         self._tools[tool.name] = tool
+        self._specs = None
 
     def get(self, name: str) -> Tool[Any] | None:
         return self._tools.get(name)
@@ -135,7 +137,10 @@ class ToolSet:
         return sorted(self._tools)
 
     def specs(self) -> list[ToolSpec]:
-        return [self._tools[n].spec() for n in self.names()]
+        """The tools' specs, built once per tool set (a copy of the list)."""
+        if self._specs is None:
+            self._specs = [self._tools[n].spec() for n in self.names()]
+        return list(self._specs)
 
     def __len__(self) -> int:
         return len(self._tools)

@@ -1,0 +1,113 @@
+"""The handlers of the ``yoi/*`` requests (registered in :mod:`server.features`).
+
+Each one is thin: validate the params (``-32602`` naming the field), call the
+pod manager or a domain function, shape the result. Runtime errors become
+JSON-RPC errors in :mod:`server.errors`. This module is part of the runtime:
+it is imported after ``initialize`` has been answered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from server import payloads as pl
+from server import protocol as p
+from server import references
+from server.app import YoiServer
+from server.errors import maps_errors
+
+
+@maps_errors(p.POD_CREATE)
+async def pod_create(ls: YoiServer, params: Any) -> dict[str, Any]:
+    return await ls.pods.create(pl.parse(p.POD_CREATE, pl.PodCreateParams, params))
+
+
+@maps_errors(p.POD_LIST)
+async def pod_list(ls: YoiServer, params: Any) -> dict[str, Any]:
+    pl.parse(p.POD_LIST, pl.Empty, params)
+    return ls.pods.list()
+
+
+@maps_errors(p.POD_DISPOSE)
+async def pod_dispose(ls: YoiServer, params: Any) -> None:
+    await ls.pods.dispose(pl.parse(p.POD_DISPOSE, pl.PodParams, params).pod_id)
+
+
+@maps_errors(p.POD_HISTORY)
+async def pod_history(ls: YoiServer, params: Any) -> dict[str, Any]:
+    return ls.pods.history(pl.parse(p.POD_HISTORY, pl.PodParams, params).pod_id)
+
+
+@maps_errors(p.POD_INTERRUPT)
+async def pod_interrupt(ls: YoiServer, params: Any) -> None:
+    ls.pods.interrupt(pl.parse(p.POD_INTERRUPT, pl.PodParams, params).pod_id)
+
+
+@maps_errors(p.POD_NOTIFY)
+async def pod_notify(ls: YoiServer, params: Any) -> None:
+    parsed = pl.parse(p.POD_NOTIFY, pl.PodNotifyParams, params)
+    ls.pods.notify(parsed.pod_id, parsed.message)
+
+
+@maps_errors(p.POD_COMPACT)
+async def pod_compact(ls: YoiServer, params: Any) -> dict[str, Any]:
+    return await ls.pods.compact(pl.parse(p.POD_COMPACT, pl.PodParams, params).pod_id)
+
+
+@maps_errors(p.SESSIONS_LIST)
+async def sessions_list(ls: YoiServer, params: Any) -> dict[str, Any]:
+    pl.parse(p.SESSIONS_LIST, pl.Empty, params)
+    return await ls.pods.sessions()
+
+
+@maps_errors(p.CHAT)
+async def chat(ls: YoiServer, params: Any) -> dict[str, Any]:
+    return await ls.pods.chat(pl.parse(p.CHAT, pl.ChatParams, params))
+
+
+@maps_errors(p.KNOWLEDGE_LIST)
+async def knowledge_list(ls: YoiServer, params: Any) -> dict[str, Any]:
+    pl.parse(p.KNOWLEDGE_LIST, pl.Empty, params)
+    return await (await ls.knowledge()).list()
+
+
+@maps_errors(p.KNOWLEDGE_GET)
+async def knowledge_get(ls: YoiServer, params: Any) -> dict[str, Any]:
+    slug = pl.parse(p.KNOWLEDGE_GET, pl.KnowledgeGetParams, params).slug
+    return await (await ls.knowledge()).get(slug)
+
+
+@maps_errors(p.MEMORY_EXTRACT)
+async def memory_extract(ls: YoiServer, params: Any) -> dict[str, Any]:
+    return await ls.pods.extract(pl.parse(p.MEMORY_EXTRACT, pl.PodParams, params).pod_id)
+
+
+@maps_errors(p.MEMORY_CONSOLIDATE)
+async def memory_consolidate(ls: YoiServer, params: Any) -> dict[str, Any]:
+    pl.parse(p.MEMORY_CONSOLIDATE, pl.Empty, params)
+    return await (await ls.knowledge()).consolidate()
+
+
+@maps_errors(p.REFERENCES_COMPLETE)
+async def references_complete(ls: YoiServer, params: Any) -> dict[str, Any]:
+    parsed = pl.parse(p.REFERENCES_COMPLETE, pl.ReferencesCompleteParams, params)
+    return await references.complete(ls, parsed)
+
+
+HANDLERS: dict[str, Callable[[YoiServer, Any], Awaitable[Any]]] = {
+    p.POD_CREATE: pod_create,
+    p.POD_LIST: pod_list,
+    p.POD_DISPOSE: pod_dispose,
+    p.POD_HISTORY: pod_history,
+    p.POD_INTERRUPT: pod_interrupt,
+    p.POD_NOTIFY: pod_notify,
+    p.POD_COMPACT: pod_compact,
+    p.SESSIONS_LIST: sessions_list,
+    p.CHAT: chat,
+    p.REFERENCES_COMPLETE: references_complete,
+    p.KNOWLEDGE_LIST: knowledge_list,
+    p.KNOWLEDGE_GET: knowledge_get,
+    p.MEMORY_EXTRACT: memory_extract,
+    p.MEMORY_CONSOLIDATE: memory_consolidate,
+}

@@ -1,0 +1,62 @@
+"""What the server loads after ``initialize``, and unloads at ``shutdown``.
+
+:meth:`YoiServer.start_runtime` imports this module in a worker thread (it
+pulls in the whole runtime) and then calls :func:`start_runtime` on the event
+loop: the editor's options are validated, the pod manager is built, and the
+workspace index and knowledge watcher start.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from lsprotocol import types
+from pydantic import ValidationError
+
+from agent.workspace_index import WorkspaceIndex
+from server import handlers as handlers  # noqa: PLC0414 (loaded here, off the event loop)
+from server import payloads as pl
+from server.app import YoiServer
+from server.pods import PodManager
+from server.progress import WorkProgress
+
+log = logging.getLogger(__name__)
+
+
+async def start_runtime(server: YoiServer) -> None:
+    server.options = _options(server)
+    server.pods = PodManager(server)
+    if server.root is None:
+        server.log_message("yoi: no workspace folder is open; file tools are unavailable.")
+        return
+    server.index = WorkspaceIndex(server.root)
+    server.index.listeners.append((await server.knowledge()).on_changes)
+    server.run_task(index_workspace(server, server.index), "workspace index")
+
+
+async def stop_runtime(server: YoiServer) -> None:
+    """Dispose every pod (their sessions are released), then end the model
+    process."""
+    if server._pods is not None:
+        await server.pods.dispose_all()
+    if server.model_process is not None:
+        await server.model_process.close()
+
+
+def _options(server: YoiServer) -> pl.InitializationOptions:
+    try:
+        return pl.InitializationOptions.model_validate(server.raw_options or {})
+    except ValidationError as exc:
+        server.show_message(
+            f"yoi: ignoring initializationOptions ({pl.describe(exc)}); using defaults.",
+            types.MessageType.Warning,
+        )
+        return pl.InitializationOptions()
+
+
+async def index_workspace(server: YoiServer, index: WorkspaceIndex) -> None:
+    """The initial scan, reported as progress; then keep the index current."""
+    async with WorkProgress(server, "Indexing workspace") as progress:
+        count = await index.build(lambda n: progress.report(f"{n:,} files"))
+        progress.end_message = f"{count:,} files"
+    await index.watch()

@@ -1,0 +1,130 @@
+"""The server's stdin/stdout, read and written without blocking the event loop.
+
+pygls' own stdio transport reads each header line and each body through a
+thread-pool hop and writes each message with a blocking write and a flush.
+Here stdin is an asyncio pipe reader, and stdout a :class:`PipeWriter`: every
+message written during one event-loop iteration goes out in one ``write``
+call, on a non-blocking file descriptor (a client that reads slowly makes the
+buffer grow; it never stalls the loop). pygls' message loop (``run_async``)
+reads from these.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import threading
+from typing import TYPE_CHECKING, BinaryIO
+
+from pygls.io_ import StdinAsyncReader, run_async
+
+if TYPE_CHECKING:
+    from server.app import YoiServer
+
+log = logging.getLogger(__name__)
+
+READ_LIMIT = 1 << 30  # one LSP message may carry a large document
+
+
+class PipeWriter:
+    """pygls' writer interface over a non-blocking file descriptor."""
+
+    def __init__(self, fd: int, loop: asyncio.AbstractEventLoop) -> None:
+        self._fd = fd
+        self._loop = loop
+        self._buffer = bytearray()
+        self._scheduled = False
+        self._waiting = False  # for the descriptor to become writable
+        self.broken = False
+        os.set_blocking(fd, False)
+
+    def write(self, data: bytes) -> None:
+        if self.broken:
+            return
+        self._buffer += data
+        if not self._scheduled and not self._waiting:
+            self._scheduled = True
+            self._loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        while self._buffer:
+            try:
+                written = os.write(self._fd, self._buffer)
+            except BlockingIOError:
+                break
+            except OSError as exc:  # the client went away
+                log.warning("cannot write to the client: %s", exc)
+                self.broken = True
+                self._buffer.clear()
+                return
+            del self._buffer[:written]
+        if self._buffer and not self._waiting:
+            self._waiting = True
+            self._loop.add_writer(self._fd, self._writable)
+        elif not self._buffer and self._waiting:
+            self._waiting = False
+            self._loop.remove_writer(self._fd)
+
+    def _writable(self) -> None:
+        self._flush()
+
+    def drain_now(self) -> None:
+        """Write everything still buffered, blocking (before the process exits)."""
+        if self._waiting:
+            self._loop.remove_writer(self._fd)
+            self._waiting = False
+        if not self._buffer or self.broken:
+            return
+        with contextlib.suppress(OSError):
+            os.set_blocking(self._fd, True)
+            while self._buffer:
+                written = os.write(self._fd, self._buffer)
+                del self._buffer[:written]
+
+    def close(self) -> None:
+        self.drain_now()
+        with contextlib.suppress(OSError):
+            os.close(self._fd)
+
+
+def serve(server: YoiServer, stdin: BinaryIO, protocol_fd: int) -> None:
+    """Run the server on ``stdin`` and the protocol descriptor until the client
+    closes stdin or asks the server to exit."""
+    server._stop_event = stop = threading.Event()
+    try:
+        asyncio.run(_serve(server, stdin, protocol_fd, stop))
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        server.shutdown()  # type: ignore[no-untyped-call]
+
+
+async def _serve(
+    server: YoiServer, stdin: BinaryIO, protocol_fd: int, stop: threading.Event
+) -> None:
+    loop = asyncio.get_running_loop()
+    writer = PipeWriter(protocol_fd, loop)
+    server.output = writer
+    server.protocol.set_writer(writer)
+    reader: asyncio.StreamReader | StdinAsyncReader
+    pipe = asyncio.StreamReader(limit=READ_LIMIT)
+    try:
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(pipe), stdin)
+        reader = pipe
+    except ValueError:  # stdin is a regular file: read it through pygls' threads
+        reader = StdinAsyncReader(stdin, server.thread_pool)
+    try:
+        await run_async(
+            stop_event=stop,
+            reader=reader,
+            protocol=server.protocol,
+            logger=log,
+            error_handler=server.report_server_error,
+        )
+    except asyncio.IncompleteReadError:
+        log.info("the client closed the connection mid-message")
+    finally:
+        writer.drain_now()
