@@ -2,19 +2,32 @@
 
 A query matches a path when its characters appear in order (case-insensitive),
 like fzf or VS Code's quick open. Matches are ranked by tier, then by how
-tight the match is, then by path length:
+tight the match is, then by path length, then by text:
 
 1. the file name (or its stem) is the query;
 2. the file name starts with the query;
 3. the file name contains the query;
 4. the path contains the query;
-5. the characters appear in order, scattered (shorter spans first).
+5. the characters appear in order, scattered (shorter spans first; a span
+   starts at the first occurrence of the query's first character and ends
+   where the rest first completes).
 
-:class:`FuzzyIndex` answers a keystroke without a Python-level pass over every
-path when it can: contiguous matches are found with C-level substring tests,
-and the scattered (regex) pass runs only when the contiguous ones do not fill
-the answer. It also remembers the last query's matches, so typing one more
-character only re-checks those.
+How it answers a keystroke on 100,000 paths in a few milliseconds (see
+``bench/bench_references.py``): the lower-cased paths live in one text,
+``"\\n/" + "\\n/".join(paths) + "\\n"``, shortest first, and that text is also
+held as seven integers, one per bit of each character (:class:`_Bits`). The
+positions of any character are then seven ANDs away, and a query is matched
+against every path at once with whole-text integer operations, which CPython
+runs in C at memory speed: a shift-and chain finds contiguous occurrences; for
+the scattered tier, adding the positions reached so far to the run of ones that
+marks a line carries from the first of them to the line's end, which is every
+place the next character may be. Python only touches the few paths it answers
+with. Typing one more character extends the last query's state by one step.
+
+An index is changed by :meth:`FuzzyIndex.updated`, which returns a new index
+(a few paths are cut out of or spliced into the text and the integers, without
+re-sorting) and leaves the old one answering meanwhile, so the work can run in
+a thread; no single C call in it holds the GIL for more than a few milliseconds.
 """
 
 from __future__ import annotations
@@ -22,16 +35,21 @@ from __future__ import annotations
 import bisect
 import heapq
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import filterfalse
 
 EXACT, NAME_PREFIX, IN_NAME, IN_PATH, SCATTERED = 5, 4, 3, 2, 1
 
-
-def _pattern(query: str) -> re.Pattern[str]:
-    """Leftmost in-order match of the query's characters, within one line."""
-    first, *rest = [re.escape(ch) for ch in query]
-    return re.compile(first + "".join(f"[^\\n{p}]*{p}" for p in rest))
+_SMALL = 64  # at most this many paths added or removed are spliced in place
+_CHUNK = 16_384  # lines joined per call while building
+_DIGITS = 1 << 20  # binary digits parsed per call while building
+_SPREAD = 200  # at most this many scattered matches are all ranked in Python
+_PLANES = [bytes(0x31 if byte >> bit & 1 else 0x30 for byte in range(256)) for bit in range(7)]
+_SLASH = bytes(0x31 if byte == 0x2F else 0x30 for byte in range(256))
+_INSIDE = bytes(0x30 if byte == 0x0A else 0x31 for byte in range(256))
+_ANY = bytes([0] + [1] * 255)
+_MIRROR = bytes(int(f"{byte:08b}"[::-1], 2) for byte in range(256))
 
 
 @dataclass(frozen=True)
@@ -40,172 +58,438 @@ class Match:
     tier: int
 
 
+def _key(line: str) -> tuple[int, str]:
+    return len(line), line
+
+
+def _joined(lines: list[str]) -> str:
+    """Every line between newlines and after a slash, so a file name always
+    follows a ``/``: ``"\\n/a/b.py\\n/c.md\\n"``."""
+    parts = [lines[i : i + _CHUNK] for i in range(0, len(lines), _CHUNK)]
+    return "".join(["\n/" + "\n/".join(part) for part in parts]) + "\n"
+
+
+def _ordered(lines: Iterable[str]) -> list[str]:
+    """``lines`` sorted by (length, text), bucketed by length first so no one
+    sort holds the GIL for long."""
+    buckets: dict[int, list[str]] = {}
+    for line in lines:
+        buckets.setdefault(len(line), []).append(line)
+    ordered: list[str] = []
+    for length in sorted(buckets):
+        ordered += sorted(buckets[length])
+    return ordered
+
+
+def _number(digits: bytes) -> int:
+    """``int(digits, 2)``, a piece at a time."""
+    value = 0
+    for start in range(0, len(digits), _DIGITS):
+        piece = digits[start : start + _DIGITS]
+        value = (value << len(piece)) | int(piece, 2)
+    return value
+
+
+def _positions(bits: int) -> Iterator[int]:
+    """The set bits of ``bits``, lowest first."""
+    raw = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
+    flags = raw.translate(_ANY)  # so the next nonzero byte is one memchr away
+    at = flags.find(1)
+    while at != -1:
+        byte = raw[at]
+        while byte:
+            low = byte & -byte
+            yield at * 8 + low.bit_length() - 1
+            byte ^= low
+        at = flags.find(1, at + 1)
+
+
+def _mirrored(bits: int, size: int) -> int:
+    """``bits`` with bit ``i`` moved to ``size - 1 - i``."""
+    width = (size + 7) // 8
+    raw = bits.to_bytes(width, "big").translate(_MIRROR)
+    return int.from_bytes(raw, "little") >> (width * 8 - size)
+
+
+class _Bits:
+    """A text as seven bit planes: bit ``i`` of plane ``j`` is bit ``j`` of
+    character ``i`` (a non-ASCII character reads as ``?``); and ``name``, the
+    positions inside file names (after a line's last slash)."""
+
+    __slots__ = ("_chars", "inside", "mask", "name", "name_starts", "newline", "planes", "size")
+
+    def __init__(self, planes: list[int], name: int, size: int) -> None:
+        self.planes, self.name, self.size = planes, name, size
+        self.mask = (1 << size) - 1
+        self._chars: dict[str, int] = {}
+        self.newline = self._char("\n")
+        self.inside = self.mask ^ self.newline  # a run of ones per line
+        self.name_starts = name & ~(name << 1)
+
+    @classmethod
+    def of(cls, text: str) -> _Bits:
+        raw = text.encode("ascii", "replace")
+        ahead = raw[::-1]  # parsed, so the text's first character is bit 0
+        planes = [_number(ahead.translate(plane)) for plane in _PLANES]
+        # Mirrored (the first character is the top bit), a carry runs from a
+        # line's last slash back to its start: what is left is the file name.
+        slash, inside = _number(raw.translate(_SLASH)), _number(raw.translate(_INSIDE))
+        before = ((inside + slash) ^ inside ^ slash) & inside
+        name = _mirrored(inside & ~(before | slash), len(raw))
+        return cls(planes, name, len(raw))
+
+    def cut(self, start: int, end: int) -> _Bits:
+        """Without the characters ``start:end``."""
+        low = (1 << start) - 1
+        planes = [(p & low) | ((p >> end) << start) for p in (*self.planes, self.name)]
+        return _Bits(planes[:-1], planes[-1], self.size - (end - start))
+
+    def spliced(self, start: int, piece: str) -> _Bits:
+        """With ``piece`` (a newline, a slash and a line) inserted at ``start``."""
+        raw = piece.encode("ascii", "replace")[::-1]
+        low, n = (1 << start) - 1, len(raw)
+        named = len(piece) - piece.rfind("/") - 1
+        pieces = [int(raw.translate(plane), 2) for plane in _PLANES]
+        planes = [
+            (p & low) | (bits << start) | ((p >> start) << (start + n))
+            for p, bits in zip(
+                (*self.planes, self.name), (*pieces, ((1 << named) - 1) << (n - named)), strict=True
+            )
+        ]
+        return _Bits(planes[:-1], planes[-1], self.size + n)
+
+    def _char(self, ch: str) -> int:
+        code, bits = ord(ch), self.mask
+        for bit, plane in enumerate(self.planes):
+            bits &= plane if code >> bit & 1 else self.mask ^ plane
+        return bits
+
+    def char(self, ch: str) -> int:
+        """Where ``ch`` (ASCII) is; a line's opening slash is not counted."""
+        bits = self._chars.get(ch)
+        if bits is None:
+            bits = self._char(ch)
+            if ch == "/":
+                bits &= ~(self.newline << 1)
+            if len(self._chars) >= 32:
+                self._chars.clear()
+            self._chars[ch] = bits
+        return bits
+
+    def after(self, bits: int) -> int:
+        """Every position after the first of ``bits`` on its line: adding
+        ``bits`` to a line's run of ones carries from there to its end."""
+        inside = self.inside
+        return ((inside + bits) ^ inside ^ bits) & inside
+
+    def first(self, bits: int) -> int:
+        """The first of ``bits`` on each line."""
+        return bits & ~self.after(bits)
+
+
+class _Data:
+    """Lower-cased paths, unique and ordered by (length, text), their joined
+    text and its bit planes. ``odd`` maps a line to its original paths where
+    they are not just the line itself."""
+
+    __slots__ = ("bits", "lines", "lossy", "odd", "size", "text")
+
+    def __init__(
+        self,
+        lines: list[str],
+        odd: dict[str, tuple[str, ...]],
+        text: str | None = None,
+        bits: _Bits | None = None,
+    ) -> None:
+        self.lines, self.odd = lines, odd
+        self.text = _joined(lines) if text is None else text
+        self.bits = _Bits.of(self.text) if bits is None else bits
+        self.lossy = not self.text.isascii()  # some "?" in the planes is not a "?"
+        self.size = len(lines) + sum(len(paths) - 1 for paths in odd.values())
+
+    @classmethod
+    def build(cls, paths: Iterable[str]) -> _Data:
+        first: dict[str, str] = {}
+        odd: dict[str, tuple[str, ...]] = {}
+        for path in paths:
+            if "\n" in path:
+                continue
+            line = path.lower()
+            seen = first.setdefault(line, path)
+            if seen == path:
+                if path != line and line not in odd:
+                    odd[line] = (path,)
+            else:
+                _also(odd, line, path)
+        return cls(_ordered(first), odd)
+
+    def find(self, line: str) -> int | None:
+        i = bisect.bisect_left(self.lines, _key(line), key=_key)
+        return i if i < len(self.lines) and self.lines[i] == line else None
+
+    def originals(self, line: str) -> tuple[str, ...]:
+        return self.odd.get(line, (line,))
+
+    def line_at(self, at: int) -> str:
+        """The line holding text position ``at``."""
+        start = self.text.rfind("\n", 0, at) + 2
+        return self.text[start : self.text.index("\n", at)]
+
+    def edited(self, odd: dict[str, tuple[str, ...]], drop: set[str], new: Iterable[str]) -> _Data:
+        """This data without the lines ``drop`` and with ``new``, cut out of and
+        spliced into the text and its planes where they sort."""
+        lines, text, bits = list(self.lines), self.text, self.bits
+        for line in drop:
+            i = bisect.bisect_left(lines, _key(line), key=_key)
+            start = text.find(f"\n/{line}\n")
+            end = start + len(line) + 2
+            text, bits = text[:start] + text[end:], bits.cut(start, end)
+            del lines[i]
+        for line in new:
+            i = bisect.bisect_left(lines, _key(line), key=_key)
+            start = text.find(f"\n/{lines[i]}\n") if i < len(lines) else len(text) - 1
+            piece = f"\n/{line}"
+            text, bits = text[:start] + piece + text[start:], bits.spliced(start, piece)
+            lines.insert(i, line)
+        return _Data(lines, odd, text, bits)
+
+
+def _also(odd: dict[str, tuple[str, ...]], line: str, path: str) -> None:
+    known = odd.get(line, (line,))
+    if path not in known:
+        odd[line] = tuple(sorted((*known, path)))
+
+
+def _forget(odd: dict[str, tuple[str, ...]], drop: set[str], line: str, path: str) -> None:
+    rest = tuple(p for p in odd.get(line, (line,)) if p != path)
+    if not rest:
+        drop.add(line)
+        odd.pop(line, None)
+    elif rest == (line,):
+        odd.pop(line, None)
+    else:
+        odd[line] = rest
+
+
 class FuzzyIndex:
     def __init__(self, paths: Iterable[str] = ()) -> None:
-        self._set: set[str] = set()
-        self._paths: list[str] = []
-        self._lower: list[str] = []
-        self._last_query = ""
-        self._last_hits: list[int] | None = None
-        self._derived: _Derived | None = None
-        self.replace(paths)
+        self._data = _Data.build(paths)
+        self._last: _State | None = None
 
     def replace(self, paths: Iterable[str]) -> None:
-        self._set = set(paths)
-        self._paths = sorted(self._set)
-        self._lower = [p.lower() for p in self._paths]
-        self._forget()
+        self._take(_Data.build(paths))
 
     def add(self, path: str) -> None:
-        if path not in self._set:
-            self._set.add(path)
-            self._paths.append(path)
-            self._lower.append(path.lower())
-            self._last_query, self._last_hits = "", None
-            if self._derived is not None:
-                self._derived.add(len(self._lower) - 1, self._lower[-1])
-
-    def prepare(self) -> None:
-        """Build the lookup structures now (they are otherwise built by the
-        first search); safe to call from a worker thread before publishing."""
-        self._index()
+        self._take(self.updated(added=[path])._data)
 
     def remove_where(self, predicate: Callable[[str], bool]) -> None:
-        """Drop every path for which ``predicate`` is true (one pass)."""
-        doomed = {p for p in self._set if predicate(p)}
+        """Drop every path for which ``predicate`` is true."""
+        doomed = [path for path in self.paths() if predicate(path)]
         if doomed:
-            self.replace(self._set - doomed)
+            self._take(self.updated(removed=doomed)._data)
+
+    def _take(self, data: _Data) -> None:
+        self._data, self._last = data, None
 
     def paths(self) -> list[str]:
-        return list(self._paths)
+        data = self._data
+        return [path for line in data.lines for path in data.originals(line)]
 
     def __len__(self) -> int:
-        return len(self._paths)
+        return self._data.size
 
     def __contains__(self, path: object) -> bool:
-        return path in self._set
+        if not isinstance(path, str):
+            return False
+        line = path.lower()
+        return self._data.find(line) is not None and path in self._data.originals(line)
 
-    def _forget(self) -> None:
-        self._last_query = ""
-        self._last_hits = None
-        self._derived = None
+    def updated(self, removed: Iterable[str] = (), added: Iterable[str] = ()) -> FuzzyIndex:
+        """A new index without ``removed`` (each also as a directory: the paths
+        under it go too) and with ``added``. This index is left as it was."""
+        data = self._data
+        odd = dict(data.odd)
+        drop: set[str] = set()
+        folders: list[str] = []
+        for path in removed:
+            line = path.lower()
+            if data.find(line) is not None and path in data.originals(line):
+                _forget(odd, drop, line, path)
+            else:  # perhaps a directory (or an ignored file)
+                folders.append(path + "/")
+        if folders:
+            prefixes = tuple(folder.lower() for folder in folders)
+            for line in data.lines if len(folders) > 1 else self._under(prefixes[0]):
+                if line.startswith(prefixes):
+                    for path in data.originals(line):
+                        if path.startswith(tuple(folders)):
+                            _forget(odd, drop, line, path)
+        new: dict[str, None] = {}
+        for path in added:
+            line = path.lower()
+            if "\n" in path:
+                continue
+            if line in new or (line not in drop and data.find(line) is not None):
+                _also(odd, line, path)
+                continue
+            new[line] = None
+            if path != line:
+                odd[line] = (path,)
+            else:
+                odd.pop(line, None)
+        index = FuzzyIndex()
+        if len(drop) + len(new) <= _SMALL:
+            index._data = data.edited(odd, drop, new)
+        else:
+            kept = filterfalse(drop.__contains__, data.lines)
+            index._data = _Data(_ordered([*kept, *new]), odd)
+        return index
 
-    def _index(self) -> _Derived:
-        if self._derived is None:
-            self._derived = _Derived(self._lower)
-        return self._derived
+    def _under(self, prefix: str) -> Iterator[str]:
+        """The lines starting with ``prefix``, found by one regex over the text."""
+        pattern = re.compile(f"\n/({re.escape(prefix)}[^\n]*+)")
+        return (found.group(1) for found in pattern.finditer(self._data.text))
+
+    # ------------------------------------------------------------ search
 
     def search(self, query: str, limit: int = 50) -> list[Match]:
         q = query.lower().strip()
-        derived = self._index()
+        data = self._data
+        if limit <= 0 or "\n" in q:
+            return []
         if not q:
-            return [Match(self._paths[i], 0) for i in derived.by_length[:limit]]
-        narrowed = (
-            self._last_hits
-            if self._last_hits is not None and self._last_query and q.startswith(self._last_query)
-            else None
-        )
-        if narrowed is None:
-            order: Sequence[int] = derived.by_length
+            picked = [(0, line) for line in data.lines[:limit]]
+        elif not q.isascii() or (data.lossy and "?" in q):
+            picked = _by_regex(data.text, q, limit)
         else:
-            order = sorted(narrowed, key=derived.length_key)
-        picked = self._contiguous(q, order, limit)
-        if len(picked) >= limit:  # scattered matches rank below: not needed
-            self._last_query, self._last_hits = q, narrowed
-            return [Match(self._paths[i], t) for t, i in picked]
-        pattern = _pattern(q)
-        if narrowed is None:
-            spans = derived.scattered(pattern)
-        else:
-            spans = {}
-            for i in narrowed:
-                found = pattern.search(self._lower[i])
-                if found is not None:
-                    spans[i] = found.end() - found.start()
-        self._last_query, self._last_hits = q, sorted(spans)
-        taken = {i for _, i in picked}
-        rest = heapq.nsmallest(
-            limit - len(picked),
-            (i for i in spans if i not in taken),
-            key=lambda i: (spans[i], *derived.length_key(i)),
-        )
-        return [Match(self._paths[i], t) for t, i in picked] + [
-            Match(self._paths[i], SCATTERED) for i in rest
-        ]
+            state = self._state(q)
+            picked = _contiguous(data, q, state.ends, limit)
+            if len(picked) < limit:
+                taken = {line for _, line in picked}
+                rest = _scattered(data, q, state, taken, limit - len(picked))
+                picked += [(SCATTERED, line) for line in rest]
+        found = [Match(path, tier) for tier, line in picked for path in data.originals(line)]
+        return found[:limit]
 
-    def _contiguous(self, q: str, order: Sequence[int], limit: int) -> list[tuple[int, int]]:
-        """Up to ``limit`` ``(tier, index)`` of paths containing ``q``, best
-        tier first, shortest path first within a tier."""
-        lower, derived = self._lower, self._index()
-        names = derived.names
-        hits = [i for i in order if q in lower[i]]  # one C-level pass; tiers look only here
-        exact = set(derived.exact.get(q, ()))
-        picked: list[tuple[int, int]] = []
-        taken: set[int] = set()
-        tests: list[tuple[int, Iterable[int]]] = [
-            (EXACT, (i for i in hits if i in exact)),
-            (NAME_PREFIX, (i for i in hits if names[i].startswith(q))),
-            (IN_NAME, (i for i in hits if q in names[i])),
-            (IN_PATH, hits),
+    def _state(self, q: str) -> _State:
+        """``q`` matched against every line at once, extending the last
+        query's state when ``q`` extends that query."""
+        bits = self._data.bits
+        last = self._last
+        if last is None or not q.startswith(last.query):
+            ends = reach = bits.char(q[0])
+            starts = bits.first(reach)
+            last = _State(q[0], ends, reach, starts, starts, 1)
+        ends, reach = last.ends, last.reach
+        for ch in q[len(last.query) :]:
+            where = bits.char(ch)
+            ends, reach = (ends << 1) & where, where & bits.after(reach)
+        self._last = _State(q, ends, reach, last.starts, last.window, last.width)
+        return self._last
+
+
+@dataclass(slots=True)
+class _State:
+    """A query matched against every line at once."""
+
+    query: str
+    ends: int  # where each contiguous occurrence of the query ends
+    reach: int  # where the last character is, matched in order from ``starts``
+    starts: int  # the first occurrence of the first character on each line
+    window: int  # ``width`` positions from each of ``starts`` (spans only grow as
+    width: int  # the query does, so a longer query's window starts from this one)
+
+
+def _contiguous(data: _Data, q: str, ends: int, limit: int) -> list[tuple[int, str]]:
+    """Up to ``limit`` ``(tier, line)`` of the lines containing ``q``, best
+    tier first; within a tier, text order is shortest first."""
+    bits = data.bits
+    starts = ends >> (len(q) - 1)
+    tiers = [(IN_PATH, starts)]
+    if "/" not in q:
+        named = starts & bits.name_starts
+        stop = bits.newline if "." in q else bits.newline | bits.char(".")
+        tiers[:0] = [
+            (EXACT, named & (stop >> len(q))),
+            (NAME_PREFIX, named),
+            (IN_NAME, starts & bits.name),
         ]
-        for tier_value, tier_hits in tests:
-            for i in tier_hits:
-                if i in taken:
-                    continue
-                taken.add(i)
-                picked.append((tier_value, i))
+    picked: list[tuple[int, str]] = []
+    taken: set[str] = set()
+    for tier, found in tiers:
+        for at in _positions(found):
+            line = data.line_at(at)
+            if line not in taken:
+                taken.add(line)
+                picked.append((tier, line))
                 if len(picked) >= limit:
                     return picked
-        return picked
+    return picked
 
 
-class _Derived:
-    """Lookup structures built from the paths: file names, exact-name index,
-    the paths by length, and one newline-joined text for the regex pass.
-    Extended in place when a path is added; rebuilt when one is removed."""
+def _tiered(text: str, q: str, limit: int) -> list[tuple[int, str]]:
+    """:func:`_contiguous` with one regex per tier, whose first hits in the
+    text are its shortest lines (it stops at ``limit``)."""
+    e = re.escape(q)
+    patterns: list[tuple[int, str]] = []
+    if "/" not in q:
+        stem = "" if "." in q else "(?:\\.[^/\n]*+)?"
+        patterns += [
+            (EXACT, f"/{e}{stem}\n"),
+            (NAME_PREFIX, f"/{e}[^/\n]*+\n"),
+            (IN_NAME, f"{e}[^/\n]*+\n"),
+        ]
+    patterns.append((IN_PATH, ("(?<!\n)" if q.startswith("/") else "") + e))
+    picked: list[tuple[int, str]] = []
+    taken: set[str] = set()
+    for tier, pattern in patterns:
+        compiled, pos = re.compile(pattern), 0
+        while (found := compiled.search(text, pos)) is not None:
+            start = text.rfind("\n", 0, found.start()) + 2
+            pos = text.index("\n", found.start())
+            line = text[start:pos]
+            if line not in taken:
+                taken.add(line)
+                picked.append((tier, line))
+                if len(picked) >= limit:
+                    return picked
+    return picked
 
-    def __init__(self, lower: list[str]) -> None:
-        self.lower = lower
-        self.names: list[str] = []
-        self.exact: dict[str, list[int]] = {}
-        self.parts: list[str] = []
-        self.starts: list[int] = []
-        self._end = 0
-        self._text: str | None = None
-        for i, path in enumerate(lower):
-            self._note(i, path)
-        self.by_length = sorted(range(len(lower)), key=self.length_key)
 
-    def length_key(self, i: int) -> tuple[int, str]:
-        return len(self.lower[i]), self.lower[i]
+def _span(line: str, q: str) -> int:
+    start = at = line.find(q[0])
+    for ch in q[1:]:
+        at = line.find(ch, at + 1)
+    return at - start
 
-    def _note(self, i: int, path: str) -> None:
-        name = path.rsplit("/", 1)[-1]
-        self.names.append(name)
-        self.exact.setdefault(name, []).append(i)
-        stem = name.split(".", 1)[0]
-        if stem != name:
-            self.exact.setdefault(stem, []).append(i)
-        self.starts.append(self._end)
-        self.parts.append(path)
-        self._end += len(path) + 1
 
-    def add(self, i: int, path: str) -> None:
-        self._note(i, path)
-        bisect.insort(self.by_length, i, key=self.length_key)
-        self._text = None
+def _scattered(data: _Data, q: str, state: _State, taken: set[str], need: int) -> list[str]:
+    """Up to ``need`` matching lines not in ``taken``, tightest first. When
+    there are many, a window widening from each line's start by one position
+    at a time keeps the tightest few before Python looks at any."""
+    bits = data.bits
+    ends = bits.first(state.reach)  # where each line's match ends
+    target = need + len(taken)
+    if ends.bit_count() > max(_SPREAD, target):  # so the window stops widening
+        window, width = state.window, state.width
+        while width < len(q) or (ends & window).bit_count() < target:
+            window, width = window | ((window << 1) & bits.inside), width + 1
+        state.window, state.width = window, width
+        ends &= window
+    lines = filterfalse(taken.__contains__, map(data.line_at, _positions(ends)))
+    return heapq.nsmallest(need, lines, key=lambda line: (_span(line, q), len(line), line))
 
-    @property
-    def text(self) -> str:
-        if self._text is None:
-            self._text = "\n".join(self.parts)
-        return self._text
 
-    def scattered(self, pattern: re.Pattern[str]) -> dict[int, int]:
-        """``{index: span}`` of every path the pattern matches, in one regex
-        pass over all paths joined by newlines (C speed, no Python loop)."""
-        found: dict[int, int] = {}
-        for match in pattern.finditer(self.text):
-            index = bisect.bisect_right(self.starts, match.start()) - 1
-            found.setdefault(index, match.end() - match.start())
-        return found
+def _by_regex(text: str, q: str, limit: int) -> list[tuple[int, str]]:
+    """The same ranking with regexes alone, for queries the planes cannot
+    spell (non-ASCII, or ``?`` in a text that has non-ASCII)."""
+    picked = _tiered(text, q, limit)
+    if len(picked) < limit:
+        taken = {line for _, line in picked}
+        first, *rest = (re.escape(ch) for ch in q)
+        gaps = "".join(f"[^\n{c}]*+{c}" for c in rest)
+        pattern = re.compile(f"\n/([^\n{first}]*+)({first}{gaps})([^\n]*+)")
+        found = ((len(m), "".join((b, m, a))) for b, m, a in pattern.findall(text))
+        ranked = ((span, len(line), line) for span, line in found if line not in taken)
+        picked += [(SCATTERED, line) for _, _, line in heapq.nsmallest(limit - len(picked), ranked)]
+    return picked
