@@ -347,7 +347,6 @@ class Worker:
         )
         self._partial_text = []
         self._partial_reasoning = []
-        self.events.emit(Phase(phase="waitingForModel"))
         response = await self._cancellable(lambda: self._stream(request))
         self._partial_text = []
         self._partial_reasoning = []

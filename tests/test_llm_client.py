@@ -33,6 +33,7 @@ from agent.llm.retry import (
     parse_retry_after,
 )
 from agent.llm.types import (
+    ClientReady,
     Completed,
     LlmRequest,
     ModelConfig,
@@ -429,7 +430,7 @@ async def test_failure_after_streaming_started_raises_at_once(
     with pytest.raises(ProviderUnavailable, match="broke off mid-stream"):
         async for event in LiteLlmClient(config, on_retry=notices.append).stream(HELLO):
             events.append(event)
-    assert events == [TextChunk("partial answer")]
+    assert events == [ClientReady(), TextChunk("partial answer")]
     assert notices == []
     assert len(scripted_model.requests) == 1
 
@@ -465,7 +466,8 @@ async def test_cancelling_mid_stream_returns_promptly_and_closes_the_connection(
     async def consume() -> None:
         async for event in LiteLlmClient(model_config(scripted_model.base_url)).stream(HELLO):
             seen.append(event)
-            first.set()
+            if isinstance(event, TextChunk):
+                first.set()
 
     task = asyncio.create_task(consume())
     await asyncio.wait_for(first.wait(), 10)
@@ -474,7 +476,7 @@ async def test_cancelling_mid_stream_returns_promptly_and_closes_the_connection(
     with pytest.raises(asyncio.CancelledError):
         await task
     assert time.monotonic() - started < 1
-    assert seen == [TextChunk("thinking about it")]
+    assert seen == [ClientReady(), TextChunk("thinking about it")]
     await scripted_model.wait_for_disconnect_async(1, patience=2)
 
 
@@ -484,6 +486,7 @@ async def test_closing_the_stream_early_closes_the_connection(
     scripted_model.load([{"hang": True, "text": "enough"}])
     stream = LiteLlmClient(model_config(scripted_model.base_url)).stream(HELLO)
     async with aclosing(stream):
+        assert await anext(stream) == ClientReady()  # the request goes out
         assert await anext(stream) == TextChunk("enough")
     await scripted_model.wait_for_disconnect_async(1, patience=2)
 

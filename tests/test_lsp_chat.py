@@ -39,7 +39,8 @@ async def test_initialize_advertises_yoi(env: dict[str, str], root: Path) -> Non
 async def test_chat_streams_deltas_and_answers_at_the_end(
     lsp: Session, scripted_model: ScriptedModel
 ) -> None:
-    scripted_model.load([{"text": "Hello from the model.", "chunk_size": 5}])
+    # chunks 30 ms apart: deltas are coalesced within 16 ms, so each arrives on its own
+    scripted_model.load([{"text": "Hello from the model.", "chunk_size": 5, "chunk_delay_ms": 30}])
     pod = await lsp.create_pod()
     result = await lsp.chat(pod, "hi")
     assert result["outcome"] == "finished"

@@ -37,6 +37,8 @@ from agent.llm.retry import (
     retry_reason,
 )
 from agent.llm.types import (
+    ClientLoading,
+    ClientReady,
     Completed,
     LlmRequest,
     ModelConfig,
@@ -119,7 +121,10 @@ class LiteLlmClient:
         model = self._config.model
         if not model:
             raise ModelNotConfigured(NOT_CONFIGURED)
+        if not litellm_loaded():
+            yield ClientLoading()
         litellm = await load_litellm()
+        yield ClientReady()
         started = time.monotonic()
         attempt = 0
         while True:

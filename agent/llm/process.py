@@ -303,11 +303,10 @@ class RemoteLlmClient:
                 raise
             except OSError as exc:
                 raise ProviderUnavailable(f"Could not start the model process: {exc}") from None
-            yield ClientReady()
-        async with contextlib.aclosing(
-            process.stream(self._config, arguments, self._on_retry)
-        ) as s:
-            async for event in s:
+        yield ClientReady()
+        events = process.stream(self._config, arguments, self._on_retry)
+        async with contextlib.aclosing(events):
+            async for event in events:
                 yield event
 
 

@@ -104,7 +104,8 @@ class ClientLoading:
 
 @dataclass(frozen=True)
 class ClientReady:
-    """The client finished loading; the request is on its way."""
+    """The request is on its way to the model (yielded once per stream,
+    before any text)."""
 
 
 StreamEvent = TextChunk | ReasoningChunk | Completed | ClientLoading | ClientReady
@@ -125,10 +126,10 @@ RetryListener = Callable[[RetryNotice], None]
 
 class LlmClient(Protocol):
     def stream(self, request: LlmRequest) -> AsyncIterator[StreamEvent]:
-        """Stream one request. Yields text and reasoning as they arrive and ends
-        with exactly one :class:`Completed` (a client that is still loading may
-        first yield :class:`ClientLoading`, then :class:`ClientReady`). Raises
-        :class:`agent.errors.LlmError`.
+        """Stream one request. Yields :class:`ClientReady` when the request
+        goes out (preceded by :class:`ClientLoading` if the client must load
+        first), then text and reasoning as they arrive, and ends with exactly
+        one :class:`Completed`. Raises :class:`agent.errors.LlmError`.
         Cancelling the consuming task stops the stream at once."""
         ...
 

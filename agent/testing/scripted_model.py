@@ -74,6 +74,7 @@ class _State:
         self.steps = steps
         self.position = 0
         self.requests: list[dict[str, Any]] = []
+        self.arrivals: list[float] = []  # time.perf_counter() at each request
         self.disconnects = 0
         self.stopping = threading.Event()
 
@@ -82,13 +83,15 @@ class _State:
             self.steps = steps
             self.position = 0
             self.requests = []
+            self.arrivals = []
             self.disconnects = 0
             self.cond.notify_all()
 
-    def take(self, body: dict[str, Any]) -> tuple[int, Step | None]:
+    def take(self, body: dict[str, Any], arrived: float) -> tuple[int, Step | None]:
         """Record a request and return its number (1-based) and step."""
         with self.cond:
             self.requests.append(body)
+            self.arrivals.append(arrived)
             number = len(self.requests)
             step = self.steps[self.position] if self.position < len(self.steps) else None
             if step is not None:
@@ -131,6 +134,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(404, f"No route for GET {self.path}.")
 
     def do_POST(self) -> None:
+        arrived = time.perf_counter()
         try:
             body = self._read_json()
         except ValueError as exc:
@@ -149,15 +153,15 @@ class _Handler(BaseHTTPRequestHandler):
             if not isinstance(body, dict):
                 self._error(400, "The request body must be a JSON object.")
                 return
-            self._chat(body)
+            self._chat(body, arrived)
         else:
             self._error(404, f"No route for POST {self.path}.")
 
     # ------------------------------------------------------------ chat
 
-    def _chat(self, body: dict[str, Any]) -> None:
+    def _chat(self, body: dict[str, Any], arrived: float) -> None:
         state = self.server.state
-        number, step = state.take(body)
+        number, step = state.take(body, arrived)
         stream = bool(body.get("stream"))
         try:
             if step is None:
@@ -318,6 +322,13 @@ class ScriptedModel:
         """Every chat request body received since the script was loaded."""
         with self._state.cond:
             return list(self._state.requests)
+
+    @property
+    def arrivals(self) -> list[float]:
+        """When each request arrived (``time.perf_counter()`` in this process,
+        taken as its headers were read), for measuring latency."""
+        with self._state.cond:
+            return list(self._state.arrivals)
 
     @property
     def remaining(self) -> int:

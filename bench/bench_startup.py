@@ -1,0 +1,232 @@
+"""From the first keystroke: start-up, the first chat and a warm turn.
+
+Measures, in one run, against baselines measured in the same run:
+
+- ``initialize`` answered by a cold ``yoi lsp --stdio`` process, against a bare
+  pygls server that answers ``initialize`` (the floor of this stack);
+- the server's resident memory once idle after ``initialize`` (the runtime
+  loaded), against the bare server's, and the model process's beside it;
+- the first ``yoi/chat``, sent 3 s (and 12 s) after ``initialized``: the time
+  from sending it until the scripted model endpoint receives the request;
+  also with ``YOI_PREWARM=0`` (the model client loads on that chat), which is
+  what every first chat cost before the model process warmed up in advance;
+- a warm turn: ``yoi/chat`` sent → request received, against bare
+  ``litellm.acompletion`` called in this process → request received.
+
+Times are medians; the endpoint stamps each request with ``time.perf_counter``
+in this process, so both ends read one clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from agent.llm.client import import_litellm
+from agent.testing import ScriptedModel
+from server.app import converter
+
+COLD_RUNS = 7
+FIRST_CHAT_RUNS = 3
+WARM_TURNS = 30
+BARE_SERVER = """
+from pygls.lsp.server import LanguageServer
+LanguageServer("bare", "0").start_io()
+"""
+YOI_SERVER = [sys.executable, "-m", "server.cli", "lsp", "--stdio"]
+
+
+def frame(message: dict[str, Any]) -> bytes:
+    body = json.dumps(message).encode()
+    return f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+
+
+async def read_message(stream: asyncio.StreamReader) -> dict[str, Any]:
+    length = 0
+    while True:
+        line = await stream.readline()
+        if not line.strip():
+            break
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    message: dict[str, Any] = json.loads(await stream.readexactly(length))
+    return message
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        found += [int(c) for c in text]
+    return found
+
+
+async def cold_initialize(command: list[str], env: dict[str, str], root: Path) -> dict[str, Any]:
+    """Spawn, answer initialize; then idle a while and read the memory."""
+    began = time.perf_counter()
+    proc = await asyncio.create_subprocess_exec(
+        *command,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+        env=env,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    params = {"processId": os.getpid(), "rootUri": root.as_uri(), "capabilities": {}}
+    proc.stdin.write(frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": params}))
+    while (await read_message(proc.stdout)).get("id") != 1:
+        pass
+    answered = time.perf_counter() - began
+    proc.stdin.write(frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
+    await asyncio.sleep(6.0)  # idle: the runtime loaded, the model process warm
+    rss = rss_kb(proc.pid)
+    model_rss = sum(rss_kb(c) for c in children(proc.pid))
+    proc.stdin.write(frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}))
+    proc.stdin.write(frame({"jsonrpc": "2.0", "method": "exit"}))
+    proc.stdin.close()
+    await proc.wait()
+    return {"initialize": answered, "rss": rss, "model_rss": model_rss}
+
+
+async def start_client(env: dict[str, str], root: Path) -> LanguageClient:
+    def factory() -> LanguageClient:
+        client = LanguageClient(converter_factory=converter)
+
+        @client.feature("yoi/event")
+        def on_event(params: Any) -> None:
+            return None
+
+        return client
+
+    config = ClientServerConfig(server_command=YOI_SERVER, server_env=env, client_factory=factory)
+    client = await config.start()
+    await client.initialize_session(
+        types.InitializeParams(capabilities=types.ClientCapabilities(), root_uri=root.as_uri())
+    )
+    return client
+
+
+async def first_chat(
+    env: dict[str, str], root: Path, model: ScriptedModel, delay: float, warm_turns: int = 0
+) -> tuple[float, list[float]]:
+    """Seconds from sending the first chat (``delay`` s after initialized)
+    until the endpoint has it; then the same for ``warm_turns`` more turns."""
+    model.load([{"text": "ok"}] * (1 + warm_turns))
+    client = await start_client(env, root)
+    initialized = time.perf_counter()
+    pod = (await client.protocol.send_request_async("yoi/pod/create", {}))["podId"]
+    await asyncio.sleep(max(0.0, initialized + delay - time.perf_counter()))
+    latencies = []
+    for turn in range(1 + warm_turns):
+        sent = time.perf_counter()
+        params = {"podId": pod, "input": [{"kind": "text", "text": "hi"}]}
+        await client.protocol.send_request_async("yoi/chat", params)
+        latencies.append(model.arrivals[turn] - sent)
+    await client.shutdown_session()
+    await client.stop()
+    return latencies[0], latencies[1:]
+
+
+async def bare_litellm_turns(model: ScriptedModel, turns: int) -> list[float]:
+    litellm = import_litellm()
+    model.load([{"text": "ok"}] * (turns + 3))
+    latencies = []
+    for turn in range(turns + 3):
+        sent = time.perf_counter()
+        response = await litellm.acompletion(
+            model="openai/scripted",
+            api_base=model.base_url,
+            api_key="bench",
+            messages=[{"role": "user", "content": "hi"}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        async for _ in response:
+            pass
+        latencies.append(model.arrivals[turn] - sent)
+    return latencies[3:]  # the first ones load litellm's request path
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:8.1f} ms"
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp, ScriptedModel() as model:
+        root = Path(tmp) / "ws"
+        root.mkdir()
+        (root / "app.py").write_text("print('hi')\n")
+        bare_script = Path(tmp) / "bare_server.py"
+        bare_script.write_text(BARE_SERVER)
+        env = {
+            "PATH": os.environ["PATH"],
+            "HOME": tmp,
+            "YOI_HOME": f"{tmp}/home",
+            "YOI_CONFIG_DIR": f"{tmp}/config",
+            "YOI_MODEL": "openai/scripted",
+            "YOI_API_BASE": model.base_url,
+            "YOI_API_KEY": "bench",
+            "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        }
+
+        bare, yoi = [], []
+        for _ in range(COLD_RUNS):  # alternate, so both see the same machine
+            bare.append(await cold_initialize([sys.executable, str(bare_script)], env, root))
+            yoi.append(await cold_initialize(YOI_SERVER, env, root))
+        b_init = statistics.median(r["initialize"] for r in bare)
+        y_init = statistics.median(r["initialize"] for r in yoi)
+        b_rss = statistics.median(r["rss"] for r in bare)
+        y_rss = statistics.median(r["rss"] for r in yoi)
+        m_rss = statistics.median(r["model_rss"] for r in yoi)
+        print(f"cold start, median of {COLD_RUNS} processes each:")
+        print(f"  initialize answered, bare pygls server: {ms(b_init)}")
+        print(f"  initialize answered, yoi:               {ms(y_init)}  ({y_init / b_init:.2f}x)")
+        print(f"  idle RSS, bare pygls server:            {b_rss / 1024:8.1f} MB")
+        print(
+            f"  idle RSS, yoi server:                   {y_rss / 1024:8.1f} MB  "
+            f"({y_rss / b_rss:.2f}x)"
+        )
+        print(f"  idle RSS, yoi's model process:          {m_rss / 1024:8.1f} MB  (separate)")
+
+        print(f"first yoi/chat → request at the endpoint, median of {FIRST_CHAT_RUNS} servers:")
+        for label, delay, extra in (
+            ("sent 3 s after initialized", 3.0, {}),
+            ("sent 12 s after initialized", 12.0, {}),
+            ("3 s after, YOI_PREWARM=0 (before)", 3.0, {"YOI_PREWARM": "0"}),
+        ):
+            runs = FIRST_CHAT_RUNS if delay < 10 else 1
+            firsts = [
+                (await first_chat({**env, **extra}, root, model, delay))[0] for _ in range(runs)
+            ]
+            print(f"  {label + ':':38} {ms(statistics.median(firsts))}")
+
+        _, warm = await first_chat(env, root, model, 3.0, warm_turns=WARM_TURNS)
+        base = await bare_litellm_turns(model, WARM_TURNS)
+        w, b = statistics.median(warm), statistics.median(base)
+        print(f"warm turn → request at the endpoint, median of {WARM_TURNS}:")
+        print(f"  bare litellm.acompletion:   {ms(b)}")
+        print(f"  yoi/chat:                   {ms(w)}  (+{(w - b) * 1000:.1f} ms)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
