@@ -485,6 +485,20 @@ export function activityLabel(activity: Activity): string {
   return PHASE_LABELS[activity.phase] ?? 'Working…';
 }
 
+/** What the working indicator shows for a chat: what the turn waits for, else its phase; nothing when idle. */
+export function describeActivity(state: ChatState): string | undefined {
+  if (state.activity === undefined) {
+    return undefined;
+  }
+  if (state.approvals.length > 0) {
+    return 'Waiting for your approval…';
+  }
+  if (state.entries.some((e) => e.kind === 'tool' && e.review !== undefined)) {
+    return 'Waiting for your review in the editor…';
+  }
+  return activityLabel(state.activity);
+}
+
 /** Totals as one line, e.g. `12.3k in · 512 out`. */
 export function formatTokens(n: number): string {
   if (n < 1000) {

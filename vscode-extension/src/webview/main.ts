@@ -3,7 +3,7 @@
  * sends the user's input, Stop and reference look-ups back to the host.
  */
 
-import { activityLabel, emptyChat, formatTokens, reduce, type ChatState } from '../logic/chatState';
+import { describeActivity, emptyChat, formatTokens, reduce, type ChatState } from '../logic/chatState';
 import type { ChatTab, HostMessage, WebviewMessage } from '../messages';
 import type { ApprovalDecision, ReferenceKind } from '../protocol';
 import type { ReviewAction } from '../messages';
@@ -75,7 +75,8 @@ function renderStatus(): void {
 
 function renderActivity(): void {
   const activity = state.activity;
-  if (activity === undefined) {
+  const label = describeActivity(state);
+  if (activity === undefined || label === undefined) {
     activityBar.hidden = true;
     activityBar.replaceChildren();
     activitySince = 0;
@@ -92,7 +93,7 @@ function renderActivity(): void {
   activityBar.dataset['phase'] = activity.phase;
   activityBar.replaceChildren(
     icon('loading', 'codicon-modifier-spin'),
-    h('span', { class: 'activity-label' }, activityLabel(activity)),
+    h('span', { class: 'activity-label' }, label),
     seconds >= 1 ? h('span', { class: 'activity-time' }, `${seconds}s`) : '',
   );
 }

@@ -1,43 +1,44 @@
 /**
- * End to end in a real VS Code: code-server (VS Code 1.139 in the browser) on
- * 127.0.0.1 with out/yoi.vsix installed, the real yoi server and the scripted
- * model, driven through headless Chromium.
- *
- * Needs: `make vscode-e2e-deps` (Node 24 and code-server under the cache),
- * out/yoi.vsix, and the repository's .venv. Paths come from the environment
- * the make target sets (YOI_CODE_SERVER, YOI_NODE24, YOI_PYTHON).
+ * End to end in a real VS Code (code-server), as a user would: one code-server,
+ * one yoi server and one scripted model for the whole file (harness.ts); the
+ * tests run in order and each picks up where the last one left the window.
  */
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Browser, FrameLocator, Page } from 'playwright-core';
-import { launchChromium, screenshotPath } from '../support/chromium';
+import {
+  chatDocument,
+  chatFrame,
+  editorShows,
+  editorText,
+  failWith,
+  loadScript,
+  ORIGINAL,
+  page,
+  runCommand,
+  say,
+  shoot,
+  shootSidebar,
+  startAll,
+  stopAll,
+  toldModel,
+  until,
+  writeMachineSettings,
+  writeWorkspaceSettings,
+  ws,
+} from './harness';
 
-const extensionDir = process.cwd();
-const repo = resolve(extensionDir, '..');
-const NODE24 = process.env['YOI_NODE24'] ?? '';
-const CODE_SERVER = process.env['YOI_CODE_SERVER'] ?? '';
-const PYTHON = process.env['YOI_PYTHON'] ?? join(repo, '.venv', 'bin', 'python');
-const VSIX = join(extensionDir, 'out', 'yoi.vsix');
+const read = (id: string): unknown => ({ tool_calls: [{ name: 'read_file', arguments: { path: 'app.py' }, id }] });
+const edit = (id: string, old_string: string, new_string: string): unknown => ({
+  tool_calls: [{ name: 'edit_file', arguments: { path: 'app.py', old_string, new_string }, id }],
+});
 
-const ORIGINAL = 'def main():\n    return 1\n\n\ndef other():\n    return 3\n';
 const SCRIPT = [
-  { tool_calls: [{ name: 'read_file', arguments: { path: 'app.py' }, id: 'call_read' }] },
-  {
-    // one call, two hunks: the Refactor Preview lists two changes
-    tool_calls: [
-      {
-        name: 'edit_file',
-        arguments: { path: 'app.py', old_string: 'return 1\n\n\ndef other():\n    return 3', new_string: 'return 2\n\n\ndef other():\n    return 4' },
-        id: 'call_edit',
-      },
-    ],
-  },
+  read('call_read'),
+  // one call, two hunks: two changes to review
+  edit('call_edit', 'return 1\n\n\ndef other():\n    return 3', 'return 2\n\n\ndef other():\n    return 4'),
   {
     text: 'I changed `main()` to **return 2**:\n\n```python\ndef main():\n    return 2\n```\n\nYour unsaved note is kept.',
     chunk_size: 4,
@@ -45,170 +46,42 @@ const SCRIPT = [
   },
 ];
 
-const root = mkdtempSync(join(tmpdir(), 'yoi-e2e-'));
-const ws = join(root, 'ws');
-const children: ChildProcess[] = [];
-let browser: Browser;
-let page: Page;
-let logs = '';
-let modelUrl = '';
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      srv.close(() => {
-        done(port);
-      });
-    });
-  });
-}
-
-/** Start a process in its own group and resolve with the first stdout line matching. */
-function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<string> {
-  const child = spawn(command, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  return new Promise((done, fail) => {
-    const timer = setTimeout(() => {
-      fail(new Error(`${command} did not print ${String(ready)} within 60 s:\n${logs.slice(-2000)}`));
-    }, 60_000);
-    const onData = (data: Buffer): void => {
-      logs += data.toString();
-      const match = ready.exec(logs);
-      if (match !== null) {
-        clearTimeout(timer);
-        done(match[1] ?? match[0]);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', (d: Buffer) => (logs += d.toString()));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`${command} exited (${String(code)}):\n${logs.slice(-2000)}`));
-    });
-  });
-}
-
-function writeWorkspace(): void {
-  mkdirSync(join(ws, '.yoi', 'knowledge'), { recursive: true });
-  mkdirSync(join(ws, '.yoi', 'memory', 'decisions'), { recursive: true });
-  writeFileSync(join(ws, 'app.py'), ORIGINAL);
-  writeFileSync(
-    join(ws, '.yoi', 'knowledge', 'naming.md'),
-    '---\ndescription: How we name things\nmodel_invocation: true\nuser_invocable: true\ncreated_at: 2026-11-25T00:00:00Z\nupdated_at: 2026-11-25T00:00:00Z\nlast_sources: []\n---\n# Naming conventions\n\nkebab-case file names.\n',
-  );
-  writeFileSync(
-    join(ws, '.yoi', 'memory', 'decisions', 'use-spaces.md'),
-    '---\nstatus: open\ndescription: Tabs or spaces\nsources: []\n---\n# Indent with four spaces\n',
-  );
-}
-
-function writeUserSettings(userData: string): void {
-  mkdirSync(join(userData, 'User'), { recursive: true });
-  const settings = {
-    'workbench.startupEditor': 'none',
-    'workbench.colorTheme': 'Default Dark Modern',
-    'window.autoDetectColorScheme': false,
-    'workbench.secondarySideBar.defaultVisibility': 'hidden',
-    'workbench.tips.enabled': false,
-    'security.workspace.trust.enabled': false,
-    'telemetry.telemetryLevel': 'off',
-    'extensions.autoCheckUpdates': false,
-    'extensions.autoUpdate': false,
-    'extensions.ignoreRecommendations': true,
-    'update.mode': 'none',
-    'chat.disableAIFeatures': true,
-    'files.hotExit': 'off',
-    'files.autoSave': 'off',
-  };
-  writeFileSync(join(userData, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
-  // yoi.server.python is machine-overridable: in code-server it belongs to the remote
-  // ("Machine") settings, where VS Code reads machine-scoped settings in a remote window.
-  mkdirSync(join(userData, 'Machine'), { recursive: true });
-  writeFileSync(join(userData, 'Machine', 'settings.json'), JSON.stringify({ 'yoi.server.python': PYTHON }, null, 2));
-}
-
 before(async () => {
-  assert.ok(NODE24 !== '' && CODE_SERVER !== '', 'run through `make vscode-e2e` (it installs Node 24 and code-server)');
-  writeWorkspace();
-  const userData = join(root, 'user-data');
-  const extensions = join(root, 'extensions');
-  writeUserSettings(userData);
-  const scriptFile = join(root, 'script.json');
-  writeFileSync(scriptFile, JSON.stringify(SCRIPT));
-
-  const install = spawnSync(NODE24, [CODE_SERVER, '--user-data-dir', userData, '--extensions-dir', extensions, '--install-extension', VSIX], { encoding: 'utf8' });
-  assert.equal(install.status, 0, `installing the .vsix failed:\n${install.stdout}\n${install.stderr}`);
-
-  const baseUrl = await startProcess(PYTHON, ['-m', 'agent.testing', '--script', scriptFile], { ...process.env, PYTHONPATH: repo }, /READY (\S+)/);
-  modelUrl = baseUrl.replace(/\/v1$/, '');
-  const port = await freePort();
-  const env = {
-    ...process.env,
-    YOI_MODEL: 'openai/scripted',
-    YOI_API_BASE: baseUrl,
-    YOI_API_KEY: 'test-key',
-    YOI_HOME: join(root, 'yoi-home'),
-    YOI_CONFIG_DIR: join(root, 'yoi-config'),
-    LITELLM_LOCAL_MODEL_COST_MAP: 'True',
-  };
-  writeFileSync(join(root, 'code-server.yaml'), '');
-  await startProcess(
-    NODE24,
-    [
-      CODE_SERVER,
-      '--config', join(root, 'code-server.yaml'),
-      '--auth', 'none',
-      '--bind-addr', `127.0.0.1:${port}`,
-      '--disable-workspace-trust',
-      '--disable-telemetry',
-      '--disable-update-check',
-      '--user-data-dir', userData,
-      '--extensions-dir', extensions,
-    ],
-    env,
-    /HTTP server listening on (http:\/\/127\.0\.0\.1:\d+)/,
-  );
-  browser = await launchChromium();
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-  page = await context.newPage();
-  await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(ws)}`);
-  await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
+  await startAll(SCRIPT);
 });
 
 after(async () => {
-  await browser.close().catch(() => undefined);
-  for (const child of children) {
-    if (child.pid !== undefined && child.exitCode === null) {
-      try {
-        process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    }
-  }
-  await new Promise((r) => setTimeout(r, 500));
-  rmSync(root, { recursive: true, force: true });
+  await stopAll();
 });
 
-function chatFrame(): FrameLocator {
-  return page.frameLocator('iframe.webview').frameLocator('#active-frame');
+/** The review editor's code lens links, by their words. */
+function lens(words: RegExp): ReturnType<typeof page.locator> {
+  return page.locator('.codelens-decoration > a, .codelens-decoration > span', { hasText: words });
 }
 
-async function editorText(): Promise<string> {
-  const text = await page.locator('.editor-instance .monaco-editor .view-lines').first().innerText();
-  return text.replace(/\u00a0/g, ' '); // Monaco renders spaces as &nbsp;
+/** Record, inside the chat page, the order in which the working indicator and the first reply text appear. */
+async function watchOrder(): Promise<() => Promise<string[]>> {
+  const frame = await chatDocument();
+  await frame.evaluate(() => {
+    const seen: string[] = [];
+    (window as unknown as { yoiSeen: string[] }).yoiSeen = seen;
+    const look = (): void => {
+      const activity = document.getElementById('activity');
+      const label = activity?.querySelector('.activity-label')?.textContent ?? '';
+      if (activity !== null && !activity.hidden && label !== '' && seen[seen.length - 1] !== label) {
+        seen.push(label);
+      }
+      if (!seen.includes('text') && document.querySelector('.entry.assistant') !== null) {
+        seen.push('text');
+      }
+    };
+    new MutationObserver(look).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+    look();
+  });
+  return () => frame.evaluate(() => (window as unknown as { yoiSeen: string[] }).yoiSeen);
 }
 
-async function failWith(what: string, error: unknown): Promise<never> {
-  await page.screenshot({ path: screenshotPath('e2e-failure.png') }).catch(() => undefined);
-  throw new Error(`${what}: ${error instanceof Error ? error.message : String(error)}\n--- processes ---\n${logs.slice(-3000)}`);
-}
-
-test('chat about an unsaved buffer, review the edit, open a knowledge record', { timeout: 300_000 }, async () => {
+test('chat about an unsaved buffer; keep one change and undo the other in the editor; open a knowledge record', { timeout: 300_000 }, async () => {
   try {
     // Open app.py and change it without saving.
     const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'app.py' }).first();
@@ -225,6 +98,7 @@ test('chat about an unsaved buffer, review the edit, open a knowledge record', {
     const chat = chatFrame();
     const input = chat.getByRole('textbox', { name: 'Message yoi' });
     await input.waitFor({ timeout: 60_000 });
+    const order = await watchOrder();
     await input.click();
     await input.pressSequentially('please fix @ap');
     const option = chat.getByRole('option').first();
@@ -234,55 +108,59 @@ test('chat about an unsaved buffer, review the edit, open a knowledge record', {
     await input.press('Enter');
     await input.pressSequentially('now');
     await input.press('Enter');
+
+    // From Enter on, the working indicator names what happens (the first turn also loads the model client).
+    await chat.locator('#activity').waitFor({ state: 'visible', timeout: 5_000 });
+    await shootSidebar('e2e-working.png');
     await chat.locator('.entry.user .chip', { hasText: 'app.py' }).waitFor();
 
-    // The read and the proposed edit show as tool rows; the edit opens the Refactor Preview.
-    await chat.locator('details.tool.tool-ok', { hasText: 'read_file' }).waitFor({ timeout: 60_000 });
-    const editRow = chat.locator('details.tool[data-call-id="call_edit"]');
-    await editRow.locator('.tool-summary', { hasText: 'Refactor Preview' }).waitFor({ timeout: 60_000 });
-    await page.getByRole('button', { name: 'Apply', exact: true }).waitFor({ timeout: 30_000 });
-    await page.screenshot({ path: screenshotPath('e2e-refactor-preview.png') });
+    // The read and the proposed edit show as tool rows; the edit opens its review in the editor.
+    await chat.locator('.tool.tool-ok', { hasText: 'read_file' }).waitFor({ timeout: 60_000 });
+    const editRow = chat.locator('.tool[data-call-id="call_edit"]');
+    await editRow.locator('.tool-review', { hasText: 'Review 2 changes in the editor' }).waitFor({ timeout: 60_000 });
+    await lens(/^\W*Keep$/).first().waitFor({ timeout: 30_000 });
+    assert.equal(await lens(/^\W*Keep$/).count(), 2, 'a Keep above each change');
+    assert.equal(await lens(/^\W*Undo$/).count(), 2, 'an Undo above each change');
+    await lens(/Keep All/).waitFor();
+    const shown = await editorText();
+    assert.match(shown, /return 1\s+return 2/, 'the old and the new line of the first change, in place');
+    assert.match(shown, /# unsaved note/, 'the review shows the buffer, unsaved text included');
+    await page.mouse.move(700, 700);
+    await shoot('e2e-review.png');
 
-    // Accept one of the two changes: tick it, leave the other unticked, then Apply.
-    await page.locator('.monaco-list-row', { hasText: 'return 4' }).last().waitFor();
-    const change = page.locator('.monaco-list-row', { hasText: 'return 2' }).last();
-    await change.waitFor();
-    const box = change.locator('.monaco-checkbox, input[type="checkbox"], .codicon-check').first();
-    if ((await box.getAttribute('aria-checked')) !== 'true' && !(await box.isChecked().catch(() => false))) {
-      await box.click();
-    }
-    await page.getByRole('button', { name: 'Apply', exact: true }).click();
+    // Keep the first change with its code lens; undo the second with the keyboard (Alt+N).
+    await lens(/^\W*Keep$/).first().click();
+    await lens(/^\W*Kept$/).waitFor();
+    await editRow.locator('.tool-review', { hasText: '1 of 2 changes decided' }).waitFor();
+    await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Alt+n');
 
-    // The buffer changes (the unsaved note stays, nothing is written to disk).
-    await page.waitForFunction(
-      () => {
-        const lines = document.querySelector('.editor-instance .monaco-editor .view-lines');
-        return /return\s2/.test(lines?.textContent ?? ''); // Monaco renders spaces as &nbsp;
-      },
-      undefined,
-      { timeout: 30_000 },
-    );
+    // The review closes and the buffer has exactly the kept change (nothing is written to disk).
+    await editRow.locator('.tool-review').waitFor({ state: 'detached', timeout: 30_000 });
+    await editorShows(/return 2[\s\S]*return 3[\s\S]*# unsaved note/);
     const text = await editorText();
-    assert.match(text, /return 2/);
-    assert.match(text, /return 3/, 'the unticked change was not applied');
-    assert.match(text, /# unsaved note/);
+    assert.doesNotMatch(text, /return 4/, 'the undone change was not applied');
+    assert.doesNotMatch(text, /return 1/);
     assert.equal(readFileSync(join(ws, 'app.py'), 'utf8'), ORIGINAL, 'the editor owns saving');
     // Only part of the edit was kept, so the model is told to read the file again.
-    await until(async () => /only part of the change/.test(await toolMessage('call_edit')), 'the partial-edit message');
+    await toldModel('call_edit', /applied only part of the change to app\.py/);
 
-    // The reply streams in; the edit row shows the edit applied (in part) and the tool
-    // result as failed, since the model must read the file again.
-    await chat.locator('.entry.assistant .markdown.streaming').waitFor({ timeout: 30_000 });
+    // The reply streams in; the indicator was there before its first text.
     await chat.locator('.entry.assistant .markdown:not(.streaming) pre code.language-python').waitFor({ timeout: 30_000 });
     assert.equal(await chat.locator('.entry.assistant strong').textContent(), 'return 2');
+    const seen = await order();
+    assert.equal(seen[0], 'Preparing…', `the indicator from Enter on: ${seen.join(' → ')}`);
+    assert.ok(seen.indexOf('text') > 1, `a phase was named before the first text: ${seen.join(' → ')}`);
+    assert.ok(seen.some((s) => /^(Waiting for the model|Loading the model client|Running read_file)…$/.test(s)), seen.join(' → '));
     await editRow.locator('.edit-applied').waitFor({ state: 'attached' }); // inside the collapsed row
     assert.equal(await editRow.getAttribute('class'), 'entry tool tool-failed');
     await chat.locator('#send').waitFor({ state: 'visible' });
+    await chat.locator('#activity').waitFor({ state: 'hidden' });
+    assert.match((await chat.locator('.entry.usage').last().textContent()) ?? '', /^Turn: \S+ in · \S+ out/);
     const status = (await chat.locator('#status').textContent()) ?? '';
     assert.match(status, /openai\/scripted/);
     assert.match(status, /context \d/);
-    await page.mouse.move(800, 600);
-    await page.locator('.part.sidebar').screenshot({ path: screenshotPath('e2e-chat.png') }); // the webview overlays the sidebar
+    await shootSidebar('e2e-chat.png');
 
     // The knowledge view lists the record; opening it opens its file.
     const record = page.locator('.monaco-list-row', { hasText: 'Naming conventions' });
@@ -292,61 +170,112 @@ test('chat about an unsaved buffer, review the edit, open a knowledge record', {
     await record.click();
     await page.locator('.tab', { hasText: 'naming.md' }).waitFor({ timeout: 30_000 });
     await page.locator('.editor-instance .monaco-editor .view-lines', { hasText: 'Naming conventions' }).waitFor();
-    await page.screenshot({ path: screenshotPath('e2e-workbench.png') });
+    await shoot('e2e-workbench.png');
   } catch (error) {
     await failWith('the end-to-end run failed', error);
   }
 });
 
-/** The tool result the model received for a call (from the scripted model's record). */
-async function toolMessage(callId: string): Promise<string> {
-  const requests = (await (await fetch(`${modelUrl}/_script/requests`)).json()) as { messages: { role: string; tool_call_id?: string; content?: string }[] }[];
-  for (const request of requests) {
-    const found = request.messages.find((m) => m.role === 'tool' && m.tool_call_id === callId);
-    if (found !== undefined) {
-      return found.content ?? '';
-    }
-  }
-  return '(none yet)';
-}
-
-async function loadScript(steps: unknown[]): Promise<void> {
-  const response = await fetch(`${modelUrl}/_script`, { method: 'POST', body: JSON.stringify(steps) });
-  assert.equal(response.status, 200);
-}
-
-test('a command asks first, Stop interrupts, and a reload restores the chat', { timeout: 300_000 }, async () => {
+test('Undo All from the chat row, Keep All by keyboard, and Apply in the Refactor Preview option', { timeout: 300_000 }, async () => {
   try {
     await loadScript([
-      { tool_calls: [{ name: 'run_command', arguments: { command: 'echo hello-from-yoi' }, id: 'call_cmd' }] },
-      { text: 'The command printed hello-from-yoi.' },
-      { hang: true, text: 'Let me think about' },
+      read('r_undo'),
+      edit('call_undo', 'def other():', 'def renamed():'),
+      { text: 'Understood, I left other() alone.' },
+      edit('call_keep', 'def other():', 'def kept_name():'),
+      { text: 'Renamed it.' },
+      read('r_preview'),
+      edit('call_preview', 'return 2', 'return 20'),
+      { text: 'Applied through the preview.' },
     ]);
     const chat = chatFrame();
-    const input = chat.getByRole('textbox', { name: 'Message yoi' });
-    await input.click();
-    await input.pressSequentially('run the greeting');
-    await input.press('Enter');
+    await page.locator('.tab', { hasText: 'app.py' }).first().click();
 
-    // The approval is a modal naming the command and its working directory.
-    const dialog = page.locator('.monaco-dialog-box');
-    await dialog.waitFor({ timeout: 60_000 });
-    const said = (await dialog.innerText()).replace(/\u00a0/g, ' ');
-    assert.match(said, /yoi wants to run: echo hello-from-yoi/);
-    assert.ok(said.includes(`Working directory: ${ws}`), said);
-    const buttons = (await dialog.getByRole('button').allInnerTexts()).filter((t) => t !== '').sort();
-    assert.deepEqual(buttons, ['Allow', 'Allow for this Session', 'Deny'], 'three choices, no extra Cancel');
-    await page.screenshot({ path: screenshotPath('e2e-approval.png') });
-    await dialog.getByRole('button', { name: 'Allow', exact: true }).click();
-    await chat.locator('details.tool.tool-ok[data-call-id="call_cmd"]').waitFor({ timeout: 60_000 });
-    await chat.locator('.entry.assistant', { hasText: 'The command printed hello-from-yoi.' }).waitFor({ timeout: 30_000 });
+    // Undo All from the chat row: nothing changes, and the model hears it was rejected.
+    await say('rename other');
+    const undoRow = chat.locator('.tool[data-call-id="call_undo"]');
+    await undoRow.locator('.tool-review').waitFor({ timeout: 60_000 });
+    await lens(/^\W*Keep$/).waitFor({ timeout: 30_000 });
+    await undoRow.getByRole('button', { name: 'Undo All' }).click();
+    await toldModel('call_undo', /rejected the change to app\.py; nothing was written \(the user undid every change in the review\)/);
+    await chat.locator('.entry.assistant', { hasText: 'Understood, I left other() alone.' }).waitFor({ timeout: 30_000 });
+    await editorShows(/def other\(\)/);
+
+    // Keep All with its keybinding (Alt+Shift+Y) from the review editor.
+    await say('rename it anyway');
+    await lens(/^\W*Keep$/).waitFor({ timeout: 60_000 });
+    await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Alt+Shift+Y');
+    await toldModel('call_keep', /^Edited app\.py/);
+    await editorShows(/def kept_name\(\)/);
+    await chat.locator('.entry.assistant', { hasText: 'Renamed it.' }).waitFor({ timeout: 30_000 });
+
+    // The Refactor Preview, as a setting: the change arrives ticked, and Apply applies it.
+    writeWorkspaceSettings({ 'yoi.editReview': 'refactorPreview' });
+    await new Promise((r) => setTimeout(r, 2000)); // VS Code reads the changed settings file
+    await say('make it 20');
+    const apply = page.getByRole('button', { name: 'Apply', exact: true });
+    await apply.waitFor({ timeout: 60_000 });
+    const change = page.locator('.monaco-list-row', { hasText: 'return 20' }).last();
+    await change.waitFor();
+    const ticked = await change
+      .locator('[role="checkbox"], .monaco-checkbox, input[type="checkbox"]')
+      .first()
+      .evaluate((el) => el.getAttribute('aria-checked') === 'true' || el.classList.contains('checked') || (el instanceof HTMLInputElement && el.checked));
+    assert.ok(ticked, 'the change arrives ticked');
+    await shoot('e2e-refactor-preview.png');
+    await apply.click();
+    await editorShows(/return 20/);
+    await toldModel('call_preview', /^Edited app\.py/);
+    await chat.locator('.entry.assistant', { hasText: 'Applied through the preview.' }).waitFor({ timeout: 30_000 });
+    writeWorkspaceSettings({});
+  } catch (error) {
+    await failWith('the review run failed', error);
+  }
+});
+
+test('a command asks inside the chat and is allowed by keyboard; its output shows in the row; Stop withdraws a waiting approval; a reload restores the chat', { timeout: 300_000 }, async () => {
+  try {
+    await loadScript([
+      { tool_calls: [{ name: 'run_command', arguments: { command: "seq -f 'line-%g' 1 30" }, id: 'call_cmd' }] },
+      { text: 'The command printed thirty lines.' },
+      { tool_calls: [{ name: 'run_command', arguments: { command: 'echo never-run' }, id: 'call_wait' }] },
+    ]);
+    const chat = chatFrame();
+    await say('count to thirty');
+
+    // The approval waits in the tool row: the command, its folder, and the focus on Allow.
+    const cmdRow = chat.locator('.tool[data-call-id="call_cmd"]');
+    const approval = cmdRow.locator('.approval');
+    await approval.waitFor({ timeout: 60_000 });
+    assert.equal(await approval.locator('.tool-command code').textContent(), "seq -f 'line-%g' 1 30");
+    assert.equal(await approval.locator('.approval-cwd code').textContent(), ws);
+    assert.deepEqual(await approval.getByRole('button').allInnerTexts(), ['Allow', 'Allow for this Session', 'Deny']);
+    await until(async () => (await approval.locator('[data-approve="allow"]').evaluate((el) => el === document.activeElement)), 'the focus on Allow');
+    assert.equal(await chat.locator('#activity .activity-label').textContent(), 'Waiting for your approval…');
+    await shootSidebar('e2e-approval.png');
+    await page.keyboard.press('Enter');
+
+    // The row ends with the command's whole output, live (no reload): the last lines, then all of it.
+    await chat.locator('.tool.tool-ok[data-call-id="call_cmd"]').waitFor({ timeout: 60_000 });
+    await approval.waitFor({ state: 'detached' });
+    await chat.locator('.entry.assistant', { hasText: 'The command printed thirty lines.' }).waitFor({ timeout: 30_000 });
+    await cmdRow.locator('summary').click();
+    const output = cmdRow.locator('.tool-output-text');
+    await output.waitFor();
+    assert.match((await output.textContent()) ?? '', /line-19\n[\s\S]*line-30$/);
+    await output.scrollIntoViewIfNeeded();
+    await shootSidebar('e2e-tool-output.png');
+    await cmdRow.getByRole('button', { name: /Show all \d+ lines/ }).click();
+    assert.match((await output.textContent()) ?? '', /line-1\nline-2\n[\s\S]*line-30$/);
     await chat.locator('#send').waitFor({ state: 'visible' });
 
-    // A turn that hangs is stopped with the Stop button (yoi/pod/interrupt).
-    await input.pressSequentially('and now?');
-    await input.press('Enter');
-    await chat.locator('.entry.assistant', { hasText: 'Let me think about' }).waitFor({ timeout: 30_000 });
+    // Stop while an approval waits: the server withdraws it and the prompt goes away.
+    await say('and once more');
+    const waiting = chat.locator('.tool[data-call-id="call_wait"] .approval');
+    await waiting.waitFor({ timeout: 60_000 });
     await chat.getByRole('button', { name: 'Stop' }).click();
+    await waiting.waitFor({ state: 'detached', timeout: 30_000 });
     await chat.locator('.notice', { hasText: 'Stopped.' }).waitFor({ timeout: 30_000 });
     await chat.locator('#send').waitFor({ state: 'visible' });
 
@@ -367,41 +296,19 @@ test('a command asks first, Stop interrupts, and a reload restores the chat', { 
       await yoi.click();
     }
     const again = chatFrame();
-    await again.locator('.entry.assistant', { hasText: 'The command printed hello-from-yoi.' }).waitFor({ timeout: 60_000 });
+    await again.locator('.entry.assistant', { hasText: 'The command printed thirty lines.' }).waitFor({ timeout: 60_000 });
     await again.locator('.entry.user .chip', { hasText: 'app.py' }).waitFor();
-    assert.equal(await again.locator('details.tool[data-call-id="call_edit"]').getAttribute('class'), 'entry tool tool-failed');
+    assert.equal(await again.locator('.tool[data-call-id="call_edit"]').getAttribute('class'), 'entry tool tool-failed');
     await until(async () => /context \d/.test((await again.locator('#status').textContent()) ?? ''), 'the context size after the restore');
-    await page.mouse.move(800, 600); // no hover tooltip in the picture
-    await page.locator('.part.sidebar').screenshot({ path: screenshotPath('e2e-restored.png') });
+    await shootSidebar('e2e-restored.png');
   } catch (error) {
     await failWith('the approval / stop / reload run failed', error);
   }
 });
 
-/** Poll a condition the page cannot wait for itself (state inside the webview's frames). */
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function runCommand(title: string): Promise<void> {
-  await page.locator('.tab', { hasText: 'app.py' }).click(); // F1 belongs to the workbench, not the webview
-  await page.keyboard.press('F1');
-  const box = page.locator('.quick-input-widget input');
-  await box.waitFor();
-  await box.fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
-  await box.press('Enter');
-}
-
 test('Add File to Chat inserts the selection; Resume Session lists the session; chats are tabs', { timeout: 300_000 }, async () => {
   try {
-    await page.locator('.tab', { hasText: 'app.py' }).click();
+    await page.locator('.tab', { hasText: 'app.py' }).first().click();
     const editor = page.locator('.editor-instance .monaco-editor .view-lines').first();
     await editor.click();
     await page.keyboard.press('Control+Home');
@@ -424,7 +331,7 @@ test('Add File to Chat inserts the selection; Resume Session lists the session; 
     const session = page.locator('.quick-input-list .monaco-list-row', { hasText: 'please fix @app.py now' });
     await session.waitFor({ timeout: 30_000 });
     assert.match((await session.innerText()).replace(/\u00a0/g, ' '), /turns · .*open in a chat/s);
-    await page.screenshot({ path: screenshotPath('e2e-resume.png') });
+    await shoot('e2e-resume.png');
     await page.keyboard.press('Escape');
 
     await page.getByRole('button', { name: 'New Chat' }).first().click();
@@ -433,8 +340,31 @@ test('Add File to Chat inserts the selection; Resume Session lists the session; 
     assert.equal(await tabs.count(), 2);
     assert.equal(await chat.locator('.entry').count(), 0, 'the new chat is empty');
     await chat.getByRole('tab', { name: 'please fix @app.py now' }).click();
-    await chat.locator('.entry.assistant', { hasText: 'The command printed hello-from-yoi.' }).waitFor({ timeout: 30_000 });
+    await chat.locator('.entry.assistant', { hasText: 'The command printed thirty lines.' }).waitFor({ timeout: 30_000 });
   } catch (error) {
     await failWith('the commands run failed', error);
+  }
+});
+
+test('an interpreter without yoi gives one actionable message', { timeout: 300_000 }, async () => {
+  try {
+    // python3 from PATH has no yoi (the repository's virtualenv has it).
+    writeMachineSettings('python3');
+    await new Promise((r) => setTimeout(r, 1500)); // VS Code reads the changed settings file
+    await runCommand('Yoi: Restart Server');
+    const toast = page.locator('.notification-toast', { hasText: 'yoi cannot start' });
+    await toast.waitFor({ timeout: 60_000 });
+    const said = (await toast.innerText()).replace(/\u00a0/g, ' ');
+    assert.match(said, /the interpreter from the setting yoi\.server\.python \(python3\)/, 'which interpreter');
+    assert.ok(said.includes(`(run in ${ws})`), `the folder the server runs in: ${said}`);
+    assert.match(said, /the yoi package is not installed/, 'what is missing');
+    assert.match(said, /Fix: run `python3 -m pip install yoi`/, 'the command that fixes it');
+    await toast.getByRole('button', { name: 'Copy Fix Command' }).waitFor();
+    // The chat says the same when asked to do something.
+    await say('hello?');
+    await chatFrame().locator('.notice-error', { hasText: 'yoi cannot start with the interpreter from the setting' }).waitFor({ timeout: 30_000 });
+    await shoot('e2e-interpreter.png');
+  } catch (error) {
+    await failWith('the interpreter run failed', error);
   }
 });

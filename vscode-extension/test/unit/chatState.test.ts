@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { activityLabel, emptyChat, formatCost, formatTokens, reduce, reduceAll, type ChatAction, type Entry } from '../../src/logic/chatState';
+import { activityLabel, describeActivity, emptyChat, formatCost, formatTokens, reduce, reduceAll, type ChatAction, type Entry } from '../../src/logic/chatState';
 import type { ChatEvent, ChatResult, HistoryItem, Segment } from '../../src/protocol';
 
 interface Recording {
@@ -220,6 +220,7 @@ test('approvals queue in order and leave when answered, withdrawn or when the tu
   });
   let state = reduceAll(emptyChat(), [...play([{ type: 'turnStart', turn: 1 }]), approval(1), approval(2), approval(2)]);
   assert.deepEqual(state.approvals.map((a) => a.requestId), ['a1', 'a2']);
+  assert.equal(describeActivity(state), 'Waiting for your approval…');
   state = reduce(state, { kind: 'approvalDone', requestId: 'a1' });
   assert.deepEqual(state.approvals.map((a) => a.requestId), ['a2']);
   state = reduce(state, { kind: 'event', event: { type: 'turnEnd', outcome: 'interrupted' } });
@@ -227,8 +228,10 @@ test('approvals queue in order and leave when answered, withdrawn or when the tu
 });
 
 test('a review in the editor shows on its tool row until it ends', () => {
-  let state = reduceAll(emptyChat(), play([{ type: 'toolCall', id: 'c1', name: 'edit_file', arguments: { path: 'app.py' } }]));
+  let state = reduceAll(emptyChat(), play([{ type: 'turnStart', turn: 1 }, { type: 'toolCall', id: 'c1', name: 'edit_file', arguments: { path: 'app.py' } }]));
+  assert.equal(describeActivity(state), 'Running edit_file…');
   state = reduce(state, { kind: 'review', callId: 'c1', progress: { total: 2, kept: 1, undone: 0 } });
+  assert.equal(describeActivity(state), 'Waiting for your review in the editor…');
   const tool = state.entries[1];
   assert.ok(tool?.kind === 'tool');
   assert.deepEqual(tool.review, { total: 2, kept: 1, undone: 0 });

@@ -1,0 +1,285 @@
+/**
+ * The end-to-end harness: one code-server (VS Code in the browser) on
+ * 127.0.0.1 with out/yoi.vsix installed, the real yoi server and the scripted
+ * model, driven through headless Chromium — started once for the whole suite.
+ *
+ * Needs: `make vscode-e2e-deps` (Node 24 and code-server under the cache),
+ * out/yoi.vsix, and the repository's .venv. Paths come from the environment
+ * the make target sets (YOI_CODE_SERVER, YOI_NODE24, YOI_PYTHON).
+ */
+
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Browser, Frame, FrameLocator, Page } from 'playwright-core';
+import { launchChromium, screenshotPath } from '../support/chromium';
+
+const extensionDir = process.cwd();
+const repo = resolve(extensionDir, '..');
+const NODE24 = process.env['YOI_NODE24'] ?? '';
+const CODE_SERVER = process.env['YOI_CODE_SERVER'] ?? '';
+export const PYTHON = process.env['YOI_PYTHON'] ?? join(repo, '.venv', 'bin', 'python');
+const VSIX = join(extensionDir, 'out', 'yoi.vsix');
+
+export const ORIGINAL = 'def main():\n    return 1\n\n\ndef other():\n    return 3\n';
+
+const root = mkdtempSync(join(tmpdir(), 'yoi-e2e-'));
+export const ws = join(root, 'ws');
+const userData = join(root, 'user-data');
+const children: ChildProcess[] = [];
+let browser: Browser | undefined;
+let logs = '';
+let modelUrl = '';
+export let page: Page;
+
+const USER_SETTINGS: Record<string, unknown> = {
+  'workbench.startupEditor': 'none',
+  'workbench.colorTheme': 'Default Dark Modern',
+  'window.autoDetectColorScheme': false,
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
+  'workbench.tips.enabled': false,
+  'security.workspace.trust.enabled': false,
+  'telemetry.telemetryLevel': 'off',
+  'extensions.autoCheckUpdates': false,
+  'extensions.autoUpdate': false,
+  'extensions.ignoreRecommendations': true,
+  'update.mode': 'none',
+  'chat.disableAIFeatures': true,
+  'files.hotExit': 'off',
+  'files.autoSave': 'off',
+};
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const srv = createServer();
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      srv.close(() => {
+        done(port);
+      });
+    });
+  });
+}
+
+/** Start a process in its own group and resolve with the first stdout line matching. */
+function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<string> {
+  const child = spawn(command, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  return new Promise((done, fail) => {
+    const timer = setTimeout(() => {
+      fail(new Error(`${command} did not print ${String(ready)} within 60 s:\n${logs.slice(-2000)}`));
+    }, 60_000);
+    const onData = (data: Buffer): void => {
+      logs += data.toString();
+      const match = ready.exec(logs);
+      if (match !== null) {
+        clearTimeout(timer);
+        done(match[1] ?? match[0]);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (d: Buffer) => (logs += d.toString()));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`${command} exited (${String(code)}):\n${logs.slice(-2000)}`));
+    });
+  });
+}
+
+function writeWorkspace(): void {
+  mkdirSync(join(ws, '.yoi', 'knowledge'), { recursive: true });
+  mkdirSync(join(ws, '.yoi', 'memory', 'decisions'), { recursive: true });
+  writeFileSync(join(ws, 'app.py'), ORIGINAL);
+  writeFileSync(
+    join(ws, '.yoi', 'knowledge', 'naming.md'),
+    '---\ndescription: How we name things\nmodel_invocation: true\nuser_invocable: true\ncreated_at: 2026-11-25T00:00:00Z\nupdated_at: 2026-11-25T00:00:00Z\nlast_sources: []\n---\n# Naming conventions\n\nkebab-case file names.\n',
+  );
+  writeFileSync(
+    join(ws, '.yoi', 'memory', 'decisions', 'use-spaces.md'),
+    '---\nstatus: open\ndescription: Tabs or spaces\nsources: []\n---\n# Indent with four spaces\n',
+  );
+}
+
+/** The user's settings (VS Code picks up a change of the file while it runs). */
+export function writeUserSettings(extra: Record<string, unknown> = {}): void {
+  mkdirSync(join(userData, 'User'), { recursive: true });
+  writeFileSync(join(userData, 'User', 'settings.json'), JSON.stringify({ ...USER_SETTINGS, ...extra }, null, 2));
+}
+
+/** The workspace's .vscode/settings.json (VS Code watches it, and applies a change at once). */
+export function writeWorkspaceSettings(settings: Record<string, unknown>): void {
+  mkdirSync(join(ws, '.vscode'), { recursive: true });
+  writeFileSync(join(ws, '.vscode', 'settings.json'), JSON.stringify(settings, null, 2));
+}
+
+/**
+ * yoi.server.python is machine-overridable: in code-server it belongs to the remote
+ * ("Machine") settings, where VS Code reads machine-scoped settings in a remote window.
+ */
+export function writeMachineSettings(python: string): void {
+  mkdirSync(join(userData, 'Machine'), { recursive: true });
+  writeFileSync(join(userData, 'Machine', 'settings.json'), JSON.stringify({ 'yoi.server.python': python }, null, 2));
+}
+
+export async function startAll(script: unknown[]): Promise<void> {
+  assert.ok(NODE24 !== '' && CODE_SERVER !== '', 'run through `make vscode-e2e` (it installs Node 24 and code-server)');
+  writeWorkspace();
+  const extensions = join(root, 'extensions');
+  writeUserSettings();
+  writeMachineSettings(PYTHON);
+  const scriptFile = join(root, 'script.json');
+  writeFileSync(scriptFile, JSON.stringify(script));
+
+  const install = spawnSync(NODE24, [CODE_SERVER, '--user-data-dir', userData, '--extensions-dir', extensions, '--install-extension', VSIX], { encoding: 'utf8' });
+  assert.equal(install.status, 0, `installing the .vsix failed:\n${install.stdout}\n${install.stderr}`);
+
+  const baseUrl = await startProcess(PYTHON, ['-m', 'agent.testing', '--script', scriptFile], { ...process.env, PYTHONPATH: repo }, /READY (\S+)/);
+  modelUrl = baseUrl.replace(/\/v1$/, '');
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    YOI_MODEL: 'openai/scripted',
+    YOI_API_BASE: baseUrl,
+    YOI_API_KEY: 'test-key',
+    YOI_HOME: join(root, 'yoi-home'),
+    YOI_CONFIG_DIR: join(root, 'yoi-config'),
+    LITELLM_LOCAL_MODEL_COST_MAP: 'True',
+  };
+  writeFileSync(join(root, 'code-server.yaml'), '');
+  await startProcess(
+    NODE24,
+    [
+      CODE_SERVER,
+      '--config', join(root, 'code-server.yaml'),
+      '--auth', 'none',
+      '--bind-addr', `127.0.0.1:${port}`,
+      '--disable-workspace-trust',
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--user-data-dir', userData,
+      '--extensions-dir', extensions,
+    ],
+    env,
+    /HTTP server listening on (http:\/\/127\.0\.0\.1:\d+)/,
+  );
+  browser = await launchChromium();
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  page = await context.newPage();
+  await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(ws)}`);
+  await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
+}
+
+export async function stopAll(): Promise<void> {
+  await browser?.close().catch(() => undefined);
+  for (const child of children) {
+    if (child.pid !== undefined && child.exitCode === null) {
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  rmSync(root, { recursive: true, force: true });
+}
+
+export function chatFrame(): FrameLocator {
+  return page.frameLocator('iframe.webview').frameLocator('#active-frame');
+}
+
+/** The chat page's own frame, to watch its DOM from inside. */
+export async function chatDocument(): Promise<Frame> {
+  for (const frame of page.frames()) {
+    if ((await frame.locator('textarea#input').count().catch(() => 0)) > 0) {
+      return frame;
+    }
+  }
+  throw new Error('the chat page is not loaded');
+}
+
+export async function editorText(): Promise<string> {
+  const text = await page.locator('.editor-instance .monaco-editor .view-lines').first().innerText();
+  return text.replace(/\u00a0/g, ' '); // Monaco renders spaces as &nbsp;
+}
+
+/** Wait until the active editor shows text matching. */
+export async function editorShows(pattern: RegExp, timeout = 30_000): Promise<void> {
+  await until(async () => pattern.test(await editorText().catch(() => '')), `the editor to show ${String(pattern)}`, timeout);
+}
+
+let failures = 0;
+
+export async function failWith(what: string, error: unknown): Promise<never> {
+  failures += 1;
+  await page.screenshot({ path: screenshotPath(`e2e-failure-${failures}.png`) }).catch(() => undefined);
+  throw new Error(`${what}: ${error instanceof Error ? error.message : String(error)}\n--- processes ---\n${logs.slice(-3000)}`);
+}
+
+/** The tool result the model received for a call (from the scripted model's record). */
+export async function toolMessage(callId: string): Promise<string> {
+  const requests = (await (await fetch(`${modelUrl}/_script/requests`)).json()) as { messages: { role: string; tool_call_id?: string; content?: string }[] }[];
+  for (const request of requests) {
+    const found = request.messages.find((m) => m.role === 'tool' && m.tool_call_id === callId);
+    if (found !== undefined) {
+      return found.content ?? '';
+    }
+  }
+  return '(none yet)';
+}
+
+/** Wait for the model to have been told the result of a call, and return it. */
+export async function toldModel(callId: string, pattern: RegExp): Promise<string> {
+  let said = '';
+  await until(async () => pattern.test((said = await toolMessage(callId))), `the model to be told ${String(pattern)} for ${callId} (so far: ${said})`);
+  return said;
+}
+
+export async function loadScript(steps: unknown[]): Promise<void> {
+  const response = await fetch(`${modelUrl}/_script`, { method: 'POST', body: JSON.stringify(steps) });
+  assert.equal(response.status, 200);
+}
+
+/** Poll a condition the page cannot wait for itself (state inside the webview's frames). */
+export async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function runCommand(title: string): Promise<void> {
+  await page.locator('.tab', { hasText: 'app.py' }).first().click(); // F1 belongs to the workbench, not the webview
+  await page.keyboard.press('F1');
+  const box = page.locator('.quick-input-widget input');
+  await box.waitFor();
+  await box.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
+  await box.press('Enter');
+}
+
+/** Type a message into the chat and send it. */
+export async function say(text: string): Promise<void> {
+  const input = chatFrame().getByRole('textbox', { name: 'Message yoi' });
+  await input.click();
+  await input.pressSequentially(text);
+  await input.press('Enter');
+}
+
+/** The sidebar as the user sees it (the webview overlays it), without a hover tooltip. */
+export async function shootSidebar(name: string): Promise<void> {
+  await page.mouse.move(800, 600);
+  await page.locator('.part.sidebar').screenshot({ path: screenshotPath(name) });
+}
+
+export async function shoot(name: string): Promise<void> {
+  await page.screenshot({ path: screenshotPath(name) });
+}
