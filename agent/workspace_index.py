@@ -2,42 +2,207 @@
 by watchfiles instead of rescanning.
 
 Paths are workspace-relative POSIX strings. The scan and the watcher honour
-``.gitignore`` (through :class:`agent.tools.ignore.IgnoreTree`) and never enter
-``.git``. The scan runs in a thread; searches run on the event loop and are
-fast enough to answer every keystroke (see ``bench/bench_references.py``).
+``.gitignore`` (with the rules of :mod:`agent.tools.ignore`) and never enter
+``.git``. The scan walks with ``os.scandir`` and keeps the relative paths it
+builds (no ``Path`` per file), deciding each directory's entries against the
+``.gitignore`` rules in a few C-level passes. The watcher runs in its own
+thread (setting it up reads the whole tree); each batch of changes becomes a
+new :class:`FuzzyIndex` built in a worker thread from the current one, which
+keeps answering until the new one replaces it. Searches run on the event loop
+(see ``bench/bench_references.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
+import os
+import re
+import sys
+import threading
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from itertools import compress
 from pathlib import Path
 
-from watchfiles import Change, awatch
+from watchfiles import Change, watch
 
+from agent.fsutil import read_regular
 from agent.fuzzy import FuzzyIndex, Match
-from agent.tools.ignore import IgnoreTree
+from agent.tools.ignore import IgnoreRule, IgnoreTree, parse_gitignore
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int], None]
+Changes = set[tuple[Change, str]]
+_REPORT_EVERY = 5000  # files between progress reports
+_LINE_LIMIT = 1 << 30  # one batch of changes is one line
 
 
 def _not_in_git(change: Change, path: str) -> bool:
     return "/.git/" not in path and not path.endswith("/.git")
 
 
+@dataclass(frozen=True)
+class _Rules:
+    """One ``.gitignore``'s rules as runs of consecutive rules (read from the
+    last) with the same verdict, each run one regex: the first run that
+    matches a path decides it, as the last matching rule would."""
+
+    base: str  # the directory holding the file, relative to the root
+    files: tuple[tuple[bool, re.Pattern[str]], ...]  # (negate, pattern) for files
+    dirs: tuple[tuple[bool, re.Pattern[str]], ...]  # and for directories
+
+    @classmethod
+    def of(cls, base: str, rules: Iterable[IgnoreRule]) -> _Rules:
+        ordered = list(reversed(list(rules)))
+        return cls(base, _runs([r for r in ordered if not r.dir_only]), _runs(ordered))
+
+
+def _runs(rules: list[IgnoreRule]) -> tuple[tuple[bool, re.Pattern[str]], ...]:
+    runs: list[tuple[bool, list[str]]] = []
+    for rule in rules:
+        if not runs or runs[-1][0] != rule.negate:
+            runs.append((rule.negate, []))
+        runs[-1][1].append(rule.regex.pattern)
+    return tuple((negate, re.compile("|".join(patterns), re.DOTALL)) for negate, patterns in runs)
+
+
+def _kept(chain: tuple[_Rules, ...], prefix: str, names: list[str], is_dir: bool) -> list[str]:
+    """The ``names`` in the directory ``prefix`` that no rule ignores: the
+    deepest ``.gitignore`` first, as :meth:`IgnoreTree.is_ignored` decides."""
+    kept: list[str] = []
+    for rules in reversed(chain):
+        lead = prefix[len(rules.base) + 1 :] if rules.base else prefix
+        subs = list(map(lead.__add__, names))
+        for negate, pattern in rules.dirs if is_dir else rules.files:
+            hits = list(map(pattern.match, subs))
+            if any(hits):
+                if negate:
+                    kept += compress(names, hits)
+                rest = [hit is None for hit in hits]
+                names, subs = list(compress(names, rest)), list(compress(subs, rest))
+        if not names:
+            break
+    return kept + names
+
+
+def _rules_in(directory: str, rel: str) -> _Rules | None:
+    try:
+        data = read_regular(os.path.realpath(os.path.join(directory, ".gitignore")))
+    except OSError:
+        return None
+    rules = parse_gitignore(data.decode("utf-8", errors="replace"))
+    return _Rules.of(rel, rules) if rules else None
+
+
+def _walk(
+    top: str, rel: str, chain: tuple[_Rules, ...], progress: ProgressCallback | None
+) -> list[str]:
+    """The relative paths of the files under ``top`` (whose path relative to
+    the root is ``rel``) that the rules keep. Symlinks are not followed."""
+    found: list[str] = []
+    reported = 0
+    stack = [(top, rel, chain)]
+    while stack:
+        directory, rel, chain = stack.pop()
+        try:
+            with os.scandir(directory) as entries:
+                listed = list(entries)
+        except OSError:
+            continue
+        files: list[str] = []
+        dirs: list[str] = []
+        for entry in listed:
+            name = entry.name
+            try:
+                if name == ".git":
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    dirs.append(name)
+                elif entry.is_file(follow_symlinks=False):
+                    files.append(name)
+            except OSError:
+                continue
+        if any(entry.name == ".gitignore" for entry in listed):
+            rules = _rules_in(directory, rel)
+            chain = chain if rules is None else (*chain, rules)
+        prefix = f"{rel}/" if rel else ""
+        found += map(prefix.__add__, _kept(chain, prefix, files, False) if chain else files)
+        for name in _kept(chain, prefix, dirs, True) if chain else dirs:
+            stack.append((os.path.join(directory, name), prefix + name, chain))
+        if progress is not None and len(found) - reported >= _REPORT_EVERY:
+            reported = len(found)
+            progress(reported)
+    return found
+
+
+async def _close_on(stop: asyncio.Event, process: asyncio.subprocess.Process) -> None:
+    await stop.wait()
+    if process.stdin is not None:
+        process.stdin.close()  # the watcher process ends within a step
+
+
+async def _ended(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        if process.stdin is not None:
+            process.stdin.close()
+        try:
+            await asyncio.wait_for(process.wait(), 5)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
+def _serve(root: str, debounce_ms: int, step_ms: int) -> None:
+    """The watcher process: one JSON line per batch of changes on stdout,
+    ``[[change, path], ...]``, the first (often empty) once it is watching, or
+    ``{"error": ...}`` when it cannot watch. It ends when its stdin closes.
+    Its stdout carries only those lines: file descriptor 1 points at stderr."""
+    out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    halt = threading.Event()
+
+    def wait_for_eof() -> None:
+        sys.stdin.buffer.read()
+        halt.set()
+
+    threading.Thread(target=wait_for_eof, daemon=True).start()
+    told = False
+    with contextlib.suppress(BrokenPipeError):
+        try:
+            for changes in watch(
+                root,
+                watch_filter=_not_in_git,
+                debounce=debounce_ms,
+                step=step_ms,
+                stop_event=halt,
+                rust_timeout=100,
+                yield_on_timeout=True,
+                raise_interrupt=False,
+            ):
+                if changes or not told:
+                    told = True
+                    out.write(json.dumps([[int(change), path] for change, path in changes]) + "\n")
+                    out.flush()
+        except OSError as exc:
+            out.write(json.dumps({"error": str(exc)}) + "\n")
+            out.flush()
+
+
 class WorkspaceIndex:
-    def __init__(self, root: Path, *, debounce_ms: int = 50) -> None:
+    def __init__(self, root: Path, *, debounce_ms: int = 50, step_ms: int = 10) -> None:
         self.root = root
         self.ignore = IgnoreTree(root)
         self.fuzzy = FuzzyIndex()
         self.ready = asyncio.Event()
-        self.debounce_ms = debounce_ms
-        self.watching = asyncio.Event()
+        self.debounce_ms = debounce_ms  # the longest a batch of changes is held
+        self.step_ms = step_ms  # a batch ends after this long without a change
+        self.watching = asyncio.Event()  # set once the watcher sees every change
         # told about every batch of file-system changes (e.g. knowledge records)
-        self.listeners: list[Callable[[set[tuple[Change, str]]], None]] = []
+        self.listeners: list[Callable[[Changes], None]] = []
 
     # ------------------------------------------------------------ scan
 
@@ -48,16 +213,20 @@ class WorkspaceIndex:
             return None
 
     def _scan(self, progress: ProgressCallback | None) -> FuzzyIndex:
-        found: list[str] = []
-        for path in self.ignore.walk(self.root, symlinks=False):
-            rel = self._relative(path)
-            if rel is not None:
-                found.append(rel)
-                if progress is not None and len(found) % 5000 == 0:
-                    progress(len(found))
-        index = FuzzyIndex(found)
-        index.prepare()
-        return index
+        return FuzzyIndex(_walk(str(self.ignore.root), "", (), progress))
+
+    def _chain(self, rel: str) -> tuple[_Rules, ...]:
+        """The rules of the ``.gitignore`` files above the directory ``rel``
+        (its own is read when it is listed)."""
+        root = str(self.ignore.root)
+        parts = rel.split("/") if rel else []
+        chain: list[_Rules] = []
+        for depth in range(len(parts)):
+            above = "/".join(parts[:depth])
+            rules = _rules_in(os.path.join(root, above), above)
+            if rules is not None:
+                chain.append(rules)
+        return tuple(chain)
 
     async def build(self, progress: ProgressCallback | None = None) -> int:
         """Scan the workspace (in a thread). ``progress`` is called on the event
@@ -75,41 +244,73 @@ class WorkspaceIndex:
     # ------------------------------------------------------------ watch
 
     async def watch(self, stop: asyncio.Event | None = None) -> None:
-        """Apply file-system changes until ``stop`` is set (or cancelled)."""
+        """Apply file-system changes until ``stop`` is set (or cancelled).
+
+        The watcher is its own process (``python -m agent.workspace_index``):
+        watchfiles sets up its recursive watch holding the GIL, for about a
+        second on 100,000 files, and that must not stall this event loop."""
         await self.ready.wait()
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "agent.workspace_index",
+            str(self.root),
+            str(self.debounce_ms),
+            str(self.step_ms),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=None,  # the host's log
+            limit=_LINE_LIMIT,
+        )
+        assert process.stdout is not None
+        closer = asyncio.ensure_future(_close_on(stop, process)) if stop is not None else None
         try:
-            watcher = awatch(
-                self.root,
-                watch_filter=_not_in_git,
-                debounce=self.debounce_ms,
-                step=10,
-                stop_event=stop,
-                yield_on_timeout=True,
-                rust_timeout=200,
-            )
-            self.watching.set()
-            async for changes in watcher:
-                if changes:
+            while line := await process.stdout.readline():
+                if len(line) < 1 << 16:
+                    batch = json.loads(line)
+                else:  # a large batch is parsed off the loop
+                    batch = await asyncio.to_thread(json.loads, line)
+                if isinstance(batch, dict):  # e.g. the inotify watch limit
+                    log.warning(
+                        "cannot watch %s for changes (%s); @ completion may miss new files",
+                        self.root,
+                        batch.get("error"),
+                    )
+                    return
+                if not self.watching.is_set():  # the first batch comes once it is set up
+                    # what changed before it was (since the scan) is found by a rescan
+                    self.fuzzy = await asyncio.to_thread(self._reconciled)
+                    self.watching.set()
+                if batch:
+                    changes = {(Change(change), path) for change, path in batch}
                     for listener in self.listeners:
                         listener(changes)
                     await self.apply(changes)
-        except OSError as exc:  # e.g. the inotify watch limit
-            log.warning(
-                "cannot watch %s for changes (%s); @ completion may miss new files", self.root, exc
-            )
+        finally:
+            if closer is not None:
+                closer.cancel()
+            await _ended(process)
+
+    def _reconciled(self) -> FuzzyIndex:
+        """The index brought up to date with a fresh scan (in a thread)."""
+        fresh = set(_walk(str(self.ignore.root), "", (), None))
+        known = set(self.fuzzy.paths())
+        if fresh == known:
+            return self.fuzzy
+        return self.fuzzy.updated(removed=known - fresh, added=fresh - known)
 
     async def apply(self, changes: Iterable[tuple[Change, str]]) -> None:
-        removed, added, rescan = await asyncio.to_thread(self._classify, list(changes))
-        if rescan:
+        """Change the index for a batch of changes; the new index is built in
+        a thread and replaces the old one when it is complete."""
+        updated = await asyncio.to_thread(self._updated, list(changes))
+        if updated is None:
             await self.build()
-            return
-        for rel in removed:
-            self._remove_tree(rel)
-        for rel in added:
-            self.fuzzy.add(rel)
+        else:
+            self.fuzzy = updated
 
-    def _classify(self, changes: list[tuple[Change, str]]) -> tuple[list[str], list[str], bool]:
-        """What the changes mean for the index (file-system reads: in a thread)."""
+    def _updated(self, changes: list[tuple[Change, str]]) -> FuzzyIndex | None:
+        """The index after the changes (file-system reads: in a thread), or
+        ``None`` when a ``.gitignore`` changed and the tree must be rescanned."""
         removed: list[str] = []
         added: list[str] = []
         for change, raw in changes:
@@ -118,20 +319,17 @@ class WorkspaceIndex:
             if rel is None or rel == ".":
                 continue
             if path.name == ".gitignore":
-                return [], [], True
+                return None
             if change == Change.deleted or not path.exists():
                 removed.append(rel)
             elif path.is_dir() and not path.is_symlink():
                 if not self.ignore.is_ignored(path, True):
-                    walked = (self._relative(f) for f in self.ignore.walk(path, symlinks=False))
-                    added.extend(r for r in walked if r is not None)
+                    added += _walk(raw, rel, self._chain(rel), None)
             elif path.is_file() and not self.ignore.is_ignored(path, False):
                 added.append(rel)
-        return removed, added, False
-
-    def _remove_tree(self, rel: str) -> None:
-        prefix = rel + "/"
-        self.fuzzy.remove_where(lambda p: p == rel or p.startswith(prefix))
+        if not removed and not added:
+            return self.fuzzy
+        return self.fuzzy.updated(removed, added)
 
     # ------------------------------------------------------------ search
 
@@ -142,3 +340,7 @@ class WorkspaceIndex:
 
     def __contains__(self, rel: object) -> bool:
         return rel in self.fuzzy
+
+
+if __name__ == "__main__":
+    _serve(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))
