@@ -10,6 +10,7 @@ and exits, which is handy in scripts.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from agent.cli.terminal import LineReader, Style, TerminalApprovals, TerminalSin
 from agent.disk_editor import DiskEditor
 from agent.errors import YoiError
 from agent.factory import PodHost, PodSpec, open_pod
+from agent.llm.process import ModelProcess, RemoteLlmClient, model_process_env
+from agent.llm.types import LlmClient, ModelConfig, RetryListener
 from agent.manifest import load_manifest
 from agent.mentions import parse_mentions
 from agent.pod import Pod, TurnResult
@@ -62,6 +65,9 @@ class ChatSession:
         self.quit = asyncio.Event()
         self.turn: asyncio.Task[TurnResult] | None = None
         self.pod: Pod | None = None
+        self.model_process = ModelProcess(
+            model=options.model or os.environ.get("YOI_MODEL"), env=model_process_env()
+        )
 
     def on_sigint(self) -> None:
         if self.turn is not None and not self.turn.done() and self.pod is not None:
@@ -75,10 +81,16 @@ class ChatSession:
         loaded = await asyncio.to_thread(load_manifest, options.root, overrides=_overrides(options))
         auto = loaded.manifest.approvals.mode == "auto"
         approvals = TerminalApprovals(self.reader, self.sink, assume_yes=auto)
+        process = self.model_process
+
+        def client(config: ModelConfig, on_retry: RetryListener) -> LlmClient:
+            return RemoteLlmClient(config, process, on_retry)
+
         host = PodHost(
             events=self.sink,
             approvals=approvals,
             editor=DiskEditor(confirm=approvals.confirm_edit),
+            client_factory=client,
         )
         spec = PodSpec(
             root=options.root,
@@ -91,10 +103,13 @@ class ChatSession:
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, self.on_sigint)
+        # litellm loads and warms up in the model process while the user types
+        await self.model_process.start()
         try:
             self.pod = pod = await self.open()
         except YoiError as exc:
             print(f"yoi: {exc}", file=sys.stderr)
+            await self.model_process.close()
             return 2
         try:
             self._banner(pod)
@@ -105,6 +120,7 @@ class ChatSession:
         finally:
             loop.remove_signal_handler(signal.SIGINT)
             await pod.close()
+            await self.model_process.close()
             self.sink._line(self.style.dim(f"session {pod.session_id}"))
 
     def _banner(self, pod: Pod) -> None:

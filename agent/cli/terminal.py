@@ -22,6 +22,7 @@ from agent.events import (
     Alert,
     EditEvent,
     Event,
+    Phase,
     ReasoningDelta,
     TextDelta,
     ToolCallEvent,
@@ -152,6 +153,8 @@ class TerminalSink:
                     self._line(s.dim(f"  edit {status}: {uri.removeprefix('file://')}"))
             case UsageEvent(context_tokens=tokens):
                 self.last_context_tokens = tokens
+            case Phase(phase="loadingModel"):
+                self._line(s.dim("loading the model client…"))
             case TurnEnd(outcome=outcome, error=error):
                 self._newline()
                 if outcome == "interrupted":
