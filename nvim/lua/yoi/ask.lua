@@ -1,6 +1,6 @@
---- Asking the user from inside a server request (approvals, edit reviews)
---- with vim.ui.select, so UI plugins (dressing, telescope, fzf-lua, snacks)
---- show the question their way.
+--- Asking the user from inside a server request (approvals) with
+--- vim.ui.select, so UI plugins (dressing, telescope, fzf-lua, snacks) show
+--- the question their way. (Edit reviews have their own tab: review.lua.)
 local compat = require("yoi.compat")
 local config = require("yoi.config")
 

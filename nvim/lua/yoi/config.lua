@@ -30,8 +30,16 @@ M.defaults = {
     interrupt = "<C-c>", -- insert and normal mode
   },
   review = {
-    -- Largest height of the diff window shown while an edit waits for an answer.
-    max_height = 20,
+    -- Keys in the review of an edit (see :help yoi-review).
+    keys = {
+      accept = "a", -- apply the hunks kept
+      reject = "r", -- apply nothing
+      quit = "q", -- apply nothing (as closing the review does)
+      toggle = "-", -- keep or drop the hunk under the cursor
+      accept_all = "A", -- accept this edit and every edit until the turn ends
+      next_hunk = "]c",
+      prev_hunk = "[c",
+    },
   },
   -- Neovim < 0.10 answers server requests synchronously: how long to wait for an
   -- asynchronous vim.ui.select before asking with a plain prompt instead.
@@ -69,6 +77,10 @@ local function mapping(v)
   return v == false or type(v) == "string"
 end
 
+local function nonempty(v)
+  return type(v) == "string" and v ~= ""
+end
+
 -- Dotted option path -> { check, what it must be }.
 local RULES = {
   cmd = { string_list, "a list of strings" },
@@ -88,7 +100,13 @@ local RULES = {
   ["mappings.submit"] = { mapping, "a key or false" },
   ["mappings.submit_insert"] = { mapping, "a key or false" },
   ["mappings.interrupt"] = { mapping, "a key or false" },
-  ["review.max_height"] = { is("number"), "a number" },
+  ["review.keys.accept"] = { nonempty, "a key" },
+  ["review.keys.reject"] = { nonempty, "a key" },
+  ["review.keys.quit"] = { nonempty, "a key" },
+  ["review.keys.toggle"] = { nonempty, "a key" },
+  ["review.keys.accept_all"] = { nonempty, "a key" },
+  ["review.keys.next_hunk"] = { nonempty, "a key" },
+  ["review.keys.prev_hunk"] = { nonempty, "a key" },
   sync_select_timeout_ms = { is("number"), "a number" },
 }
 
@@ -135,10 +153,10 @@ function M.setup(opts)
       return false
     end, vim.deepcopy(M.defaults.mappings))
   end
-  for _, group in ipairs({ "chat", "mappings", "review" }) do
-    if type(merged[group]) ~= "table" then
+  for _, group in ipairs({ "chat", "mappings", "review", "review.keys" }) do
+    if type(get(merged, group)) ~= "table" then
       table.insert(problems, ("`%s` must be a table; using the defaults"):format(group))
-      merged[group] = vim.deepcopy(M.defaults[group])
+      set(merged, group, vim.deepcopy(get(M.defaults, group)))
     end
   end
   for path, rule in pairs(RULES) do

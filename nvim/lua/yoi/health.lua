@@ -99,8 +99,9 @@ function M.check()
   end
   if vim.fn.has("nvim-0.10") == 0 then
     h.info(
-      "Neovim < 0.10 answers edit reviews and approvals synchronously, so an "
-        .. "asynchronous vim.ui.select gets a numbered list instead: see :help yoi-review"
+      "Neovim < 0.10 answers server requests synchronously: an edit review holds "
+        .. "Neovim until you answer it, and an asynchronous vim.ui.select gets a "
+        .. "numbered list for approvals instead: see :help yoi-review, yoi-approvals"
     )
   end
 

@@ -1,247 +1,144 @@
 --- `workspace/applyEdit` with review: an edit whose change annotation needs
---- confirmation (every edit the agent proposes) is shown as a diff and applied
---- only if the user accepts it; `applied` tells the server what happened.
+--- confirmation (every edit the agent proposes) opens in a review tab and is
+--- applied only as far as the user accepts it: all of it, the hunks they
+--- kept, or nothing. The answer says what happened: `applied: true` once the
+--- kept hunks are in the buffers (the server compares them with the whole
+--- edit to tell a partial one), `applied: false` with the reason otherwise.
 --- Other edits keep Neovim's default behaviour.
-local ask = require("yoi.ask")
 local compat = require("yoi.compat")
-local config = require("yoi.config")
-local server = require("yoi.server")
+local modal = require("yoi.modal")
+local review_tab = require("yoi.review_tab")
+local workspace_edit = require("yoi.workspace_edit")
 
 local M = {}
 
 -- client_id -> true while "accept all for this turn" holds
 local accept_all = {}
+-- client_id -> { view = true } of the reviews waiting for an answer
+local open = {}
 
-local CHOICES = {
-  { label = "Accept", answer = "accept" },
-  { label = "Reject", answer = "reject" },
-  { label = "Accept all for this turn", answer = "all" },
-}
+local function track(client_id, view, add)
+  open[client_id] = open[client_id] or {}
+  open[client_id][view] = add or nil
+end
 
-local function needs_confirmation(edit)
-  for _, annotation in pairs(type(edit) == "table" and edit.changeAnnotations or {}) do
-    if type(annotation) == "table" and annotation.needsConfirmation then
-      return true
+--- Show the review and wait for the answer ({ answer, keep, kept, total }).
+---
+--- Where the request handler runs in a coroutine (Neovim 0.10+), it yields
+--- until the user answers, however long they take, and Neovim stays theirs
+--- meanwhile. Before that, the handler must answer before it returns: the
+--- review then holds Neovim (modal.lua) until it is answered.
+local function ask(label, steps, client_id)
+  local co = compat.can_yield() and coroutine.running() or nil
+  local result, waiting
+  local view
+  view = review_tab.open({
+    label = label,
+    steps = steps,
+    modal = co == nil,
+    on_done = function(answer)
+      result = answer
+      track(client_id, view, false)
+      if waiting then
+        vim.schedule(function()
+          local ok, err = coroutine.resume(co)
+          if not ok then
+            vim.notify("yoi: " .. tostring(err), vim.log.levels.ERROR)
+          end
+        end)
+      end
+    end,
+  })
+  track(client_id, view, true)
+  M.last = view
+  compat.fire_user("YoiReview", view:info())
+  if not result then
+    if co then
+      waiting = true
+      coroutine.yield()
+    else
+      modal.run({
+        done = function()
+          return result ~= nil or not view:alive()
+        end,
+        quit = function()
+          view:finish("reject")
+        end,
+        focus = function()
+          view:focus()
+        end,
+      })
+      view:finish("reject") -- a no-op once answered; rejects if its windows were closed
     end
-  end
-  return false
-end
-
-local function read_lines(path)
-  if vim.fn.filereadable(path) == 1 then
-    return vim.fn.readfile(path)
-  end
-  return {}
-end
-
--- The loaded buffer holding `path` (compared as real paths), or nil.
-local function loaded_buffer(path)
-  local real = (vim.uv or vim.loop).fs_realpath(path) or path
-  for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
-    if vim.api.nvim_buf_is_loaded(bufnr) and server.buffer_path(bufnr) == real then
-      return bufnr
-    end
-  end
-  return nil
-end
-
--- An empty buffer still has one (empty) line: text inserted into it must not
--- leave that line behind as an extra blank line at the end.
-local function apply_text_edits(bufnr, edits, encoding)
-  local lines = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
-  local was_empty = #lines == 1 and lines[1] == ""
-  vim.lsp.util.apply_text_edits(edits, bufnr, encoding)
-  local count = vim.api.nvim_buf_line_count(bufnr)
-  if was_empty and count > 1 and vim.api.nvim_buf_get_lines(bufnr, count - 1, count, false)[1] == "" then
-    vim.api.nvim_buf_set_lines(bufnr, count - 1, count, false, {})
-  end
-end
-
--- The lines after applying `edits` (applied to a scratch copy, exactly as they will be).
-local function edited(lines, edits, encoding)
-  local scratch = vim.api.nvim_create_buf(false, true)
-  vim.api.nvim_buf_set_lines(scratch, 0, -1, false, lines)
-  local ok, err = pcall(apply_text_edits, scratch, edits, encoding)
-  local result = vim.api.nvim_buf_get_lines(scratch, 0, -1, false)
-  vim.api.nvim_buf_delete(scratch, { force = true })
-  if not ok then
-    error(err, 0)
   end
   return result
 end
 
---- Turn a WorkspaceEdit into steps with their before/after text; errors name
---- what cannot be applied.
-local function plan(edit, encoding)
-  local steps = {}
-  local created = {}
-  local changes = edit.documentChanges
-  if not changes and edit.changes then
-    changes = {}
-    for uri, edits in pairs(edit.changes) do
-      table.insert(changes, { textDocument = { uri = uri }, edits = edits })
-    end
+--- The review waiting for an answer that opened last, as view:info() shows
+--- it ({ question, bufnr, winid, modal, hunks, ... }), or nil.
+function M.current()
+  local view = M.last
+  if view and not view.done then
+    return view:info()
   end
-  for _, change in ipairs(changes or {}) do
-    if change.kind == "create" then
-      local path = vim.uri_to_fname(change.uri)
-      created[path] = true
-      table.insert(steps, { kind = "create", path = path, options = change.options or {} })
-    elseif change.kind == "rename" or change.kind == "delete" then
-      local path = vim.uri_to_fname(change.oldUri or change.uri)
-      table.insert(steps, { kind = change.kind, path = path, change = change })
-    else
-      local path = vim.uri_to_fname(change.textDocument.uri)
-      local bufnr = loaded_buffer(path)
-      local before = bufnr and vim.api.nvim_buf_get_lines(bufnr, 0, -1, false) or created[path] and {}
-        or read_lines(path)
-      local version = change.textDocument.version
-      if bufnr and type(version) == "number" and compat.buf_version(bufnr) ~= version then
-        error(("%s changed in Neovim after the agent read it"):format(vim.fn.fnamemodify(path, ":~:.")), 0)
-      end
-      table.insert(steps, {
-        kind = "text",
-        path = path,
-        bufnr = bufnr,
-        edits = change.edits,
-        before = before,
-        after = edited(before, change.edits, encoding),
-      })
-    end
-  end
-  return steps
+  return nil
 end
 
-local function diff_lines(label, steps)
-  local lines = { label or "yoi: proposed edit", "" }
-  for _, step in ipairs(steps) do
-    local name = vim.fn.fnamemodify(step.path, ":~:.")
-    if step.kind == "text" then
-      local a = table.concat(step.before, "\n") .. (#step.before > 0 and "\n" or "")
-      local b = table.concat(step.after, "\n") .. (#step.after > 0 and "\n" or "")
-      table.insert(lines, "--- a/" .. name)
-      table.insert(lines, "+++ b/" .. name)
-      vim.list_extend(lines, vim.split(vim.trim(compat.diff(a, b)), "\n", { plain = true }))
-    elseif step.kind == "create" then
-      table.insert(lines, "new file " .. name)
-    elseif step.kind == "rename" then
-      local target = vim.fn.fnamemodify(vim.uri_to_fname(step.change.newUri), ":~:.")
-      table.insert(lines, ("rename %s → %s"):format(name, target))
-    else
-      table.insert(lines, "delete " .. name)
-    end
-  end
-  return lines
-end
-
-local function show_diff(lines)
-  local buf = vim.api.nvim_create_buf(false, true)
-  vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
-  vim.bo[buf].filetype = "diff"
-  vim.bo[buf].modifiable = false
-  local height = math.min(#lines, config.values.review.max_height)
-  vim.cmd(("botright %dsplit"):format(math.max(height, 3)))
-  local win = vim.api.nvim_get_current_win()
-  vim.api.nvim_win_set_buf(win, buf)
-  vim.wo[win].foldenable = false
-  vim.cmd("redraw")
-  return win, buf
-end
-
-local function close_diff(previous, win, buf)
-  if vim.api.nvim_win_is_valid(win) then
-    vim.api.nvim_win_close(win, true)
-  end
-  if vim.api.nvim_buf_is_valid(buf) then
-    vim.api.nvim_buf_delete(buf, { force = true })
-  end
-  if vim.api.nvim_win_is_valid(previous) then
-    vim.api.nvim_set_current_win(previous)
-  end
-end
-
-local function ensure_file(step)
-  if vim.fn.filereadable(step.path) == 1 then
-    if not (step.options.overwrite or step.options.ignoreIfExists) then
-      error(("%s already exists"):format(vim.fn.fnamemodify(step.path, ":~:.")), 0)
-    end
-    return
-  end
-  vim.fn.mkdir(vim.fn.fnamemodify(step.path, ":h"), "p")
-  local file = assert(io.open(step.path, "w"))
-  file:close()
-end
-
-local function apply(steps, encoding)
-  -- Nothing is applied if a buffer changed while the user was reading the diff.
-  for _, step in ipairs(steps) do
-    if step.bufnr and not vim.deep_equal(vim.api.nvim_buf_get_lines(step.bufnr, 0, -1, false), step.before) then
-      error(("%s changed while the edit was being reviewed"):format(vim.fn.fnamemodify(step.path, ":~:.")), 0)
-    end
-  end
-  for _, step in ipairs(steps) do
-    if step.kind == "create" then
-      ensure_file(step)
-      local bufnr = vim.fn.bufadd(step.path)
-      vim.fn.bufload(bufnr)
-      vim.bo[bufnr].buflisted = true
-    elseif step.kind == "text" then
-      local bufnr = step.bufnr or vim.fn.bufadd(step.path)
-      vim.fn.bufload(bufnr)
-      vim.bo[bufnr].buflisted = true
-      apply_text_edits(bufnr, step.edits, encoding)
-    else
-      vim.lsp.util.apply_workspace_edit({ documentChanges = { step.change } }, encoding)
-    end
-  end
+local function every(steps)
+  return workspace_edit.kept(steps, function()
+    return true
+  end)
 end
 
 --- Answer one `workspace/applyEdit`.
 function M.handler(err, params, ctx, cfg)
-  if type(params) ~= "table" or not needs_confirmation(params.edit) then
+  if type(params) ~= "table" or not workspace_edit.needs_confirmation(params.edit) then
     return vim.lsp.handlers["workspace/applyEdit"](err, params, ctx, cfg)
   end
   local client = vim.lsp.get_client_by_id(ctx.client_id)
   local encoding = client and client.offset_encoding or "utf-16"
-  local ok, steps = pcall(plan, params.edit, encoding)
+  local ok, steps = pcall(workspace_edit.plan, params.edit, encoding)
   if not ok then
     return { applied = false, failureReason = tostring(steps) }
   end
+  local chosen = every(steps)
   if not accept_all[ctx.client_id] then
-    local previous = vim.api.nvim_get_current_win()
-    local shown, win, buf = pcall(show_diff, diff_lines(params.label, steps)) -- no room: ask anyway
-    local choice = ask.select(CHOICES, {
-      prompt = (params.label or "yoi: proposed edit") .. ": apply it?",
-      kind = "yoi.review",
-      format_item = function(item)
-        return item.label
-      end,
-    })
-    if shown then
-      close_diff(previous, win, buf)
-    end
-    local answer = choice and choice.answer or "reject"
-    if answer == "reject" then
+    local result = ask(params.label, steps, ctx.client_id)
+    if result.answer == "reject" then
       return { applied = false, failureReason = "The user rejected the edit in Neovim." }
     end
-    if answer == "all" then
+    if result.kept == 0 and result.total > 0 then
+      return { applied = false, failureReason = "The user dropped every hunk of the edit in Neovim." }
+    end
+    if result.answer == "all" then
       accept_all[ctx.client_id] = true
     end
+    chosen = workspace_edit.kept(steps, result.keep)
   end
-  local applied, apply_err = pcall(apply, steps, encoding)
+  local applied, apply_err = pcall(workspace_edit.apply, chosen, encoding)
   if not applied then
     return { applied = false, failureReason = tostring(apply_err) }
   end
   return { applied = true }
 end
 
+-- Reviews of a turn that is over (interrupted: the server withdrew them) close as rejected.
+local function close_reviews(client_id)
+  for view in pairs(open[client_id] or {}) do
+    view:finish("reject")
+  end
+  open[client_id] = nil
+end
+
 --- "Accept all" lasts until the end of the turn.
 function M.turn_ended(client_id)
   accept_all[client_id] = nil
+  close_reviews(client_id)
 end
 
 function M.forget(client_id)
   accept_all[client_id] = nil
+  close_reviews(client_id)
 end
 
 return M
