@@ -93,6 +93,11 @@ class ModelServer:
             task = asyncio.ensure_future(self._stream(stream_id, message))
             self.tasks[stream_id] = task
             task.add_done_callback(functools.partial(self._forget, stream_id))
+        elif op == "info":
+            from agent.llm.client import import_litellm, lookup_model_info
+
+            info = lookup_model_info(import_litellm(), str(message.get("model") or ""))
+            self.outbox.send({"id": stream_id, "info": wire.info_to_json(info)})
         elif op == "cancel":
             running = self.tasks.get(stream_id)
             if running is not None:

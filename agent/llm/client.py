@@ -42,6 +42,7 @@ from agent.llm.types import (
     Completed,
     LlmRequest,
     ModelConfig,
+    ModelInfo,
     RetryListener,
     RetryNotice,
     StreamEvent,
@@ -104,6 +105,11 @@ class LiteLlmClient:
     @property
     def model_name(self) -> str:
         return self._config.model or "(no model)"
+
+    async def model_info(self) -> ModelInfo:
+        if not self._config.model:
+            return ModelInfo()
+        return lookup_model_info(await load_litellm(), self._config.model)
 
     async def stream(self, request: LlmRequest) -> AsyncIterator[StreamEvent]:
         if not self._config.model:
@@ -187,6 +193,25 @@ class LiteLlmClient:
             self._on_retry(notice)
         except Exception:
             log.exception("the retry listener failed")
+
+
+def lookup_model_info(litellm: Any, model: str) -> ModelInfo:
+    """litellm's local model map for ``model`` (unknown models: all ``None``)."""
+    try:
+        info = litellm.get_model_info(model)
+    except Exception:
+        return ModelInfo()
+
+    def count(name: str) -> int | None:
+        value = info.get(name)
+        return value if isinstance(value, int) and value > 0 else None
+
+    vision = info.get("supports_vision")
+    return ModelInfo(
+        max_input_tokens=count("max_input_tokens") or count("max_tokens"),
+        max_output_tokens=count("max_output_tokens"),
+        supports_vision=vision if isinstance(vision, bool) else None,
+    )
 
 
 async def _close(response: Any) -> None:

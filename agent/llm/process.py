@@ -39,6 +39,7 @@ from agent.llm.types import (
     Completed,
     LlmRequest,
     ModelConfig,
+    ModelInfo,
     ReasoningChunk,
     RetryListener,
     StreamEvent,
@@ -223,6 +224,27 @@ class ModelProcess:
             if not finished:
                 self._cancel(stream_id)
 
+    async def model_info(self, model: str) -> ModelInfo:
+        """litellm's model map for ``model``, asked of the process (which
+        must be loaded); unknown when the process goes away."""
+        proc = self._proc
+        if proc is None or proc.stdin is None or not self.running:
+            return ModelInfo()
+        query_id = next(self._ids)
+        queue: asyncio.Queue[_Message] = asyncio.Queue()
+        self._streams[query_id] = queue
+        try:
+            proc.stdin.write(wire.encode({"op": "info", "id": query_id, "model": model}))
+            await proc.stdin.drain()
+            item = await queue.get()
+        except (ConnectionError, RuntimeError):
+            return ModelInfo()
+        finally:
+            self._streams.pop(query_id, None)
+        if isinstance(item, _Exited) or not isinstance(item.get("info"), dict):
+            return ModelInfo()
+        return wire.info_from_json(item["info"])
+
     def _cancel(self, stream_id: int) -> None:
         proc = self._proc
         if proc is None or proc.stdin is None or proc.stdin.is_closing():
@@ -289,6 +311,15 @@ class RemoteLlmClient:
     @property
     def model_name(self) -> str:
         return self._config.model or "(no model)"
+
+    async def model_info(self) -> ModelInfo:
+        if not self._config.model:
+            return ModelInfo()
+        try:
+            await self._process.wait_loaded()
+        except (LlmError, OSError):
+            return ModelInfo()
+        return await self._process.model_info(self._config.model)
 
     async def stream(self, request: LlmRequest) -> AsyncIterator[StreamEvent]:
         if not self._config.model:

@@ -112,6 +112,16 @@ StreamEvent = TextChunk | ReasoningChunk | Completed | ClientLoading | ClientRea
 
 
 @dataclass(frozen=True)
+class ModelInfo:
+    """What litellm's local model map says about a model; ``None`` where it
+    does not know (a model it has not mapped, a local server)."""
+
+    max_input_tokens: int | None = None
+    max_output_tokens: int | None = None
+    supports_vision: bool | None = None
+
+
+@dataclass(frozen=True)
 class RetryNotice:
     """Told to the host before the client waits to retry a failed request."""
 
@@ -135,3 +145,8 @@ class LlmClient(Protocol):
 
     @property
     def model_name(self) -> str: ...
+
+    async def model_info(self) -> ModelInfo:
+        """The model's context window and abilities, as far as known (never
+        raises; may wait for the client to load)."""
+        ...

@@ -5,6 +5,7 @@ Host → model process::
 
     {"op": "stream", "id": 7, "config": {...ModelConfig...}, "arguments": {...}}
     {"op": "cancel", "id": 7}
+    {"op": "info", "id": 8, "model": "anthropic/claude-sonnet-4-5"}
 
 Model process → host::
 
@@ -15,6 +16,7 @@ Model process → host::
     {"id": 7, "retry": {...RetryNotice...}}   a failed attempt is being retried
     {"id": 7, "done": {...Response...}}       the end of a stream
     {"id": 7, "error": {"type": "RateLimited", "message": "…", "status": 429}}
+    {"id": 8, "info": {...ModelInfo...}}     litellm's model map for a model
 
 ``arguments`` are the keywords of ``litellm.acompletion``, built by the host
 (:func:`~agent.llm.convert.completion_arguments`); the API key travels in
@@ -29,7 +31,7 @@ from typing import Any
 
 from agent import errors
 from agent.items import ToolCall
-from agent.llm.types import ModelConfig, Response, RetryNotice, Usage
+from agent.llm.types import ModelConfig, ModelInfo, Response, RetryNotice, Usage
 
 _LLM_ERRORS: dict[str, type[errors.LlmError]] = {
     cls.__name__: cls
@@ -84,6 +86,15 @@ def response_from_json(data: dict[str, Any]) -> Response:
         reasoning=data.get("reasoning") or "",
         reasoning_signature=data.get("reasoningSignature"),
     )
+
+
+def info_to_json(info: ModelInfo) -> dict[str, Any]:
+    return dataclasses.asdict(info)
+
+
+def info_from_json(data: dict[str, Any]) -> ModelInfo:
+    fields = {f.name for f in dataclasses.fields(ModelInfo)}
+    return ModelInfo(**{k: v for k, v in data.items() if k in fields})
 
 
 def retry_to_json(notice: RetryNotice) -> dict[str, Any]:
