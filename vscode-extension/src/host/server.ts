@@ -17,7 +17,8 @@ import {
   type StaticFeature,
   type WorkspaceEdit as LspWorkspaceEdit,
 } from 'vscode-languageclient/node';
-import { SERVER_ARGS } from '../logic/interpreter';
+import * as readline from 'node:readline';
+import { explainStartFailure, SERVER_ARGS } from '../logic/interpreter';
 import { ErrorCode, type InitializationOptions, type ServerYoiCapabilities } from '../protocol';
 import { findInterpreter, probe } from './python';
 
@@ -156,7 +157,8 @@ export class ServerController implements vscode.Disposable {
       } catch (error) {
         this.output.warn(`Stopping the yoi server: ${String(error)}`);
       }
-      await client.dispose();
+      await client.dispose().catch(() => undefined); // a client whose start failed cannot be stopped
+
     }
     this.setState('stopped');
   }
@@ -182,6 +184,7 @@ export class ServerController implements vscode.Disposable {
       return;
     }
     this.output.info(`Python ${outcome.report.version.join('.')}, yoi ${outcome.report.yoi ?? '?'}.`);
+    const stderr: string[] = [];
     const serverOptions: ServerOptions = {
       command: launch.command,
       args: [...SERVER_ARGS],
@@ -193,6 +196,19 @@ export class ServerController implements vscode.Disposable {
       initializationOptions: initializationOptions(),
       // The chat view shows failures itself; do not pop the output channel.
       revealOutputChannelOn: RevealOutputChannelOn.Never,
+      stdioOptions: {
+        stdout: (input, channel) => {
+          readline.createInterface({ input, crlfDelay: Infinity, terminal: false }).on('line', (line) => channel.info(line));
+        },
+        // The server's stderr goes to the log; its last lines also explain a failed start.
+        stderr: (input, channel) => {
+          readline.createInterface({ input, crlfDelay: Infinity, terminal: false }).on('line', (line) => {
+            channel.error(line);
+            stderr.push(line);
+            stderr.splice(0, Math.max(0, stderr.length - 40));
+          });
+        },
+      },
     };
     const client = new LanguageClient('yoi', 'yoi', serverOptions, clientOptions);
     client.registerFeature(new YoiCapabilities());
@@ -214,8 +230,9 @@ export class ServerController implements vscode.Disposable {
     try {
       await client.start();
     } catch (error) {
-      const message = `The yoi server (${interpreter.command} ${SERVER_ARGS.join(' ')}) did not start: ${error instanceof Error ? error.message : String(error)}. See "Yoi: Show Server Log" for its output.`;
-      this.failStart(message);
+      await new Promise((resolve) => setTimeout(resolve, 200)); // the last of its stderr
+      const failure = explainStartFailure(interpreter, stderr, error instanceof Error ? error.message : String(error));
+      this.failStart(failure.message, failure.fix);
     }
   }
 

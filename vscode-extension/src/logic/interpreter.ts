@@ -56,11 +56,22 @@ export function resolveInterpreter(inputs: InterpreterInputs): Interpreter {
  * whether the `yoi` distribution and its server module import.
  */
 export const PROBE_SCRIPT = [
-  'import json, sys',
+  'import json, re, sys',
   'out = {"version": list(sys.version_info[:3]), "executable": sys.executable}',
   'try:',
   '    import importlib.metadata as m',
   '    out["yoi"] = m.version("yoi")',
+  '    missing = []',
+  '    for req in m.requires("yoi") or []:',
+  '        if ";" in req:',
+  '            continue',
+  '        name = re.match(r"[A-Za-z0-9_.-]+", req).group(0)',
+  '        try:',
+  '            m.version(name)',
+  '        except m.PackageNotFoundError:',
+  '            missing.append(name)',
+  '    if missing:',
+  '        out["missing"] = missing',
   '    import server.cli',
   'except Exception as e:',
   '    out["yoi"] = None',
@@ -73,6 +84,8 @@ export interface ProbeReport {
   executable?: string;
   yoi: string | null;
   error?: string;
+  /** yoi's requirements that are not installed for this interpreter */
+  missing?: string[];
 }
 
 export type ProbeOutcome =
@@ -139,5 +152,35 @@ export function interpretProbe(
         `Fix: run \`${fix}\` (in a yoi checkout: \`make install\`), or set yoi.server.python to the python of a virtualenv that has yoi.`,
     };
   }
+  if (report.missing !== undefined && report.missing.length > 0) {
+    const fix = `${interpreter.command} -m pip install yoi`;
+    const where = folder === undefined ? '' : ` (run in ${folder})`;
+    return {
+      ok: false,
+      fix,
+      message:
+        `yoi cannot start with ${who}${where}: yoi ${report.yoi} is there, but what it needs is not installed: ${report.missing.join(', ')}. ` +
+        `Fix: run \`${fix}\` (in a yoi checkout: \`make install\`), or set yoi.server.python to the python of a virtualenv that has yoi.`,
+    };
+  }
   return { ok: true, report };
+}
+
+/**
+ * Why a server that passed the probe still did not start, from the last
+ * lines it wrote to stderr (a traceback's last line names the problem).
+ */
+export function explainStartFailure(interpreter: Interpreter, stderr: readonly string[], error: string): { message: string; fix?: string } {
+  const command = `${interpreter.command} ${SERVER_ARGS.join(' ')}`;
+  const last = [...stderr].reverse().find((line) => /^[A-Za-z_.]*(Error|Exception|Exit)\b/.test(line.trim()))?.trim();
+  const module = last === undefined ? undefined : /No module named '([^']+)'/.exec(last)?.[1];
+  if (module !== undefined) {
+    const fix = `${interpreter.command} -m pip install yoi`;
+    return {
+      fix,
+      message: `The yoi server (${command}) stopped at start: the module ${module} is missing (${last ?? ''}). Fix: run \`${fix}\`, or set yoi.server.python to the python of a virtualenv that has yoi.`,
+    };
+  }
+  const why = last ?? error;
+  return { message: `The yoi server (${command}) did not start: ${why}. See "Yoi: Show Server Log" for its output.` };
 }

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { interpretProbe, PROBE_SCRIPT, resolveInterpreter } from '../../src/logic/interpreter';
+import { explainStartFailure, interpretProbe, PROBE_SCRIPT, resolveInterpreter } from '../../src/logic/interpreter';
 
 test('the setting wins over the Python extension and python3', () => {
   assert.deepEqual(resolveInterpreter({ setting: '/opt/py/bin/python', pythonExtension: '/env/bin/python' }), {
@@ -61,6 +61,26 @@ test('a Python without yoi gets the install command for that interpreter', () =>
   assert.equal(out.fix, '/usr/bin/python3 -m pip install yoi');
 });
 
+test('yoi without its requirements (a checkout on the path of a bare python) is refused, naming them', () => {
+  const out = interpretProbe(py, { exitCode: 0, stdout: '{"version": [3, 11, 4], "yoi": "0.1.0", "missing": ["pygls", "lsprotocol"]}', stderr: '' }, '/ws');
+  assert.ok(!out.ok);
+  assert.match(out.message, /what it needs is not installed: pygls, lsprotocol/);
+  assert.match(out.message, /Fix: run `\/usr\/bin\/python3 -m pip install yoi`/);
+});
+
+test('the probe finds the requirements a python lacks', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'yoi-probe-'));
+  mkdirSync(join(folder, 'server'));
+  writeFileSync(join(folder, 'server', '__init__.py'), '');
+  writeFileSync(join(folder, 'server', 'cli.py'), '');
+  mkdirSync(join(folder, 'yoi.egg-info'));
+  writeFileSync(join(folder, 'yoi.egg-info', 'PKG-INFO'), 'Metadata-Version: 2.1\nName: yoi\nVersion: 0.0.1\n');
+  writeFileSync(join(folder, 'yoi.egg-info', 'requires.txt'), 'json5-not-installed-anywhere>=1\n\n[dev]\npytest>=8\n');
+  const report = JSON.parse(execFileSync('python3', ['-c', PROBE_SCRIPT], { encoding: 'utf8', cwd: folder })) as { yoi: string | null; missing?: string[] };
+  assert.equal(report.yoi, '0.0.1');
+  assert.deepEqual(report.missing, ['json5-not-installed-anywhere']);
+});
+
 test('a module that does not import in the server folder is named, with the folder', () => {
   const out = interpretProbe(
     py,
@@ -105,4 +125,14 @@ test('the probe script runs on a real Python and reports its version', () => {
   const report = JSON.parse(stdout) as { version: number[]; yoi: string | null };
   assert.equal(report.version.length, 3);
   assert.equal(report.version[0], 3);
+});
+
+test('a server that dies at start is explained by its last error line', () => {
+  const traceback = ['Traceback (most recent call last):', '  File "x.py", line 1, in <module>', "ModuleNotFoundError: No module named 'pygls'"];
+  const missing = explainStartFailure(py, traceback, 'Pending response rejected since connection got disposed');
+  assert.match(missing.message, /the module pygls is missing/);
+  assert.equal(missing.fix, '/usr/bin/python3 -m pip install yoi');
+  const other = explainStartFailure(py, ['RuntimeError: no event loop'], 'write EPIPE');
+  assert.match(other.message, /did not start: RuntimeError: no event loop/);
+  assert.match(explainStartFailure(py, [], 'write EPIPE').message, /did not start: write EPIPE\. See "Yoi: Show Server Log"/);
 });
