@@ -37,17 +37,16 @@ import heapq
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import filterfalse
+from itertools import compress, filterfalse
+from operator import methodcaller
 
 EXACT, NAME_PREFIX, IN_NAME, IN_PATH, SCATTERED = 5, 4, 3, 2, 1
 
 _SMALL = 64  # at most this many paths added or removed are spliced in place
-_CHUNK = 16_384  # lines joined per call while building
-_DIGITS = 1 << 20  # binary digits parsed per call while building
+_CHUNK = 8192  # lines per C-level call while building (each call holds the GIL)
+_PIECE = 1 << 18  # characters per piece while building the bit planes (a multiple of 8)
 _SPREAD = 200  # at most this many scattered matches are all ranked in Python
 _PLANES = [bytes(0x31 if byte >> bit & 1 else 0x30 for byte in range(256)) for bit in range(7)]
-_SLASH = bytes(0x31 if byte == 0x2F else 0x30 for byte in range(256))
-_INSIDE = bytes(0x30 if byte == 0x0A else 0x31 for byte in range(256))
 _ANY = bytes([0] + [1] * 255)
 _MIRROR = bytes(int(f"{byte:08b}"[::-1], 2) for byte in range(256))
 
@@ -69,25 +68,61 @@ def _joined(lines: list[str]) -> str:
     return "".join(["\n/" + "\n/".join(part) for part in parts]) + "\n"
 
 
-def _ordered(lines: Iterable[str]) -> list[str]:
-    """``lines`` sorted by (length, text), bucketed by length first so no one
-    sort holds the GIL for long."""
-    buckets: dict[int, list[str]] = {}
-    for line in lines:
-        buckets.setdefault(len(line), []).append(line)
+def _ordered(lines: list[str]) -> list[str]:
+    """``lines`` sorted by (length, text), in pieces so no one sort holds the
+    GIL long: each chunk sorted by length, its runs gathered per length, and
+    each length's lines sorted (a big one in pieces, merged)."""
+    runs: dict[int, list[str]] = {}
+    for start in range(0, len(lines), _CHUNK):
+        chunk = sorted(lines[start : start + _CHUNK], key=len)
+        lengths = list(map(len, chunk))
+        at = 0
+        while at < len(chunk):
+            end = bisect.bisect_right(lengths, lengths[at], at)
+            runs.setdefault(lengths[at], []).extend(chunk[at:end])
+            at = end
     ordered: list[str] = []
-    for length in sorted(buckets):
-        ordered += sorted(buckets[length])
+    for length in sorted(runs):
+        run, piece = runs[length], _CHUNK // 4
+        pieces = [sorted(run[i : i + piece]) for i in range(0, len(run), piece)]
+        ordered += pieces[0] if len(pieces) == 1 else heapq.merge(*pieces)
     return ordered
 
 
-def _number(digits: bytes) -> int:
-    """``int(digits, 2)``, a piece at a time."""
-    value = 0
-    for start in range(0, len(digits), _DIGITS):
-        piece = digits[start : start + _DIGITS]
-        value = (value << len(piece)) | int(piece, 2)
-    return value
+def _planes(raw: bytes) -> list[int]:
+    """Seven integers, bit ``i`` of the ``j``-th being bit ``j`` of ``raw[i]``.
+    A piece of ``raw`` at a time is read as one integer and each 8x8 block of
+    its bits transposed in three rounds of masked swaps (whole-integer
+    operations); one byte in eight of the result then belongs to each plane."""
+    words = _PIECE // 8
+    masks = [
+        (shift, int.from_bytes(bytes.fromhex(pattern)[::-1] * words, "little"))
+        for shift, pattern in (
+            (7, "00AA00AA00AA00AA"),
+            (14, "0000CCCC0000CCCC"),
+            (28, "00000000F0F0F0F0"),
+        )
+    ]
+    planes: list[list[bytes]] = [[] for _ in range(7)]
+    for start in range(0, len(raw), _PIECE):
+        piece = raw[start : start + _PIECE]
+        width = (len(piece) + 7) // 8 * 8
+        bits = int.from_bytes(piece, "little")
+        for shift, mask in masks:
+            swap = ((bits >> shift) ^ bits) & mask
+            bits ^= swap ^ (swap << shift)
+        out = bits.to_bytes(width + 8, "little")
+        for plane, parts in enumerate(planes):
+            parts.append(out[plane:width:8])
+    return [int.from_bytes(b"".join(parts), "little") for parts in planes]
+
+
+def _select(planes: list[int], mask: int, code: int) -> int:
+    """The positions of the character ``code``: seven ANDs."""
+    bits = mask
+    for bit, plane in enumerate(planes):
+        bits &= plane if code >> bit & 1 else mask ^ plane
+    return bits
 
 
 def _positions(bits: int) -> Iterator[int]:
@@ -122,21 +157,21 @@ class _Bits:
         self.planes, self.name, self.size = planes, name, size
         self.mask = (1 << size) - 1
         self._chars: dict[str, int] = {}
-        self.newline = self._char("\n")
+        self.newline = _select(self.planes, self.mask, ord("\n"))
         self.inside = self.mask ^ self.newline  # a run of ones per line
         self.name_starts = name & ~(name << 1)
 
     @classmethod
     def of(cls, text: str) -> _Bits:
         raw = text.encode("ascii", "replace")
-        ahead = raw[::-1]  # parsed, so the text's first character is bit 0
-        planes = [_number(ahead.translate(plane)) for plane in _PLANES]
+        size, planes = len(raw), _planes(raw)
+        mask = (1 << size) - 1
         # Mirrored (the first character is the top bit), a carry runs from a
         # line's last slash back to its start: what is left is the file name.
-        slash, inside = _number(raw.translate(_SLASH)), _number(raw.translate(_INSIDE))
+        slash = _mirrored(_select(planes, mask, ord("/")), size)
+        inside = _mirrored(mask ^ _select(planes, mask, ord("\n")), size)
         before = ((inside + slash) ^ inside ^ slash) & inside
-        name = _mirrored(inside & ~(before | slash), len(raw))
-        return cls(planes, name, len(raw))
+        return cls(planes, _mirrored(inside & ~(before | slash), size), size)
 
     def cut(self, start: int, end: int) -> _Bits:
         """Without the characters ``start:end``."""
@@ -158,17 +193,11 @@ class _Bits:
         ]
         return _Bits(planes[:-1], planes[-1], self.size + n)
 
-    def _char(self, ch: str) -> int:
-        code, bits = ord(ch), self.mask
-        for bit, plane in enumerate(self.planes):
-            bits &= plane if code >> bit & 1 else self.mask ^ plane
-        return bits
-
     def char(self, ch: str) -> int:
         """Where ``ch`` (ASCII) is; a line's opening slash is not counted."""
         bits = self._chars.get(ch)
         if bits is None:
-            bits = self._char(ch)
+            bits = _select(self.planes, self.mask, ord(ch))
             if ch == "/":
                 bits &= ~(self.newline << 1)
             if len(self._chars) >= 32:
@@ -209,11 +238,25 @@ class _Data:
 
     @classmethod
     def build(cls, paths: Iterable[str]) -> _Data:
+        given = list(paths)
+        listed: list[str] = []
         first: dict[str, str] = {}
         odd: dict[str, tuple[str, ...]] = {}
-        for path in paths:
-            if "\n" in path:
-                continue
+        for start in range(0, len(given), _CHUNK):  # in C, a chunk at a time
+            part = list(
+                filterfalse(methodcaller("__contains__", "\n"), given[start : start + _CHUNK])
+            )
+            low = list(map(str.lower, part))
+            first.update(zip(low, part, strict=True))
+            differs = list(map(str.__ne__, low, part))
+            alone: Iterator[tuple[str, ...]] = zip(compress(part, differs))
+            odd.update(zip(compress(low, differs), alone, strict=False))
+            listed += part
+        if len(first) == len(listed):  # no two paths share a line
+            return cls(_ordered(list(first)), odd)
+        first.clear()
+        odd = {}
+        for path in listed:
             line = path.lower()
             seen = first.setdefault(line, path)
             if seen == path:
@@ -221,7 +264,7 @@ class _Data:
                     odd[line] = (path,)
             else:
                 _also(odd, line, path)
-        return cls(_ordered(first), odd)
+        return cls(_ordered(list(first)), odd)
 
     def find(self, line: str) -> int | None:
         i = bisect.bisect_left(self.lines, _key(line), key=_key)

@@ -24,7 +24,8 @@ import sys
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from itertools import compress
+from itertools import compress, repeat
+from operator import attrgetter, gt, itemgetter, methodcaller, not_
 from pathlib import Path
 
 from watchfiles import Change, watch
@@ -37,8 +38,12 @@ log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int], None]
 Changes = set[tuple[Change, str]]
-_REPORT_EVERY = 5000  # files between progress reports
 _LINE_LIMIT = 1 << 30  # one batch of changes is one line
+
+
+_CHUNK = 8192  # paths per C-level pass
+_NAME = attrgetter("name")
+_IS_DIR = methodcaller("is_dir", follow_symlinks=False)  # a symlink is not one
 
 
 def _not_in_git(change: Change, path: str) -> bool:
@@ -70,23 +75,35 @@ def _runs(rules: list[IgnoreRule]) -> tuple[tuple[bool, re.Pattern[str]], ...]:
     return tuple((negate, re.compile("|".join(patterns), re.DOTALL)) for negate, patterns in runs)
 
 
-def _kept(chain: tuple[_Rules, ...], prefix: str, names: list[str], is_dir: bool) -> list[str]:
-    """The ``names`` in the directory ``prefix`` that no rule ignores: the
-    deepest ``.gitignore`` first, as :meth:`IgnoreTree.is_ignored` decides."""
+def _kept(chain: tuple[_Rules, ...], paths: list[str], is_dir: bool) -> list[str]:
+    """The ``paths`` (relative to the root, all in directories where
+    ``chain`` applies) that no rule ignores: the deepest ``.gitignore``
+    first, as :meth:`IgnoreTree.is_ignored` decides; a few C-level passes
+    per run of rules, however many paths."""
+    if len(paths) > _CHUNK:  # a chunk per C-level pass, so the GIL changes hands
+        cuts = range(0, len(paths), _CHUNK)
+        return [kept for at in cuts for kept in _kept(chain, paths[at : at + _CHUNK], is_dir)]
     kept: list[str] = []
     for rules in reversed(chain):
-        lead = prefix[len(rules.base) + 1 :] if rules.base else prefix
-        subs = list(map(lead.__add__, names))
+        cut = len(rules.base) + 1 if rules.base else 0
+        subs = list(map(itemgetter(slice(cut, None)), paths)) if cut else paths
         for negate, pattern in rules.dirs if is_dir else rules.files:
             hits = list(map(pattern.match, subs))
             if any(hits):
                 if negate:
-                    kept += compress(names, hits)
+                    kept += compress(paths, hits)
                 rest = [hit is None for hit in hits]
-                names, subs = list(compress(names, rest)), list(compress(subs, rest))
-        if not names:
+                paths, subs = list(compress(paths, rest)), list(compress(subs, rest))
+        if not paths:
             break
-    return kept + names
+    return kept + paths
+
+
+def _chunked_set(items: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(items), 8192):
+        found.update(items[start : start + 8192])
+    return found
 
 
 def _rules_in(directory: str, rel: str) -> _Rules | None:
@@ -102,40 +119,45 @@ def _walk(
     top: str, rel: str, chain: tuple[_Rules, ...], progress: ProgressCallback | None
 ) -> list[str]:
     """The relative paths of the files under ``top`` (whose path relative to
-    the root is ``rel``) that the rules keep. Symlinks are not followed."""
+    the root is ``rel``) that the rules keep; symlinks are not followed. One
+    level of directories at a time, so the rules judge a whole level's files
+    and directories at once (per ``.gitignore`` chain), not one directory's."""
     found: list[str] = []
-    reported = 0
-    stack = [(top, rel, chain)]
-    while stack:
-        directory, rel, chain = stack.pop()
-        try:
-            with os.scandir(directory) as entries:
-                listed = list(entries)
-        except OSError:
-            continue
-        files: list[str] = []
-        dirs: list[str] = []
-        for entry in listed:
-            name = entry.name
-            try:
-                if name == ".git":
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    dirs.append(name)
-                elif entry.is_file(follow_symlinks=False):
-                    files.append(name)
+    base = top[: len(top) - len(rel)] if rel else f"{top}/"  # the root, with a slash
+    level = [(rel, chain)]
+    while level:
+        files: dict[int, tuple[tuple[_Rules, ...], list[str]]] = {}
+        dirs: dict[int, tuple[tuple[_Rules, ...], list[str]]] = {}
+        for where, inherited in level:
+            try:  # C-level passes over the entries (an error skips the directory)
+                with os.scandir(base + where if where else top) as entries:
+                    listed = list(entries)
+                names = list(map(_NAME, listed))
+                linked = list(map(os.DirEntry.is_symlink, listed))
+                regular = list(map(gt, map(os.DirEntry.is_file, listed), linked))  # not a link
+                named = list(compress(names, regular))
+                rest = compress(listed, map(not_, regular))  # the few that are not files
+                folders = list(map(_NAME, filter(_IS_DIR, rest)))
             except OSError:
                 continue
-        if any(entry.name == ".gitignore" for entry in listed):
-            rules = _rules_in(directory, rel)
-            chain = chain if rules is None else (*chain, rules)
-        prefix = f"{rel}/" if rel else ""
-        found += map(prefix.__add__, _kept(chain, prefix, files, False) if chain else files)
-        for name in _kept(chain, prefix, dirs, True) if chain else dirs:
-            stack.append((os.path.join(directory, name), prefix + name, chain))
-        if progress is not None and len(found) - reported >= _REPORT_EVERY:
-            reported = len(found)
-            progress(reported)
+            for kind in (named, folders):
+                if ".git" in kind:
+                    kind.remove(".git")
+            rules = inherited
+            if ".gitignore" in names:
+                read = _rules_in(base + where if where else top, where)
+                rules = rules if read is None else (*rules, read)
+            prefix = f"{where}/" if where else ""
+            files.setdefault(id(rules), (rules, []))[1].extend(map(prefix.__add__, named))
+            if folders:
+                dirs.setdefault(id(rules), (rules, []))[1].extend(map(prefix.__add__, folders))
+        for rules, paths in files.values():
+            found += _kept(rules, paths, False) if rules else paths
+        level = []
+        for rules, paths in dirs.values():
+            level += zip(_kept(rules, paths, True) if rules else paths, repeat(rules))
+        if progress is not None:
+            progress(len(found))
     return found
 
 
@@ -292,12 +314,15 @@ class WorkspaceIndex:
             await _ended(process)
 
     def _reconciled(self) -> FuzzyIndex:
-        """The index brought up to date with a fresh scan (in a thread)."""
-        fresh = set(_walk(str(self.ignore.root), "", (), None))
-        known = set(self.fuzzy.paths())
-        if fresh == known:
-            return self.fuzzy
-        return self.fuzzy.updated(removed=known - fresh, added=fresh - known)
+        """The index brought up to date with a fresh scan (in a thread; the
+        sets are filled a chunk at a time and compared by Python loops, so
+        the GIL changes hands)."""
+        fresh = _walk(str(self.ignore.root), "", (), None)
+        known = self.fuzzy.paths()
+        now, before = _chunked_set(fresh), _chunked_set(known)
+        added = [path for path in fresh if path not in before]
+        removed = [path for path in known if path not in now]
+        return self.fuzzy.updated(removed, added) if added or removed else self.fuzzy
 
     async def apply(self, changes: Iterable[tuple[Change, str]]) -> None:
         """Change the index for a batch of changes; the new index is built in
