@@ -21,13 +21,17 @@ import asyncio
 import importlib
 import logging
 import os
+import time
 import uuid
 from collections.abc import Callable, Coroutine, Generator
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import cattrs
+from cattrs import cols
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import (
     JsonRPCNotification,
@@ -56,20 +60,62 @@ VERSION = "0.1.0"
 
 
 def _keep_as_is(obj: dict[str, Any], cls: type[Any]) -> Any:
-    return cls(**obj)
+    fields = {"id", "method", "jsonrpc", "params", "result"}
+    values = {k: v for k, v in obj.items() if k in fields}
+    if cls is not JsonRPCResponseMessage:
+        values.setdefault("params", None)  # JSON-RPC allows a request without params
+    else:
+        values.setdefault("result", None)
+    return cls(**values)
+
+
+def _is_list_type(cl: Any) -> bool:
+    return bool(cols.is_mutable_sequence(cl) or cols.is_sequence(cl))
+
+
+def _list_hook_factory(cl: Any, conv: cattrs.Converter) -> Any:
+    """cattrs structures a string where a list is expected one character at a
+    time, with an exception per character: 50,000 characters took 19 s. A
+    value that is not a list is refused at once."""
+    if cols.is_mutable_sequence(cl):
+        inner = cols.list_structure_factory(cl, conv)
+    else:
+        inner = cols.homogenous_tuple_structure_factory(cl, conv)
+
+    def structure(value: Any, _: Any = cl) -> Any:
+        if not isinstance(value, list | tuple):
+            raise ValueError(f"expected a list, not {type(value).__name__}")
+        return inner(value, cl)
+
+    return structure
 
 
 def converter() -> cattrs.Converter:
     """pygls' converter, except that the params and results of methods it does
-    not know (ours) stay plain JSON objects instead of namedtuples."""
+    not know (ours) stay plain JSON objects instead of namedtuples, and a
+    non-list where a list belongs fails fast."""
     conv: cattrs.Converter = default_converter()  # type: ignore[no-untyped-call]
     for cls in (JsonRPCRequestMessage, JsonRPCResponseMessage, JsonRPCNotification):
         conv.register_structure_hook(cls, _keep_as_is)
+    conv.register_structure_hook_factory(_is_list_type, _list_hook_factory)
     return conv
 
 
 class YoiProtocol(LanguageServerProtocol):
-    """Adds ``capabilities.experimental.yoi`` to the initialize result."""
+    """Adds ``capabilities.experimental.yoi`` to the initialize result; answers
+    expected request errors (bad params, a busy pod) with one log line instead
+    of a traceback. (pygls' ``_send_handler_result`` logs every
+    ``JsonRpcException`` as an exception; overridden rather than forked.)"""
+
+    def _send_handler_result(self, future: Future[Any], *, msg_id: Any) -> None:
+        if future.done() and not future.cancelled():
+            exc = future.exception()
+            if isinstance(exc, JsonRpcException):
+                self._request_futures.pop(msg_id, None)
+                log.info("request %s answered %s: %s", msg_id, exc.code, exc.message)
+                self._send_response(msg_id, error=exc.to_response_error())
+                return
+        super()._send_handler_result(future, msg_id=msg_id)
 
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(
@@ -101,7 +147,9 @@ class YoiServer(LanguageServer):
         self._knowledge: WorkspaceKnowledge | None = None
         self._runtime: asyncio.Task[None] | None = None
         self.output: PipeWriter | None = None  # set by server.stdio
+        self.initialize_received = False  # set by server.rpc
         self.shut_down = False
+        self._last_error_shown = float("-inf")
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # ------------------------------------------------------------ start-up
@@ -164,6 +212,22 @@ class YoiServer(LanguageServer):
             return RemoteLlmClient(config, process, on_retry)
 
         return make
+
+    def configuration_changed(self, settings: Any) -> None:
+        """``workspace/didChangeConfiguration``: a ``yoi`` section (the same keys
+        as ``initializationOptions``) replaces those options for pods created
+        from now on; manifests are read afresh for every new pod anyway."""
+        section = settings.get("yoi") if isinstance(settings, dict) else None
+        if not isinstance(section, dict):
+            log.info("configuration changed (no yoi section); manifests are read per pod")
+            return
+        base = self.raw_options if isinstance(self.raw_options, dict) else {}
+        self.raw_options = {**base, **section}
+        if self._pods is not None:
+            from server.startup import validated_options
+
+            self.options = validated_options(self)
+        log.info("configuration changed: %s", sorted(section))
 
     def model_hint(self) -> str | None:
         """The model the editor or the environment names, before any manifest
@@ -239,6 +303,24 @@ class YoiServer(LanguageServer):
             return None
         yoi = experimental.get("yoi")
         return yoi.get(name) if isinstance(yoi, dict) else None
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Errors outside a request's answer (a failed notification handler).
+        Protocol errors (bad params, unknown methods) are the client's and are
+        only logged; a bug is logged with its traceback and shown to the user
+        at most once a minute, pointing at the log."""
+        if isinstance(error, JsonRpcException):
+            log.info("%s: %s", getattr(source, "__name__", source), error.message)
+            return
+        log.error("internal error (%s)", getattr(source, "__name__", source), exc_info=error)
+        now = time.monotonic()
+        if now - self._last_error_shown >= 60:
+            self._last_error_shown = now
+            self.show_message(
+                f"yoi: internal error ({type(error).__name__}: {error}); the server keeps "
+                "running. Details are in the language server's log.",
+                types.MessageType.Error,
+            )
 
     def log_message(self, message: str, level: types.MessageType = types.MessageType.Info) -> None:
         self.window_log_message(types.LogMessageParams(type=level, message=message))

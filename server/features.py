@@ -39,6 +39,10 @@ def register(server: YoiServer) -> None:
     def initialized(ls: YoiServer, params: types.InitializedParams) -> None:
         ls.start_runtime()
 
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def did_change_configuration(ls: YoiServer, params: types.DidChangeConfigurationParams) -> None:
+        ls.configuration_changed(params.settings)
+
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: YoiServer, params: None) -> None:
         if ls.runtime_started:

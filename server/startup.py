@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 
 async def start_runtime(server: YoiServer) -> None:
-    server.options = _options(server)
+    server.options = validated_options(server)
     server.pods = PodManager(server)
     if server.root is None:
         server.log_message("yoi: no workspace folder is open; file tools are unavailable.")
@@ -43,7 +43,7 @@ async def stop_runtime(server: YoiServer) -> None:
         await server.model_process.close()
 
 
-def _options(server: YoiServer) -> pl.InitializationOptions:
+def validated_options(server: YoiServer) -> pl.InitializationOptions:
     try:
         return pl.InitializationOptions.model_validate(server.raw_options or {})
     except ValidationError as exc:

@@ -5,8 +5,8 @@ thread-pool hop and writes each message with a blocking write and a flush.
 Here stdin is an asyncio pipe reader, and stdout a :class:`PipeWriter`: every
 message written during one event-loop iteration goes out in one ``write``
 call, on a non-blocking file descriptor (a client that reads slowly makes the
-buffer grow; it never stalls the loop). pygls' message loop (``run_async``)
-reads from these.
+buffer grow; it never stalls the loop). Messages are read, checked and
+dispatched by :class:`server.rpc.MessageLoop`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ import os
 import threading
 from typing import TYPE_CHECKING, BinaryIO
 
-from pygls.io_ import StdinAsyncReader, run_async
+from pygls.io_ import StdinAsyncReader
+
+from server.rpc import MessageLoop
 
 if TYPE_CHECKING:
     from server.app import YoiServer
@@ -117,14 +119,6 @@ async def _serve(
     except ValueError:  # stdin is a regular file: read it through pygls' threads
         reader = StdinAsyncReader(stdin, server.thread_pool)
     try:
-        await run_async(
-            stop_event=stop,
-            reader=reader,
-            protocol=server.protocol,
-            logger=log,
-            error_handler=server.report_server_error,
-        )
-    except asyncio.IncompleteReadError:
-        log.info("the client closed the connection mid-message")
+        await MessageLoop(server, reader).run(stop)  # type: ignore[arg-type]
     finally:
         writer.drain_now()
