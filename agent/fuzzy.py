@@ -38,7 +38,6 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import compress, filterfalse
-from operator import methodcaller
 
 EXACT, NAME_PREFIX, IN_NAME, IN_PATH, SCATTERED = 5, 4, 3, 2, 1
 
@@ -83,7 +82,7 @@ def _ordered(lines: list[str]) -> list[str]:
             at = end
     ordered: list[str] = []
     for length in sorted(runs):
-        run, piece = runs[length], _CHUNK // 4
+        run, piece = runs[length], _CHUNK
         pieces = [sorted(run[i : i + piece]) for i in range(0, len(run), piece)]
         ordered += pieces[0] if len(pieces) == 1 else heapq.merge(*pieces)
     return ordered
@@ -239,27 +238,27 @@ class _Data:
     @classmethod
     def build(cls, paths: Iterable[str]) -> _Data:
         given = list(paths)
-        listed: list[str] = []
-        first: dict[str, str] = {}
+        if any("\n" in "".join(given[i : i + _CHUNK]) for i in range(0, len(given), _CHUNK)):
+            given = [path for path in given if "\n" not in path]
+        lowered: list[str] = []
+        unique: set[str] = set()
         odd: dict[str, tuple[str, ...]] = {}
         for start in range(0, len(given), _CHUNK):  # in C, a chunk at a time
-            part = list(
-                filterfalse(methodcaller("__contains__", "\n"), given[start : start + _CHUNK])
-            )
+            part = given[start : start + _CHUNK]
             low = list(map(str.lower, part))
-            first.update(zip(low, part, strict=True))
+            unique.update(low)
             differs = list(map(str.__ne__, low, part))
             alone: Iterator[tuple[str, ...]] = zip(compress(part, differs))
             odd.update(zip(compress(low, differs), alone, strict=False))
-            listed += part
-        if len(first) == len(listed):  # no two paths share a line
-            return cls(_ordered(list(first)), odd)
-        first.clear()
-        odd = {}
-        for path in listed:
+            lowered += low
+        if len(unique) == len(lowered):  # no two paths share a line
+            return cls(_ordered(lowered), odd)
+        first: dict[str, str] = {}
+        odd.clear()
+        for path in given:
             line = path.lower()
-            seen = first.setdefault(line, path)
-            if seen == path:
+            known = first.setdefault(line, path)
+            if known == path:
                 if path != line and line not in odd:
                     odd[line] = (path,)
             else:

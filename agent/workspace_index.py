@@ -15,6 +15,7 @@ keeps answering until the new one replaces it. Searches run on the event loop
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import json
 import logging
@@ -24,8 +25,8 @@ import sys
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from itertools import compress, repeat
-from operator import attrgetter, gt, itemgetter, methodcaller, not_
+from itertools import accumulate, chain, compress, repeat
+from operator import add, and_, attrgetter, gt, itemgetter, ne, not_
 from pathlib import Path
 
 from watchfiles import Change, watch
@@ -42,8 +43,9 @@ _LINE_LIMIT = 1 << 30  # one batch of changes is one line
 
 
 _CHUNK = 8192  # paths per C-level pass
+_DIRS = 256  # directories listed per batch
+_REPORT_EVERY = 5000  # files found between progress reports
 _NAME = attrgetter("name")
-_IS_DIR = methodcaller("is_dir", follow_symlinks=False)  # a symlink is not one
 
 
 def _not_in_git(change: Change, path: str) -> bool:
@@ -116,49 +118,77 @@ def _rules_in(directory: str, rel: str) -> _Rules | None:
 
 
 def _walk(
-    top: str, rel: str, chain: tuple[_Rules, ...], progress: ProgressCallback | None
+    top: str, rel: str, rules: tuple[_Rules, ...], progress: ProgressCallback | None
 ) -> list[str]:
     """The relative paths of the files under ``top`` (whose path relative to
-    the root is ``rel``) that the rules keep; symlinks are not followed. One
-    level of directories at a time, so the rules judge a whole level's files
-    and directories at once (per ``.gitignore`` chain), not one directory's."""
+    the root is ``rel``) that the rules keep; symlinks are not followed.
+    Depth first, a batch of directories at a time: Python lists each
+    directory; the rest is C-level passes over a batch's entries."""
     found: list[str] = []
     base = top[: len(top) - len(rel)] if rel else f"{top}/"  # the root, with a slash
-    level = [(rel, chain)]
-    while level:
-        files: dict[int, tuple[tuple[_Rules, ...], list[str]]] = {}
-        dirs: dict[int, tuple[tuple[_Rules, ...], list[str]]] = {}
-        for where, inherited in level:
-            try:  # C-level passes over the entries (an error skips the directory)
-                with os.scandir(base + where if where else top) as entries:
-                    listed = list(entries)
-                names = list(map(_NAME, listed))
-                linked = list(map(os.DirEntry.is_symlink, listed))
-                regular = list(map(gt, map(os.DirEntry.is_file, listed), linked))  # not a link
-                named = list(compress(names, regular))
-                rest = compress(listed, map(not_, regular))  # the few that are not files
-                folders = list(map(_NAME, filter(_IS_DIR, rest)))
-            except OSError:
-                continue
-            for kind in (named, folders):
-                if ".git" in kind:
-                    kind.remove(".git")
-            rules = inherited
-            if ".gitignore" in names:
-                read = _rules_in(base + where if where else top, where)
-                rules = rules if read is None else (*rules, read)
-            prefix = f"{where}/" if where else ""
-            files.setdefault(id(rules), (rules, []))[1].extend(map(prefix.__add__, named))
-            if folders:
-                dirs.setdefault(id(rules), (rules, []))[1].extend(map(prefix.__add__, folders))
-        for rules, paths in files.values():
-            found += _kept(rules, paths, False) if rules else paths
-        level = []
-        for rules, paths in dirs.values():
-            level += zip(_kept(rules, paths, True) if rules else paths, repeat(rules))
-        if progress is not None:
-            progress(len(found))
+    stack = [(rel, rules)]
+    reported = 0
+    while stack:
+        batch = stack[-_DIRS:]
+        del stack[-_DIRS:]
+        found += _listed(base, top, batch, stack)
+        if progress is not None and len(found) - reported >= _REPORT_EVERY:
+            reported = len(found)
+            progress(reported)
     return found
+
+
+def _listed(
+    base: str,
+    top: str,
+    batch: list[tuple[str, tuple[_Rules, ...]]],
+    deeper: list[tuple[str, tuple[_Rules, ...]]],
+) -> list[str]:
+    """The kept files of a batch of directories (``(rel, rules above)``);
+    their kept subdirectories are appended to ``deeper``."""
+    listings: list[list[os.DirEntry[str]]] = []
+    owners: list[str] = []
+    chains: list[tuple[_Rules, ...]] = []
+    for where, rules in batch:
+        try:
+            with os.scandir(base + where if where else top) as listing:
+                listings.append(list(listing))
+        except OSError:
+            continue
+        owners.append(where)
+        chains.append(rules)
+    entries = list(chain.from_iterable(listings))
+    names = list(map(_NAME, entries))
+    sizes = list(map(len, listings))
+    if ".gitignore" in names:  # a directory with rules of its own
+        ends, at = list(accumulate(sizes)), -1
+        with contextlib.suppress(ValueError):  # when no more are found
+            while True:
+                at = names.index(".gitignore", at + 1)
+                d = bisect.bisect_right(ends, at)
+                read = _rules_in(base + owners[d] if owners[d] else top, owners[d])
+                if read is not None:
+                    chains[d] = (*chains[d], read)
+    prefixes = [f"{where}/" if where else "" for where in owners]
+    paths = list(map(add, chain.from_iterable(map(repeat, prefixes, sizes)), names))
+    regular = list(map(gt, map(os.DirEntry.is_file, entries), map(os.DirEntry.is_symlink, entries)))
+    wanted = list(map(ne, names, repeat(".git")))
+    regular = list(map(and_, regular, wanted))
+    others = compress(range(len(entries)), map(and_, map(not_, regular), wanted))
+    folders = [i for i in others if entries[i].is_dir(follow_symlinks=False)]  # few
+    groups = {id(rules): rules for rules in chains}
+    kept: list[str] = []
+    for key, rules in groups.items():
+        if len(groups) == 1:
+            files = list(compress(paths, regular))
+            dirs = [paths[i] for i in folders]
+        else:  # the entries of the directories that have these rules
+            member = list(chain.from_iterable(map(repeat, [id(c) == key for c in chains], sizes)))
+            files = list(compress(paths, map(and_, regular, member)))
+            dirs = [paths[i] for i in folders if member[i]]
+        kept += _kept(rules, files, False) if rules else files
+        deeper += zip(_kept(rules, dirs, True) if rules else dirs, repeat(rules))
+    return kept
 
 
 async def _close_on(stop: asyncio.Event, process: asyncio.subprocess.Process) -> None:
