@@ -3,7 +3,9 @@
 - :mod:`agent.store.entries`: what a log holds (frozen models by ``kind``).
 - :mod:`agent.store.chain`: the frozen line format and hash chain.
 - :mod:`agent.store.log`: :class:`SessionStore`: create, append (with head
-  check and fork), read (with verification).
+  check and fork), read and restore.
+- :mod:`agent.store.verify`: checking each line against the chain as it is
+  read, and keeping the garbage collector out of bulk loads.
 - :mod:`agent.store.restore`: folding a log into a :class:`RestoredState`.
 - :mod:`agent.store.listing`: cheap, cached listing of sessions.
 
@@ -24,8 +26,9 @@ from agent.store.entries import (
     UserInput,
 )
 from agent.store.listing import SessionInfo
-from agent.store.log import AppendResult, LogRead, LogRecord, SessionStore
+from agent.store.log import AppendResult, LogRead, SessionStore
 from agent.store.restore import RestoredState, UsageRecord
+from agent.store.verify import LogRecord
 
 __all__ = [
     "AppendResult",

@@ -114,6 +114,16 @@ class Extension(_Entry):
     payload: JsonValue = None
 
 
+ENTRY_TYPES = (
+    SessionStart,
+    UserInput,
+    ItemsEntry,
+    TurnEnd,
+    LlmUsage,
+    RunCompleted,
+    RunErrored,
+    Extension,
+)
 LogEntry = Annotated[
     SessionStart
     | UserInput
@@ -127,18 +137,7 @@ LogEntry = Annotated[
 ]
 LogEntryAdapter: TypeAdapter[LogEntry] = TypeAdapter(LogEntry)
 
-KNOWN_KINDS: frozenset[str] = frozenset(
-    {
-        "session_start",
-        "user_input",
-        "items",
-        "turn_end",
-        "llm_usage",
-        "run_completed",
-        "run_errored",
-        "extension",
-    }
-)
+KNOWN_KINDS: frozenset[str] = frozenset(cls.model_fields["kind"].default for cls in ENTRY_TYPES)
 
 
 def entry_body(entry: LogEntry) -> dict[str, Any]:
@@ -149,3 +148,8 @@ def entry_body(entry: LogEntry) -> dict[str, Any]:
 def load_entry(body: Any) -> LogEntry:
     """Validate one entry object read from a log (raises ``ValidationError``)."""
     return LogEntryAdapter.validate_python(body)
+
+
+def load_entry_json(data: bytes) -> LogEntry:
+    """Validate one entry straight from its JSON (no Python dict in between)."""
+    return LogEntryAdapter.validate_json(data)

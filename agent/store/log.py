@@ -28,10 +28,14 @@ Torn last line
     adds the newline. Earlier entries are never dropped.
 
 Verification
-    :meth:`SessionStore.read` recomputes every hash under a shared lock. An
-    edited entry, a deleted, reordered or inserted line, or an unreadable line
-    that is not the last raises :class:`~agent.errors.SessionCorrupt` naming the
-    1-based line.
+    :meth:`SessionStore.read` and :meth:`SessionStore.restore` check every
+    hash under a shared lock (:mod:`agent.store.verify`: a line in the
+    writer's layout is hashed as stored, any other is parsed and
+    re-serialised). An edited entry, a deleted, reordered or inserted line, or
+    an unreadable line that is not the last raises
+    :class:`~agent.errors.SessionCorrupt` naming the 1-based line. A restore
+    folds the entries as they are verified, with the garbage collector kept
+    out of the load.
 
 Every method is synchronous and keeps no state between calls but the root, so
 one store may be used from several worker threads; ``flock`` on a fresh file
@@ -48,34 +52,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from pydantic import ValidationError
-
-from agent.errors import SessionCorrupt, SessionError, SessionNotFound
+from agent.errors import SessionError, SessionNotFound
 from agent.fsutil import atomic_write_bytes
 from agent.ids import uuid7
-from agent.store.chain import encode_lines, entry_hash, is_session_id, parse_line, split_line
-from agent.store.entries import KNOWN_KINDS, LogEntry, Origin, SessionStart, load_entry
+from agent.store.chain import encode_lines, is_session_id, parse_line
+from agent.store.entries import LogEntry, Origin, SessionStart
 from agent.store.listing import SessionInfo, list_sessions
 from agent.store.restore import RestoredState, fold
+from agent.store.verify import LogRecord, bulk_load, verified_records
 
 _FIRST_CHUNK = 64 * 1024
 _MAX_CHUNK = 8 * 1024 * 1024
-
-
-def torn_warning(session_id: str) -> str:
-    return (
-        f"The last entry of session {session_id} was incomplete (the process stopped "
-        "while writing it) and was dropped."
-    )
-
-
-@dataclass(frozen=True)
-class LogRecord:
-    """One verified entry: its 1-based line number and its hash."""
-
-    line: int
-    hash: str
-    entry: LogEntry
 
 
 @dataclass(frozen=True)
@@ -181,15 +168,27 @@ class SessionStore:
     def read(self, session_id: str) -> LogRead:
         """Every entry, verified. Raises ``SessionNotFound`` or ``SessionCorrupt``."""
         path = self.path(session_id)
-        with _open_locked(path, os.O_RDONLY, fcntl.LOCK_SH, session_id) as f:
-            records, warnings = _verify(path, session_id, f)
-        return LogRead(session_id, path, tuple(records), tuple(warnings))
+        warnings: list[str] = []
+        with (
+            _open_locked(path, os.O_RDONLY, fcntl.LOCK_SH, session_id) as f,
+            bulk_load(),
+        ):
+            records = tuple(LogRecord(*v) for v in verified_records(path, session_id, f, warnings))
+        return LogRead(session_id, path, records, tuple(warnings))
 
     def restore(self, session_id: str, *, through: str | None = None) -> RestoredState:
         """The state a pod resumes from; ``through`` stops at that entry's hash
-        (for a fork at an earlier point). Raises ``SessionNotFound`` for an
-        empty log or an unknown ``through``."""
-        return fold(self.read(session_id), through=through)
+        (for a fork at an earlier point). The whole log is verified either way,
+        and folded as it is read (its entries are never all held at once).
+        Raises ``SessionNotFound`` for an empty log or an unknown ``through``."""
+        path = self.path(session_id)
+        warnings: list[str] = []
+        with (
+            _open_locked(path, os.O_RDONLY, fcntl.LOCK_SH, session_id) as f,
+            bulk_load(),
+        ):
+            records = verified_records(path, session_id, f, warnings)
+            return fold(session_id, records, warnings, through=through)
 
     def list_sessions(self) -> list[SessionInfo]:
         """Every session, newest first (see :mod:`agent.store.listing`)."""
@@ -262,68 +261,3 @@ def _read_tail(fd: int, size: int) -> _Tail:
     # A damaged line before the torn one: no head can match, so the caller forks.
     head = prev["hash"] if prev is not None else None
     return _Tail(head, prev_offset + len(prev_raw), False)
-
-
-def _verify(path: Path, session_id: str, f: BinaryIO) -> tuple[list[LogRecord], list[str]]:
-    records: list[LogRecord] = []
-    warnings: list[str] = []
-    prev_hash: str | None = None
-
-    def take(number: int, raw: bytes, last: bool) -> None:
-        nonlocal prev_hash
-        obj = parse_line(raw)
-        if obj is None:
-            if last:
-                warnings.append(torn_warning(session_id))
-                return
-            raise SessionCorrupt(
-                path, number, "the line is not a log entry (a JSON object with a hash and a kind)"
-            )
-        digest, prev, body = split_line(obj)
-        if prev != prev_hash:
-            reason = (
-                "the first entry must have a null prev_hash"
-                if prev_hash is None
-                else "its prev_hash is not the hash of the entry before it "
-                "(an entry was removed, reordered or inserted)"
-            )
-            raise SessionCorrupt(path, number, reason)
-        try:
-            expected = entry_hash(prev, body)
-        except ValueError as exc:  # NaN or infinity in the body
-            raise SessionCorrupt(path, number, f"the entry cannot be hashed ({exc})") from None
-        if digest != expected:
-            raise SessionCorrupt(
-                path, number, "the entry does not match its hash (it was edited after writing)"
-            )
-        prev_hash = digest
-        kind = body["kind"]
-        if not records and kind != "session_start":
-            raise SessionCorrupt(path, number, "the log does not begin with a session_start")
-        if kind not in KNOWN_KINDS:
-            warnings.append(
-                f"Line {number} of session {session_id} is a {kind!r} entry, which this "
-                "version of yoi does not know; it was skipped."
-            )
-            return
-        try:
-            entry = load_entry(body)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            loc = first["loc"][1:] if first["loc"][:1] == (kind,) else first["loc"]
-            where = ".".join(str(p) for p in loc) or "the top level"
-            raise SessionCorrupt(
-                path, number, f"the {kind} entry is malformed at {where}: {first['msg']}"
-            ) from None
-        records.append(LogRecord(number, digest, entry))
-
-    pending: tuple[int, bytes] | None = None
-    for number, raw in enumerate(f, start=1):
-        if not raw.strip():
-            continue
-        if pending is not None:
-            take(*pending, last=False)
-        pending = (number, raw)
-    if pending is not None:
-        take(*pending, last=True)
-    return records, warnings

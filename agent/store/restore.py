@@ -16,36 +16,29 @@ Folding, in order:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import NamedTuple
 
-from pydantic import BaseModel, ConfigDict, JsonValue
+from pydantic import JsonValue
 
 from agent import items
 from agent.errors import SessionNotFound
 from agent.items import Item
 from agent.segments import Segment
 from agent.store.entries import (
-    Extension,
-    ItemsEntry,
     LlmUsage,
     Origin,
-    RunCompleted,
-    RunErrored,
     SessionStart,
-    TurnEnd,
-    UserInput,
 )
-
-if TYPE_CHECKING:
-    from agent.store.log import LogRead  # log imports this module
+from agent.store.verify import Verified
 
 
-class UsageRecord(BaseModel):
+class UsageRecord(NamedTuple):
     """One LLM call's measurement: the whole prompt was ``input_tokens`` when
-    the request held ``history_len`` items."""
+    the request held ``history_len`` items. A plain tuple: a long session
+    restores tens of thousands of them."""
 
-    model_config = ConfigDict(frozen=True)
     history_len: int
     input_tokens: int = 0
     output_tokens: int = 0
@@ -54,7 +47,18 @@ class UsageRecord(BaseModel):
 
     @classmethod
     def of(cls, entry: LlmUsage) -> UsageRecord:
-        return cls.model_validate(entry.model_dump(exclude={"kind", "ts"}))
+        return cls(
+            entry.history_len,
+            entry.input_tokens,
+            entry.output_tokens,
+            entry.cache_read_tokens,
+            entry.cache_write_tokens,
+        )
+
+    def model_dump(self) -> dict[str, int]:
+        """The fields by name, like a pydantic model's (to log the record as
+        an :class:`LlmUsage`)."""
+        return self._asdict()
 
 
 @dataclass(frozen=True)
@@ -82,69 +86,89 @@ class RestoredState:
     warnings: list[str] = field(default_factory=list)
 
 
-def fold(read: LogRead, *, through: str | None = None) -> RestoredState:
-    """Fold ``read`` (up to and including the entry hashed ``through``)."""
-    records = list(read.records)
-    if through is not None:
-        cut = next((i for i, r in enumerate(records) if r.hash == through), None)
-        if cut is None:
-            raise SessionNotFound(f"Session {read.session_id} has no entry with hash {through}.")
-        records = records[: cut + 1]
-    if not records:
-        raise SessionNotFound(
-            f"Session {read.session_id} has no complete entry, so there is nothing to restore."
-        )
-    first = records[0].entry
-    assert isinstance(first, SessionStart)  # the reader guarantees it
-    start = first
+def fold(
+    session_id: str,
+    records: Iterable[Verified],
+    warnings: list[str],
+    *,
+    through: str | None = None,
+) -> RestoredState:
+    """Fold ``records`` (``(line, hash, entry)``) as they come, up to and
+    including the entry hashed ``through`` (the rest are still consumed, so a
+    reader verifies them).
+    ``warnings`` are the reader's, read once the records are exhausted."""
+    first: SessionStart | None = None
+    start: SessionStart | None = None
+    head: str | None = None
+    updated_at = 0
     history: list[Item] = []
+    user_segments: list[list[Segment]] = []
     usage: list[UsageRecord] = []
     extensions: list[tuple[str, JsonValue]] = []
     turn_count = 0
     interrupted = False
     open_run = False  # a user turn was logged but its end was not
-    for record in records:
-        match record.entry:
-            case SessionStart() as start:
-                history = list(start.history)
-                turn_count = start.turn_count
-            case UserInput(segments=segments, text=text):
-                open_run = True
-                history.append(items.user(text, list(segments)))
-            case ItemsEntry(items=appended):
-                history.extend(appended)
-            case TurnEnd(turn_count=count):
-                turn_count = count
-            case LlmUsage() as entry:
-                usage.append(UsageRecord.of(entry))
-            case RunCompleted(interrupted=flag) | RunErrored(interrupted=flag):
-                interrupted = flag
-                open_run = False
-            case Extension(domain=domain, payload=payload):
-                extensions.append((domain, payload))
-    warnings = list(read.warnings)
+    count = 0
+    done = False
+    for _, digest, entry in records:
+        if done:
+            continue
+        count += 1
+        head, updated_at = digest, entry.ts
+        done = digest == through
+        # by kind, most frequent first (class patterns would pay an ABC
+        # isinstance check per miss: pydantic models have an ABCMeta)
+        if entry.kind == "items":
+            history.extend(entry.items)
+        elif entry.kind == "llm_usage":
+            usage.append(UsageRecord.of(entry))
+        elif entry.kind == "user_input":
+            open_run = True
+            history.append(items.user(entry.text, list(entry.segments)))
+            user_segments.append(list(entry.segments))
+        elif entry.kind == "turn_end":
+            turn_count = entry.turn_count
+        elif entry.kind in ("run_completed", "run_errored"):
+            interrupted = entry.interrupted
+            open_run = False
+        elif entry.kind == "extension":
+            extensions.append((entry.domain, entry.payload))
+        elif entry.kind == "session_start":
+            start = entry
+            first = first or start
+            history = list(start.history)
+            user_segments = items.user_segments(history)
+            turn_count = start.turn_count
+    if through is not None and not done:
+        raise SessionNotFound(f"Session {session_id} has no entry with hash {through}.")
+    if head is None:
+        raise SessionNotFound(
+            f"Session {session_id} has no complete entry, so there is nothing to restore."
+        )
+    assert first is not None and start is not None  # the reader guarantees it
+    warnings = list(warnings)
     if open_run:
         interrupted = True
         warnings.append(
-            f"The last turn of session {read.session_id} did not finish (the process stopped "
+            f"The last turn of session {session_id} did not finish (the process stopped "
             "during it); what it logged is kept and the turn counts as interrupted."
         )
     return RestoredState(
-        session_id=read.session_id,
+        session_id=session_id,
         system_prompt=start.system_prompt,
         config=dict(start.config),
         history=history,
         turn_count=turn_count,
         last_run_interrupted=interrupted,
         usage=usage,
-        user_segments=items.user_segments(history),
+        user_segments=user_segments,
         extensions=extensions,
-        head=records[-1].hash,
+        head=head,
         parent=start.forked_from or start.compacted_from,
         created_at=first.ts,
-        updated_at=records[-1].entry.ts,
+        updated_at=updated_at,
         cwd=start.cwd,
         model=start.model,
-        entries=len(records),
+        entries=count,
         warnings=warnings,
     )
