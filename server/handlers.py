@@ -36,7 +36,7 @@ async def pod_dispose(ls: YoiServer, params: Any) -> None:
 
 @maps_errors(p.POD_HISTORY)
 async def pod_history(ls: YoiServer, params: Any) -> dict[str, Any]:
-    return ls.pods.history(pl.parse(p.POD_HISTORY, pl.PodParams, params).pod_id)
+    return ls.pods.history(pl.parse(p.POD_HISTORY, pl.PodHistoryParams, params))
 
 
 @maps_errors(p.POD_INTERRUPT)

@@ -41,6 +41,15 @@ class PodParams(Params):
     pod_id: PodId
 
 
+class PodHistoryParams(Params):
+    """``yoi/pod/history``: all items, or a page of at most ``limit`` items
+    ending before index ``before`` (default: the end)."""
+
+    pod_id: PodId
+    limit: int | None = Field(default=None, ge=1, strict=True)
+    before: int | None = Field(default=None, ge=0, strict=True)
+
+
 class PodNotifyParams(Params):
     pod_id: PodId
     message: str = Field(min_length=1)

@@ -119,9 +119,11 @@ class PodManager:
         for pod_id in list(self.entries):
             await self.dispose(pod_id)
 
-    def history(self, pod_id: str) -> dict[str, Any]:
-        pod = self.get(pod_id, p.POD_HISTORY).pod
-        return {"sessionId": pod.session_id, "items": history_to_wire(pod)}
+    def history(self, params: pl.PodHistoryParams) -> dict[str, Any]:
+        pod = self.get(params.pod_id, p.POD_HISTORY).pod
+        return history_to_wire(
+            pod.session_id, pod.history, limit=params.limit, before=params.before
+        )
 
     async def chat(self, params: pl.ChatParams) -> dict[str, Any]:
         """Run a turn and answer when it ends. If the request is cancelled

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from agent.items import Item, Message, Reasoning, ToolCall, ToolResult
-from agent.pod import Pod, TurnResult
+from agent.pod import TurnResult
 from agent.segments import dump_segments
 from agent.store import SessionInfo
 
@@ -35,8 +36,21 @@ def item_to_wire(item: Item) -> dict[str, Any]:
             return {"kind": "reasoning", "text": text}
 
 
-def history_to_wire(pod: Pod) -> list[dict[str, Any]]:
-    return [item_to_wire(i) for i in pod.history]
+def history_to_wire(
+    session_id: str, history: Sequence[Item], *, limit: int | None, before: int | None
+) -> dict[str, Any]:
+    """A ``yoi/pod/history`` result: the last ``limit`` items (all if ``None``)
+    before index ``before`` (the end if ``None``, and at most the end). Only
+    the page's items are converted."""
+    total = len(history)
+    end = total if before is None else min(before, total)
+    start = 0 if limit is None else max(0, end - limit)
+    return {
+        "sessionId": session_id,
+        "items": [item_to_wire(i) for i in history[start:end]],
+        "start": start,
+        "total": total,
+    }
 
 
 def turn_result_to_wire(result: TurnResult) -> dict[str, Any]:
