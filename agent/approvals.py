@@ -3,7 +3,9 @@
 In ``auto`` mode every request is allowed without asking. In ``ask`` mode the
 port is asked; an ``allowSession`` answer is remembered for the gate's
 lifetime under the request's session key. A port that fails, or any answer
-but ``allow`` / ``allowSession``, means deny.
+but ``allow`` / ``allowSession``, means deny. A port that cannot ask anyone
+raises :class:`~agent.ports.ApprovalUnavailable`; the gate turns it into a
+tool error that says so (the model is not told the user refused).
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import logging
 from pathlib import Path
 from typing import Any, Literal
 
-from agent.ports import ApprovalPort, ApprovalRequest
+from agent.errors import ExecutionFailed
+from agent.ports import ApprovalPort, ApprovalRequest, ApprovalUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,8 @@ class ApprovalGate:
         )
         try:
             decision: object = await self._port.request_approval(request)
+        except ApprovalUnavailable as exc:
+            raise ExecutionFailed(str(exc)) from None
         except Exception:
             log.warning(
                 "approval request for %s (%s) failed; denying", tool, call_id, exc_info=True

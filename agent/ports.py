@@ -39,9 +39,16 @@ class ApprovalRequest:
     session_key: str
 
 
+class ApprovalUnavailable(Exception):
+    """Raised by an approval port that cannot ask anyone (an editor without
+    the approvals capability). The message says so, and how the user can allow
+    the action: the model is told exactly that, not that the user refused."""
+
+
 class ApprovalPort(Protocol):
     async def request_approval(self, request: ApprovalRequest) -> ApprovalDecision:
-        """Ask the user. Anything but an explicit allow must be treated as deny."""
+        """Ask the user. Anything but an explicit allow must be treated as deny.
+        May raise :class:`ApprovalUnavailable` when nobody can be asked."""
         ...
 
 

@@ -148,6 +148,7 @@ class YoiServer(LanguageServer):
         self._runtime: asyncio.Task[None] | None = None
         self.output: PipeWriter | None = None  # set by server.stdio
         self.initialize_received = False  # set by server.rpc
+        self.told_approvals_unavailable = False
         self.shut_down = False
         self._last_error_shown = float("-inf")
         self._tasks: set[asyncio.Task[Any]] = set()

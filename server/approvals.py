@@ -2,8 +2,11 @@
 ``yoi/approval``.
 
 Only clients that advertised ``capabilities.experimental.yoi.approvals: true``
-are asked. No capability, an error, an answer that is not one of the three
-decisions, or no answer within the timeout all mean deny (the user is told why
+are asked. Without it nobody can be asked: the action does not run, the model
+is told exactly that (not that the user refused), and the user learns how to
+allow such actions through a standard ``window/showMessage`` (once per server)
+as well as an alert. An error, an answer that is not one of the three
+decisions, or no answer within the timeout mean deny (the user is told why
 through an alert). ``allowSession`` is remembered per pod by the runtime's
 approval gate.
 """
@@ -15,7 +18,11 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from agent.ports import ApprovalDecision, ApprovalRequest
+from lsprotocol import types
+
+from agent import paths
+from agent.manifest.load import MANIFEST_FILE
+from agent.ports import ApprovalDecision, ApprovalRequest, ApprovalUnavailable
 from server import protocol as p
 
 if TYPE_CHECKING:
@@ -41,13 +48,7 @@ class LspApprovals:
 
     async def request_approval(self, request: ApprovalRequest) -> ApprovalDecision:
         if not self.server.yoi_client_option("approvals"):
-            self.warn(
-                f"{request.tool} was denied: this editor cannot ask for approvals (it did not "
-                "advertise experimental.yoi.approvals). To allow it without asking, set "
-                '[approvals] mode = "auto" in ~/.config/yoi/manifest.toml or in the '
-                "editor's yoi settings."
-            )
-            return "deny"
+            raise ApprovalUnavailable(self._cannot_ask(request))
         params = p.approval_params(
             self.pod_id(), request.tool_call_id, request.tool, request.arguments, request.reason
         )
@@ -67,3 +68,23 @@ class LspApprovals:
             return decision  # type: ignore[no-any-return]
         self.warn(f"{request.tool} was denied: the editor answered {answer!r}.")
         return "deny"
+
+    def _cannot_ask(self, request: ApprovalRequest) -> str:
+        manifest = paths.config_dir() / MANIFEST_FILE
+        how = (
+            f"The user can allow such actions without being asked by setting [approvals] mode = "
+            f'"auto" in {manifest} (or "approvals": "auto" in the editor\'s yoi settings).'
+        )
+        message = (
+            f"This editor cannot ask for approval, so {request.tool} was not run "
+            f"({request.reason}). {how}"
+        )
+        self.warn(message)
+        if not self.server.told_approvals_unavailable:
+            self.server.told_approvals_unavailable = True
+            self.server.show_message(
+                f"yoi: this editor cannot ask for approval, so the agent's {request.tool} was not "
+                f"run. {how}",
+                types.MessageType.Warning,
+            )
+        return message

@@ -178,11 +178,20 @@ async def test_run_command_without_approval_capability_is_denied(
         assert session.state.approvals == []  # never asked
         (result,) = session.events(pod, "toolResult")
         assert not result["ok"]
+        # the model is told the truth: nobody was asked, nothing ran, and how to allow it
+        told = scripted_model.requests[1]["messages"][-1]["content"]
+        assert "cannot ask for approval" in told and "was not run" in told
+        assert "denied" not in told
+        manifest = str(Path(env["YOI_CONFIG_DIR"]) / "manifest.toml")
+        assert manifest in told  # the real config path, not ~/.config
         alerts = [a["message"] for a in session.events(pod, "alert")]
-        assert any("cannot ask for approvals" in a for a in alerts)
-        # warnings reach the editor's log too (window/logMessage)
+        assert any("cannot ask for approval" in a for a in alerts)
+        # warnings reach the editor's log too (window/logMessage), and a stock
+        # client shows the standard window/showMessage
         logged = [m.message for m in session.client.log_messages]
-        assert any("cannot ask for approvals" in m for m in logged)
+        assert any("cannot ask for approval" in m for m in logged)
+        shown = [m.message for m in session.client.messages]
+        assert any("cannot ask for approval" in m and manifest in m for m in shown)
     finally:
         await stop(session)
 
