@@ -15,7 +15,7 @@ tight the match is, then by path length, then by text:
 How it answers a keystroke on 100,000 paths in a few milliseconds (see
 ``bench/bench_references.py``): the lower-cased paths live in one text,
 ``"\\n/" + "\\n/".join(paths) + "\\n"``, shortest first, and that text is also
-held as seven integers, one per bit of each character (:class:`_Bits`). The
+held as seven integers, one per bit of each character (:mod:`agent.textbits`). The
 positions of any character are then seven ANDs away, and a query is matched
 against every path at once with whole-text integer operations, which CPython
 runs in C at memory speed: a shift-and chain finds contiguous occurrences; for
@@ -39,15 +39,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import compress, filterfalse
 
+from agent.textbits import TextBits, positions
+
 EXACT, NAME_PREFIX, IN_NAME, IN_PATH, SCATTERED = 5, 4, 3, 2, 1
 
 _SMALL = 64  # at most this many paths added or removed are spliced in place
 _CHUNK = 8192  # lines per C-level call while building (each call holds the GIL)
-_PIECE = 1 << 18  # characters per piece while building the bit planes (a multiple of 8)
 _SPREAD = 200  # at most this many scattered matches are all ranked in Python
-_PLANES = [bytes(0x31 if byte >> bit & 1 else 0x30 for byte in range(256)) for bit in range(7)]
-_ANY = bytes([0] + [1] * 255)
-_MIRROR = bytes(int(f"{byte:08b}"[::-1], 2) for byte in range(256))
 
 
 @dataclass(frozen=True)
@@ -88,133 +86,6 @@ def _ordered(lines: list[str]) -> list[str]:
     return ordered
 
 
-def _planes(raw: bytes) -> list[int]:
-    """Seven integers, bit ``i`` of the ``j``-th being bit ``j`` of ``raw[i]``.
-    A piece of ``raw`` at a time is read as one integer and each 8x8 block of
-    its bits transposed in three rounds of masked swaps (whole-integer
-    operations); one byte in eight of the result then belongs to each plane."""
-    words = _PIECE // 8
-    masks = [
-        (shift, int.from_bytes(bytes.fromhex(pattern)[::-1] * words, "little"))
-        for shift, pattern in (
-            (7, "00AA00AA00AA00AA"),
-            (14, "0000CCCC0000CCCC"),
-            (28, "00000000F0F0F0F0"),
-        )
-    ]
-    planes: list[list[bytes]] = [[] for _ in range(7)]
-    for start in range(0, len(raw), _PIECE):
-        piece = raw[start : start + _PIECE]
-        width = (len(piece) + 7) // 8 * 8
-        bits = int.from_bytes(piece, "little")
-        for shift, mask in masks:
-            swap = ((bits >> shift) ^ bits) & mask
-            bits ^= swap ^ (swap << shift)
-        out = bits.to_bytes(width + 8, "little")
-        for plane, parts in enumerate(planes):
-            parts.append(out[plane:width:8])
-    return [int.from_bytes(b"".join(parts), "little") for parts in planes]
-
-
-def _select(planes: list[int], mask: int, code: int) -> int:
-    """The positions of the character ``code``: seven ANDs."""
-    bits = mask
-    for bit, plane in enumerate(planes):
-        bits &= plane if code >> bit & 1 else mask ^ plane
-    return bits
-
-
-def _positions(bits: int) -> Iterator[int]:
-    """The set bits of ``bits``, lowest first."""
-    raw = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
-    flags = raw.translate(_ANY)  # so the next nonzero byte is one memchr away
-    at = flags.find(1)
-    while at != -1:
-        byte = raw[at]
-        while byte:
-            low = byte & -byte
-            yield at * 8 + low.bit_length() - 1
-            byte ^= low
-        at = flags.find(1, at + 1)
-
-
-def _mirrored(bits: int, size: int) -> int:
-    """``bits`` with bit ``i`` moved to ``size - 1 - i``."""
-    width = (size + 7) // 8
-    raw = bits.to_bytes(width, "big").translate(_MIRROR)
-    return int.from_bytes(raw, "little") >> (width * 8 - size)
-
-
-class _Bits:
-    """A text as seven bit planes: bit ``i`` of plane ``j`` is bit ``j`` of
-    character ``i`` (a non-ASCII character reads as ``?``); and ``name``, the
-    positions inside file names (after a line's last slash)."""
-
-    __slots__ = ("_chars", "inside", "mask", "name", "name_starts", "newline", "planes", "size")
-
-    def __init__(self, planes: list[int], name: int, size: int) -> None:
-        self.planes, self.name, self.size = planes, name, size
-        self.mask = (1 << size) - 1
-        self._chars: dict[str, int] = {}
-        self.newline = _select(self.planes, self.mask, ord("\n"))
-        self.inside = self.mask ^ self.newline  # a run of ones per line
-        self.name_starts = name & ~(name << 1)
-
-    @classmethod
-    def of(cls, text: str) -> _Bits:
-        raw = text.encode("ascii", "replace")
-        size, planes = len(raw), _planes(raw)
-        mask = (1 << size) - 1
-        # Mirrored (the first character is the top bit), a carry runs from a
-        # line's last slash back to its start: what is left is the file name.
-        slash = _mirrored(_select(planes, mask, ord("/")), size)
-        inside = _mirrored(mask ^ _select(planes, mask, ord("\n")), size)
-        before = ((inside + slash) ^ inside ^ slash) & inside
-        return cls(planes, _mirrored(inside & ~(before | slash), size), size)
-
-    def cut(self, start: int, end: int) -> _Bits:
-        """Without the characters ``start:end``."""
-        low = (1 << start) - 1
-        planes = [(p & low) | ((p >> end) << start) for p in (*self.planes, self.name)]
-        return _Bits(planes[:-1], planes[-1], self.size - (end - start))
-
-    def spliced(self, start: int, piece: str) -> _Bits:
-        """With ``piece`` (a newline, a slash and a line) inserted at ``start``."""
-        raw = piece.encode("ascii", "replace")[::-1]
-        low, n = (1 << start) - 1, len(raw)
-        named = len(piece) - piece.rfind("/") - 1
-        pieces = [int(raw.translate(plane), 2) for plane in _PLANES]
-        planes = [
-            (p & low) | (bits << start) | ((p >> start) << (start + n))
-            for p, bits in zip(
-                (*self.planes, self.name), (*pieces, ((1 << named) - 1) << (n - named)), strict=True
-            )
-        ]
-        return _Bits(planes[:-1], planes[-1], self.size + n)
-
-    def char(self, ch: str) -> int:
-        """Where ``ch`` (ASCII) is; a line's opening slash is not counted."""
-        bits = self._chars.get(ch)
-        if bits is None:
-            bits = _select(self.planes, self.mask, ord(ch))
-            if ch == "/":
-                bits &= ~(self.newline << 1)
-            if len(self._chars) >= 32:
-                self._chars.clear()
-            self._chars[ch] = bits
-        return bits
-
-    def after(self, bits: int) -> int:
-        """Every position after the first of ``bits`` on its line: adding
-        ``bits`` to a line's run of ones carries from there to its end."""
-        inside = self.inside
-        return ((inside + bits) ^ inside ^ bits) & inside
-
-    def first(self, bits: int) -> int:
-        """The first of ``bits`` on each line."""
-        return bits & ~self.after(bits)
-
-
 class _Data:
     """Lower-cased paths, unique and ordered by (length, text), their joined
     text and its bit planes. ``odd`` maps a line to its original paths where
@@ -227,11 +98,11 @@ class _Data:
         lines: list[str],
         odd: dict[str, tuple[str, ...]],
         text: str | None = None,
-        bits: _Bits | None = None,
+        bits: TextBits | None = None,
     ) -> None:
         self.lines, self.odd = lines, odd
         self.text = _joined(lines) if text is None else text
-        self.bits = _Bits.of(self.text) if bits is None else bits
+        self.bits = TextBits.of(self.text) if bits is None else bits
         self.lossy = not self.text.isascii()  # some "?" in the planes is not a "?"
         self.size = len(lines) + sum(len(paths) - 1 for paths in odd.values())
 
@@ -459,7 +330,7 @@ def _contiguous(data: _Data, q: str, ends: int, limit: int) -> list[tuple[int, s
     picked: list[tuple[int, str]] = []
     taken: set[str] = set()
     for tier, found in tiers:
-        for at in _positions(found):
+        for at in positions(found):
             line = data.line_at(at)
             if line not in taken:
                 taken.add(line)
@@ -518,7 +389,7 @@ def _scattered(data: _Data, q: str, state: _State, taken: set[str], need: int) -
             window, width = window | ((window << 1) & bits.inside), width + 1
         state.window, state.width = window, width
         ends &= window
-    lines = filterfalse(taken.__contains__, map(data.line_at, _positions(ends)))
+    lines = filterfalse(taken.__contains__, map(data.line_at, positions(ends)))
     return heapq.nsmallest(need, lines, key=lambda line: (_span(line, q), len(line), line))
 
 
