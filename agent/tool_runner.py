@@ -4,7 +4,8 @@ hooks after, output caps, events.
 Every call ends with exactly one :class:`ToolResult`: its tool's output, an
 error the model can act on (unknown tool, malformed arguments, a tool error, a
 bug), a skip by a hook, or — when the batch is interrupted — a note that it
-did not run. Results are returned in call order.
+did not run. The worker concludes (:meth:`ToolRunner.conclude`), persists and
+announces each result as its tool finishes.
 """
 
 from __future__ import annotations
@@ -101,30 +102,27 @@ class ToolRunner:
         done = {**skipped, **_finished(tasks)}
         return [done.get(call.call_id) or self._not_run(call) for call in calls]
 
-    async def finish(
-        self,
-        calls: list[ToolCall],
-        tasks: Mapping[str, asyncio.Task[ToolResult]],
-        skipped: Mapping[str, ToolResult],
-    ) -> tuple[list[ToolResult], str | None]:
-        """Post-tool hooks and caps, in call order. Returns the results and the
-        reason a post-tool hook aborted the run, if one did. Nothing is
-        announced: the caller persists the results, then :meth:`announce` s them."""
-        done = {**skipped, **_finished(tasks)}
-        abort: str | None = None
-        final: list[ToolResult] = []
-        for call in calls:
-            result = done.get(call.call_id) or not_run(call, self.interrupted_summary)
-            post = await self.hooks.post_tool_call.run(
-                h.PostToolCallInfo(
-                    call.call_id, call.name, result.is_error, result.summary, result.content
-                ),
-                self.on_hook_problem,
-            )
-            if isinstance(post, h.Cancel) and abort is None:
-                abort = f"a hook aborted the run after {call.name}: {post.reason}"
-            final.append(self._cap(result))
-        return final, abort
+    def outcome(self, task: asyncio.Task[ToolResult], call: ToolCall) -> ToolResult:
+        """A finished task's result (a task that failed or was cancelled: a
+        note that the call did not run)."""
+        if task.cancelled() or task.exception() is not None:
+            return self._not_run(call)
+        return task.result()
+
+    async def conclude(self, call: ToolCall, result: ToolResult) -> tuple[ToolResult, str | None]:
+        """The post-tool hooks and the output cap for one result. Returns the
+        result to persist and the reason a hook aborted the run, if one did.
+        Nothing is announced: the caller persists, then :meth:`announce` s."""
+        post = await self.hooks.post_tool_call.run(
+            h.PostToolCallInfo(
+                call.call_id, call.name, result.is_error, result.summary, result.content
+            ),
+            self.on_hook_problem,
+        )
+        abort = None
+        if isinstance(post, h.Cancel):
+            abort = f"a hook aborted the run after {call.name}: {post.reason}"
+        return self._cap(result), abort
 
     def announce(self, results: list[ToolResult]) -> None:
         """One ``toolResult`` event per (persisted) result."""

@@ -52,6 +52,8 @@ T = TypeVar("T")
 RunOutcome = Literal["finished", "paused", "limitReached", "interrupted", "error", "yielded"]
 
 INTERRUPTED_SUMMARY = "[Interrupted by user]"
+# After the text of an answer that broke off (the model sees it next turn).
+CUT_OFF_MARK = "\n\n[cut off: the answer broke off here]"
 
 
 @dataclass(frozen=True)
@@ -270,7 +272,7 @@ class Worker:
             await self._settle(self.settings.interrupted_summary)
             error = None
         else:
-            await self._settle(f"[Not run: {reason}]")
+            await self._settle(f"[Not run: {reason}]", cut_off=True)
             error = reason
         await self._on_abort(reason)
         return RunReport(outcome=outcome, requests=self._requests, error=error, exception=exc)
@@ -401,6 +403,10 @@ class Worker:
     # ------------------------------------------------------------ tools
 
     async def _execute(self, calls: list[ToolCall]) -> None:
+        """Run a batch of tool calls in parallel. Each result is persisted,
+        then announced, as soon as its tool finishes (a crash loses only the
+        tools still running); after an interrupt, the calls without a result
+        get one saying they did not run."""
         runner = self._runner()
         screened = await self._cancellable(lambda: runner.screen(calls))
         if screened.pause:
@@ -410,24 +416,46 @@ class Worker:
         if screened.approved:
             names = dict.fromkeys(c.name for c in screened.approved)
             self.events.emit(Phase(phase="runningTool", tool=", ".join(names)))
+        answered: set[str] = set()
+        abort: str | None = None
+
+        async def record(call: ToolCall, result: ToolResult) -> None:
+            nonlocal abort
+            final, reason = await runner.conclude(call, result)
+            abort = abort or reason
+            await self._add([final])
+            answered.add(call.call_id)
+            runner.announce([final])
+
         tasks = runner.start(screened.approved)
         try:
-            if tasks:
-                await self._cancellable(lambda: asyncio.wait(list(tasks.values())))
-            final, abort = await self._cancellable(
-                lambda: runner.finish(calls, tasks, screened.skipped)
-            )
+            for call in calls:
+                if call.call_id in screened.skipped:
+                    await self._cancellable(
+                        functools.partial(record, call, screened.skipped[call.call_id])
+                    )
+            pending = set(tasks.values())
+            while pending:
+                finished, pending = await self._cancellable(
+                    functools.partial(asyncio.wait, pending, return_when=asyncio.FIRST_COMPLETED)
+                )
+                for call in calls:  # in call order within one wake-up
+                    task = tasks.get(call.call_id)
+                    if task in finished:
+                        await self._cancellable(
+                            functools.partial(record, call, runner.outcome(task, call))
+                        )
         except _Interrupted:
             await runner.cancel(tasks)
-            ended = runner.interrupted(calls, tasks, screened.skipped)
-            await self._add(list(ended))
-            runner.announce(ended)
+            rest = runner.interrupted(
+                [c for c in calls if c.call_id not in answered], tasks, screened.skipped
+            )
+            await self._add(list(rest))
+            runner.announce(rest)
             raise
         except asyncio.CancelledError:
             await asyncio.shield(runner.cancel(tasks))
             raise
-        await self._add(list(final))
-        runner.announce(final)
         if abort is not None:
             raise _Aborted(abort)
 
@@ -443,8 +471,9 @@ class Worker:
 
     # ------------------------------------------------------------ endings
 
-    async def _settle(self, summary: str) -> None:
-        """After an interrupt or error: keep what streamed so far and close
+    async def _settle(self, summary: str, *, cut_off: bool = False) -> None:
+        """After an interrupt or error: keep what streamed so far (with
+        ``cut_off``, its text ends with :data:`CUT_OFF_MARK`) and close
         unanswered calls, so the history stays a valid request. If the log
         cannot take them, the history stays as the log has it (the next turn
         closes the calls)."""
@@ -452,7 +481,8 @@ class Worker:
         if self._partial_reasoning:
             items.append(Reasoning(text="".join(self._partial_reasoning)))
         if self._partial_text:
-            items.append(Message(role="assistant", text="".join(self._partial_text)))
+            text = "".join(self._partial_text) + (CUT_OFF_MARK if cut_off else "")
+            items.append(Message(role="assistant", text=text))
         self._partial_text = []
         self._partial_reasoning = []
         closures = [not_run(c, summary) for c in unanswered_calls(self._history)]
