@@ -15,6 +15,7 @@ import {
   editorText,
   failWith,
   loadScript,
+  mark,
   ORIGINAL,
   page,
   runCommand,
@@ -92,6 +93,7 @@ test('chat about an unsaved buffer; keep one change and undo the other in the ed
     await page.keyboard.press('Control+End');
     await page.keyboard.type('# unsaved note\n');
     await page.locator('.tab.dirty', { hasText: 'app.py' }).waitFor();
+    mark('app.py changed');
 
     // Chat with an @ reference picked from the list (open editors first).
     await page.locator('.activitybar a.action-label[aria-label="yoi"]').click();
@@ -108,9 +110,10 @@ test('chat about an unsaved buffer; keep one change and undo the other in the ed
     await input.press('Enter');
     await input.pressSequentially('now');
     await input.press('Enter');
+    mark('sent the first message');
 
     // From Enter on, the working indicator names what happens (the first turn also loads the model client).
-    await chat.locator('#activity').waitFor({ state: 'visible', timeout: 5_000 });
+    await chat.locator('#activity').waitFor({ state: 'visible', timeout: 30_000 });
     await shootSidebar('e2e-working.png');
     await chat.locator('.entry.user .chip', { hasText: 'app.py' }).waitFor();
 
@@ -118,10 +121,11 @@ test('chat about an unsaved buffer; keep one change and undo the other in the ed
     await chat.locator('.tool.tool-ok', { hasText: 'read_file' }).waitFor({ timeout: 60_000 });
     const editRow = chat.locator('.tool[data-call-id="call_edit"]');
     await editRow.locator('.tool-review', { hasText: 'Review 2 changes in the editor' }).waitFor({ timeout: 60_000 });
-    await lens(/^\W*Keep$/).first().waitFor({ timeout: 30_000 });
+    await lens(/^\W*Keep$/).first().waitFor({ timeout: 60_000 });
     assert.equal(await lens(/^\W*Keep$/).count(), 2, 'a Keep above each change');
     assert.equal(await lens(/^\W*Undo$/).count(), 2, 'an Undo above each change');
     await lens(/Keep All/).waitFor();
+    mark('the review is open');
     const shown = await editorText();
     assert.match(shown, /return 1\s+return 2/, 'the old and the new line of the first change, in place');
     assert.match(shown, /# unsaved note/, 'the review shows the buffer, unsaved text included');
@@ -136,7 +140,7 @@ test('chat about an unsaved buffer; keep one change and undo the other in the ed
     await page.keyboard.press('Alt+n');
 
     // The review closes and the buffer has exactly the kept change (nothing is written to disk).
-    await editRow.locator('.tool-review').waitFor({ state: 'detached', timeout: 30_000 });
+    await editRow.locator('.tool-review').waitFor({ state: 'detached', timeout: 60_000 });
     await editorShows(/return 2[\s\S]*return 3[\s\S]*# unsaved note/);
     const text = await editorText();
     assert.doesNotMatch(text, /return 4/, 'the undone change was not applied');
@@ -144,9 +148,10 @@ test('chat about an unsaved buffer; keep one change and undo the other in the ed
     assert.equal(readFileSync(join(ws, 'app.py'), 'utf8'), ORIGINAL, 'the editor owns saving');
     // Only part of the edit was kept, so the model is told to read the file again.
     await toldModel('call_edit', /applied only part of the change to app\.py/);
+    mark('the model was told: partly kept');
 
     // The reply streams in; the indicator was there before its first text.
-    await chat.locator('.entry.assistant .markdown:not(.streaming) pre code.language-python').waitFor({ timeout: 30_000 });
+    await chat.locator('.entry.assistant .markdown:not(.streaming) pre code.language-python').waitFor({ timeout: 60_000 });
     assert.equal(await chat.locator('.entry.assistant strong').textContent(), 'return 2');
     const seen = await order();
     assert.equal(seen[0], 'Preparing…', `the indicator from Enter on: ${seen.join(' → ')}`);
@@ -161,16 +166,18 @@ test('chat about an unsaved buffer; keep one change and undo the other in the ed
     assert.match(status, /openai\/scripted/);
     assert.match(status, /context \d/);
     await shootSidebar('e2e-chat.png');
+    mark('the reply is in');
 
     // The knowledge view lists the record; opening it opens its file.
     const record = page.locator('.monaco-list-row', { hasText: 'Naming conventions' });
-    await record.waitFor({ timeout: 30_000 });
+    await record.waitFor({ timeout: 60_000 });
     assert.match((await record.textContent()) ?? '', /in prompt/);
     await page.locator('.monaco-list-row', { hasText: 'Indent with four spaces' }).waitFor();
     await record.click();
-    await page.locator('.tab', { hasText: 'naming.md' }).waitFor({ timeout: 30_000 });
+    await page.locator('.tab', { hasText: 'naming.md' }).waitFor({ timeout: 60_000 });
     await page.locator('.editor-instance .monaco-editor .view-lines', { hasText: 'Naming conventions' }).waitFor();
     await shoot('e2e-workbench.png');
+    mark('the knowledge record is open');
   } catch (error) {
     await failWith('the end-to-end run failed', error);
   }
@@ -195,11 +202,12 @@ test('Undo All from the chat row, Keep All by keyboard, and Apply in the Refacto
     await say('rename other');
     const undoRow = chat.locator('.tool[data-call-id="call_undo"]');
     await undoRow.locator('.tool-review').waitFor({ timeout: 60_000 });
-    await lens(/^\W*Keep$/).waitFor({ timeout: 30_000 });
+    await lens(/^\W*Keep$/).waitFor({ timeout: 60_000 });
     await undoRow.getByRole('button', { name: 'Undo All' }).click();
     await toldModel('call_undo', /rejected the change to app\.py; nothing was written \(the user undid every change in the review\)/);
-    await chat.locator('.entry.assistant', { hasText: 'Understood, I left other() alone.' }).waitFor({ timeout: 30_000 });
+    await chat.locator('.entry.assistant', { hasText: 'Understood, I left other() alone.' }).waitFor({ timeout: 60_000 });
     await editorShows(/def other\(\)/);
+    mark('Undo All done');
 
     // Keep All with its keybinding (Alt+Shift+Y) from the review editor.
     await say('rename it anyway');
@@ -208,7 +216,8 @@ test('Undo All from the chat row, Keep All by keyboard, and Apply in the Refacto
     await page.keyboard.press('Alt+Shift+Y');
     await toldModel('call_keep', /^Edited app\.py/);
     await editorShows(/def kept_name\(\)/);
-    await chat.locator('.entry.assistant', { hasText: 'Renamed it.' }).waitFor({ timeout: 30_000 });
+    await chat.locator('.entry.assistant', { hasText: 'Renamed it.' }).waitFor({ timeout: 60_000 });
+    mark('Keep All done');
 
     // The Refactor Preview, as a setting: the change arrives ticked, and Apply applies it.
     writeWorkspaceSettings({ 'yoi.editReview': 'refactorPreview' });
@@ -227,7 +236,8 @@ test('Undo All from the chat row, Keep All by keyboard, and Apply in the Refacto
     await apply.click();
     await editorShows(/return 20/);
     await toldModel('call_preview', /^Edited app\.py/);
-    await chat.locator('.entry.assistant', { hasText: 'Applied through the preview.' }).waitFor({ timeout: 30_000 });
+    await chat.locator('.entry.assistant', { hasText: 'Applied through the preview.' }).waitFor({ timeout: 60_000 });
+    mark('the Refactor Preview applied');
     writeWorkspaceSettings({});
   } catch (error) {
     await failWith('the review run failed', error);
@@ -255,11 +265,12 @@ test('a command asks inside the chat and is allowed by keyboard; its output show
     assert.equal(await chat.locator('#activity .activity-label').textContent(), 'Waiting for your approval…');
     await shootSidebar('e2e-approval.png');
     await page.keyboard.press('Enter');
+    mark('allowed by keyboard');
 
     // The row ends with the command's whole output, live (no reload): the last lines, then all of it.
     await chat.locator('.tool.tool-ok[data-call-id="call_cmd"]').waitFor({ timeout: 60_000 });
     await approval.waitFor({ state: 'detached' });
-    await chat.locator('.entry.assistant', { hasText: 'The command printed thirty lines.' }).waitFor({ timeout: 30_000 });
+    await chat.locator('.entry.assistant', { hasText: 'The command printed thirty lines.' }).waitFor({ timeout: 60_000 });
     await cmdRow.locator('summary').click();
     const output = cmdRow.locator('.tool-output-text');
     await output.waitFor();
@@ -269,14 +280,16 @@ test('a command asks inside the chat and is allowed by keyboard; its output show
     await cmdRow.getByRole('button', { name: /Show all \d+ lines/ }).click();
     assert.match((await output.textContent()) ?? '', /line-1\nline-2\n[\s\S]*line-30$/);
     await chat.locator('#send').waitFor({ state: 'visible' });
+    mark('the output was shown');
 
     // Stop while an approval waits: the server withdraws it and the prompt goes away.
     await say('and once more');
     const waiting = chat.locator('.tool[data-call-id="call_wait"] .approval');
     await waiting.waitFor({ timeout: 60_000 });
     await chat.getByRole('button', { name: 'Stop' }).click();
-    await waiting.waitFor({ state: 'detached', timeout: 30_000 });
-    await chat.locator('.notice', { hasText: 'Stopped.' }).waitFor({ timeout: 30_000 });
+    await waiting.waitFor({ state: 'detached', timeout: 60_000 });
+    await chat.locator('.notice', { hasText: 'Stopped.' }).waitFor({ timeout: 60_000 });
+    mark('stopped');
     await chat.locator('#send').waitFor({ state: 'visible' });
 
     // After a window reload the conversation comes back from yoi/pod/history.
@@ -301,6 +314,7 @@ test('a command asks inside the chat and is allowed by keyboard; its output show
     assert.equal(await again.locator('.tool[data-call-id="call_edit"]').getAttribute('class'), 'entry tool tool-failed');
     await until(async () => /context \d/.test((await again.locator('#status').textContent()) ?? ''), 'the context size after the restore');
     await shootSidebar('e2e-restored.png');
+    mark('restored after the reload');
   } catch (error) {
     await failWith('the approval / stop / reload run failed', error);
   }
@@ -329,18 +343,19 @@ test('Add File to Chat inserts the selection; Resume Session lists the session; 
 
     await runCommand('Yoi: Resume Session');
     const session = page.locator('.quick-input-list .monaco-list-row', { hasText: 'please fix @app.py now' });
-    await session.waitFor({ timeout: 30_000 });
+    await session.waitFor({ timeout: 60_000 });
     assert.match((await session.innerText()).replace(/\u00a0/g, ' '), /turns · .*open in a chat/s);
     await shoot('e2e-resume.png');
+    mark('sessions listed');
     await page.keyboard.press('Escape');
 
     await page.getByRole('button', { name: 'New Chat' }).first().click();
     const tabs = chat.getByRole('tab');
-    await chat.getByRole('tab', { name: 'please fix @app.py now' }).waitFor({ timeout: 30_000 });
+    await chat.getByRole('tab', { name: 'please fix @app.py now' }).waitFor({ timeout: 60_000 });
     assert.equal(await tabs.count(), 2);
     assert.equal(await chat.locator('.entry').count(), 0, 'the new chat is empty');
     await chat.getByRole('tab', { name: 'please fix @app.py now' }).click();
-    await chat.locator('.entry.assistant', { hasText: 'The command printed thirty lines.' }).waitFor({ timeout: 30_000 });
+    await chat.locator('.entry.assistant', { hasText: 'The command printed thirty lines.' }).waitFor({ timeout: 60_000 });
   } catch (error) {
     await failWith('the commands run failed', error);
   }
@@ -354,6 +369,7 @@ test('an interpreter without yoi gives one actionable message', { timeout: 300_0
     await runCommand('Yoi: Restart Server');
     const toast = page.locator('.notification-toast', { hasText: 'yoi cannot start' });
     await toast.waitFor({ timeout: 60_000 });
+    mark('the interpreter message is up');
     const said = (await toast.innerText()).replace(/\u00a0/g, ' ');
     assert.match(said, /the interpreter from the setting yoi\.server\.python \(python3\)/, 'which interpreter');
     assert.ok(said.includes(`(run in ${ws})`), `the folder the server runs in: ${said}`);
@@ -363,7 +379,7 @@ test('an interpreter without yoi gives one actionable message', { timeout: 300_0
     await toast.getByRole('button', { name: 'Copy Fix Command' }).waitFor();
     // The chat says the same when asked to do something.
     await say('hello?');
-    await chatFrame().locator('.notice-error', { hasText: 'yoi cannot start with the interpreter from the setting' }).waitFor({ timeout: 30_000 });
+    await chatFrame().locator('.notice-error', { hasText: 'yoi cannot start with the interpreter from the setting' }).waitFor({ timeout: 60_000 });
     await shoot('e2e-interpreter.png');
   } catch (error) {
     await failWith('the interpreter run failed', error);

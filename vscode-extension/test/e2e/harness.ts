@@ -170,8 +170,11 @@ export async function startAll(script: unknown[]): Promise<void> {
   browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   page = await context.newPage();
+  // The machine may be busy (2 cores shared with other test runs): wait longer than Playwright's 30 s.
+  page.setDefaultTimeout(60_000);
   await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(ws)}`);
   await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
+  mark('code-server and the workbench are up');
 }
 
 export async function stopAll(): Promise<void> {
@@ -209,11 +212,19 @@ export async function editorText(): Promise<string> {
 }
 
 /** Wait until the active editor shows text matching. */
-export async function editorShows(pattern: RegExp, timeout = 30_000): Promise<void> {
+export async function editorShows(pattern: RegExp, timeout = 60_000): Promise<void> {
   await until(async () => pattern.test(await editorText().catch(() => '')), `the editor to show ${String(pattern)}`, timeout);
 }
 
 let failures = 0;
+let lastMark = Date.now();
+
+/** Say where the time goes: one line per step with the seconds since the last one. */
+export function mark(step: string): void {
+  const now = Date.now();
+  process.stdout.write(`e2e ${((now - lastMark) / 1000).toFixed(1)}s  ${step}\n`);
+  lastMark = now;
+}
 
 export async function failWith(what: string, error: unknown): Promise<never> {
   failures += 1;
@@ -246,7 +257,7 @@ export async function loadScript(steps: unknown[]): Promise<void> {
 }
 
 /** Poll a condition the page cannot wait for itself (state inside the webview's frames). */
-export async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+export async function until(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { approvalPrompt, decisionFor } from '../../src/logic/approval';
+import { approvalPrompt, approvalTarget, decisionFor } from '../../src/logic/approval';
 import { relativeTime, sessionPicks, chatTitle } from '../../src/logic/sessions';
 
 test('the approval names the command and its working directory', () => {
@@ -15,6 +15,13 @@ test('the approval names the command and its working directory', () => {
 test('without cwd the workspace root is the working directory', () => {
   const prompt = approvalPrompt({ podId: 'p', toolCallId: 'c', tool: 'run_command', arguments: { command: 'ls' }, reason: 'Run `ls` in .' }, '/ws');
   assert.match(prompt.detail, /Working directory: \/ws\n/);
+});
+
+test('the chat shows the command and its absolute working directory', () => {
+  const params = { podId: 'p', toolCallId: 'c', tool: 'run_command', arguments: { command: 'make', cwd: './sub/' }, reason: 'Run `make`' };
+  assert.deepEqual(approvalTarget(params, '/ws'), { command: 'make', cwd: '/ws/sub' });
+  assert.deepEqual(approvalTarget({ ...params, tool: 'fetch', arguments: { url: 'https://x' } }, '/ws'), { cwd: '/ws' });
+  assert.deepEqual(approvalTarget({ ...params, arguments: { command: 'ls', cwd: '/abs' } }, '/ws'), { command: 'ls', cwd: '/abs' });
 });
 
 test('dismissing the modal denies', () => {
