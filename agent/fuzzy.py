@@ -219,7 +219,8 @@ class FuzzyIndex:
 
     def updated(self, removed: Iterable[str] = (), added: Iterable[str] = ()) -> FuzzyIndex:
         """A new index without ``removed`` (each also as a directory: the paths
-        under it go too) and with ``added``. This index is left as it was."""
+        under it go too) and with ``added`` (this one when nothing changes).
+        This index is left as it was."""
         data = self._data
         odd = dict(data.odd)
         drop: set[str] = set()
@@ -250,6 +251,8 @@ class FuzzyIndex:
                 odd[line] = (path,)
             else:
                 odd.pop(line, None)
+        if not drop and not new and odd == data.odd:  # e.g. a file was saved
+            return self
         index = FuzzyIndex()
         if len(drop) + len(new) <= _SMALL:
             index._data = data.edited(odd, drop, new)

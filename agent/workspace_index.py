@@ -2,11 +2,15 @@
 by watchfiles instead of rescanning.
 
 Paths are workspace-relative POSIX strings. The scan and the watcher honour
-``.gitignore`` (with the rules of :mod:`agent.tools.ignore`) and never enter
-``.git``. The scan walks with ``os.scandir`` and keeps the relative paths it
-builds (no ``Path`` per file), deciding each directory's entries against the
-``.gitignore`` rules in a few C-level passes. The watcher runs in its own
-thread (setting it up reads the whole tree); each batch of changes becomes a
+``.gitignore`` (the rules of :mod:`agent.tools.ignore`, decided as
+:meth:`IgnoreTree.is_ignored` does) and never enter ``.git``. The scan (in a
+thread) lists directories with ``os.scandir`` a batch at a time and builds
+each relative path once, from the names it listed (no ``Path`` per file);
+types, paths and the rules are C-level passes over a batch's entries.
+
+The watcher is its own process (watchfiles holds the GIL while it sets up its
+recursive watch, about a second for 100,000 files); it reports batches of
+changes on a pipe within ``step_ms`` of the last change. Each batch becomes a
 new :class:`FuzzyIndex` built in a worker thread from the current one, which
 keeps answering until the new one replaces it. Searches run on the event loop
 (see ``bench/bench_references.py``).
@@ -40,8 +44,6 @@ log = logging.getLogger(__name__)
 ProgressCallback = Callable[[int], None]
 Changes = set[tuple[Change, str]]
 _LINE_LIMIT = 1 << 30  # one batch of changes is one line
-
-
 _CHUNK = 8192  # paths per C-level pass
 _DIRS = 256  # directories listed per batch
 _REPORT_EVERY = 5000  # files found between progress reports
@@ -77,16 +79,16 @@ def _runs(rules: list[IgnoreRule]) -> tuple[tuple[bool, re.Pattern[str]], ...]:
     return tuple((negate, re.compile("|".join(patterns), re.DOTALL)) for negate, patterns in runs)
 
 
-def _kept(chain: tuple[_Rules, ...], paths: list[str], is_dir: bool) -> list[str]:
-    """The ``paths`` (relative to the root, all in directories where
-    ``chain`` applies) that no rule ignores: the deepest ``.gitignore``
-    first, as :meth:`IgnoreTree.is_ignored` decides; a few C-level passes
-    per run of rules, however many paths."""
+def _kept(levels: tuple[_Rules, ...], paths: list[str], is_dir: bool) -> list[str]:
+    """The ``paths`` (relative to the root, all in directories where the
+    ``.gitignore`` files ``levels`` apply) that no rule ignores: the deepest
+    file first, as :meth:`IgnoreTree.is_ignored` decides; a few C-level
+    passes per run of rules, however many paths."""
     if len(paths) > _CHUNK:  # a chunk per C-level pass, so the GIL changes hands
         cuts = range(0, len(paths), _CHUNK)
-        return [kept for at in cuts for kept in _kept(chain, paths[at : at + _CHUNK], is_dir)]
+        return [kept for at in cuts for kept in _kept(levels, paths[at : at + _CHUNK], is_dir)]
     kept: list[str] = []
-    for rules in reversed(chain):
+    for rules in reversed(levels):
         cut = len(rules.base) + 1 if rules.base else 0
         subs = list(map(itemgetter(slice(cut, None)), paths)) if cut else paths
         for negate, pattern in rules.dirs if is_dir else rules.files:
@@ -103,8 +105,8 @@ def _kept(chain: tuple[_Rules, ...], paths: list[str], is_dir: bool) -> list[str
 
 def _chunked_set(items: list[str]) -> set[str]:
     found: set[str] = set()
-    for start in range(0, len(items), 8192):
-        found.update(items[start : start + 8192])
+    for start in range(0, len(items), _CHUNK):
+        found.update(items[start : start + _CHUNK])
     return found
 
 
@@ -272,13 +274,13 @@ class WorkspaceIndex:
         (its own is read when it is listed)."""
         root = str(self.ignore.root)
         parts = rel.split("/") if rel else []
-        chain: list[_Rules] = []
+        levels: list[_Rules] = []
         for depth in range(len(parts)):
             above = "/".join(parts[:depth])
             rules = _rules_in(os.path.join(root, above), above)
             if rules is not None:
-                chain.append(rules)
-        return tuple(chain)
+                levels.append(rules)
+        return tuple(levels)
 
     async def build(self, progress: ProgressCallback | None = None) -> int:
         """Scan the workspace (in a thread). ``progress`` is called on the event
@@ -380,7 +382,9 @@ class WorkspaceIndex:
             elif path.is_dir() and not path.is_symlink():
                 if not self.ignore.is_ignored(path, True):
                     added += _walk(raw, rel, self._chain(rel), None)
-            elif path.is_file() and not self.ignore.is_ignored(path, False):
+            elif (
+                path.is_file() and not path.is_symlink() and not self.ignore.is_ignored(path, False)
+            ):
                 added.append(rel)
         if not removed and not added:
             return self.fuzzy
