@@ -6,7 +6,9 @@ one read-modify-write under an exclusive ``flock`` on ``<home>/pods.lock``, and
 a changed table is saved atomically (temporary file, ``fsync``, rename).
 
 Every operation first reclaims stale allocations: those whose process is gone
-(``os.kill(pid, 0)`` says there is no such process, or it is a zombie). A
+(``os.kill(pid, 0)`` says there is no such process, or it is a zombie), or
+whose pid now belongs to another process (its start time, from
+``/proc/<pid>/stat``, differs from the one recorded). A
 ``pods.json`` that cannot be read is treated as empty, with a logged warning,
 so a damaged file never keeps pods from starting.
 
@@ -49,6 +51,9 @@ class Allocation(BaseModel):
     session_id: str
     cwd: str
     started_at: int  # Unix ms
+    # the process's start time in clock ticks after boot (Linux): a pid reused
+    # by another process does not keep the session
+    process_start: int | None = None
 
 
 _TableAdapter: TypeAdapter[list[Allocation]] = TypeAdapter(list[Allocation])
@@ -75,6 +80,7 @@ class PodRegistry:
             session_id=session_id,
             cwd=str(cwd),
             started_at=now_ms(),
+            process_start=process_start(os.getpid()),
         )
         with self._table() as table:
             _check_free(table, session_id, pod_id)
@@ -119,7 +125,7 @@ class PodRegistry:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             stored = self._load()
-            table = [a for a in stored if _alive(a.pid)]
+            table = [a for a in stored if _holds(a)]
             for gone in (a for a in stored if a not in table):
                 log.info(
                     "reclaimed pod %s (%s): process %d is gone", gone.pod_id, gone.name, gone.pid
@@ -160,6 +166,25 @@ def _check_free(table: list[Allocation], session_id: str, pod_id: str) -> None:
             f"Session {session_id} is already open in another yoi pod ({owner.name}, "
             f"process {owner.pid}). Close it there first, or start a new session."
         )
+
+
+def _holds(allocation: Allocation) -> bool:
+    """The allocation's process is alive, and is the same process."""
+    if not _alive(allocation.pid):
+        return False
+    if allocation.process_start is None:
+        return True  # recorded where start times are unknown
+    return process_start(allocation.pid) in (allocation.process_start, None)
+
+
+def process_start(pid: int) -> int | None:
+    """When process ``pid`` started, in clock ticks after boot (Linux's
+    ``/proc/<pid>/stat`` field 22); ``None`` where that is unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+        return int(stat[stat.rfind(")") + 2 :].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _alive(pid: int) -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from agent.errors import SessionInUse
-from agent.registry import Allocation, PodNotRegistered, PodRegistry
+from agent.registry import Allocation, PodNotRegistered, PodRegistry, process_start
 
 
 def test_register_conflict_update_release(tmp_path: Path) -> None:
@@ -27,7 +27,9 @@ def test_register_conflict_update_release(tmp_path: Path) -> None:
         session_id="s1",
         cwd=str(tmp_path),
         started_at=first.started_at,
+        process_start=process_start(os.getpid()),
     )
+    assert first.process_start is not None
     assert registry.owner_of("s1") == first
     assert registry.owner_of("s2") is None
 
@@ -158,3 +160,31 @@ def test_concurrent_registrations_for_one_session_have_one_winner(tmp_path: Path
     assert len(winners) == 1, answers
     assert sorted(answers.values()) == ["in-use"] * 5 + ["ok"]
     assert owner is not None and owner.pod_id == winners[0]
+
+
+def test_a_reused_pid_does_not_keep_the_session(tmp_path: Path) -> None:
+    """An allocation whose pid now belongs to another live process (here: this
+    one, recorded with another start time) is stale, not a lock forever."""
+    me = process_start(os.getpid())
+    assert me is not None, "Linux exposes process start times in /proc"
+    stale = {
+        "pod_id": "ghost",
+        "name": "ghost",
+        "pid": os.getpid(),  # alive, but not the process that registered
+        "session_id": "shared",
+        "cwd": str(tmp_path),
+        "started_at": 1,
+        "process_start": me - 1,
+    }
+    (tmp_path / "pods.json").write_text(json.dumps({"version": 1, "allocations": [stale]}))
+    registry = PodRegistry(tmp_path)
+    mine = registry.register("local", "here", "shared", tmp_path)
+    assert registry.owner_of("shared") == mine
+    # an allocation from before start times were recorded still counts by pid
+    old = {**stale, "pod_id": "old", "session_id": "other"}
+    del old["process_start"]
+    table = json.loads((tmp_path / "pods.json").read_text())
+    table["allocations"].append(old)
+    (tmp_path / "pods.json").write_text(json.dumps(table))
+    with pytest.raises(SessionInUse):
+        registry.register("local2", "here", "other", tmp_path)
