@@ -330,6 +330,11 @@ def test_the_review_shows_a_long_diff_whole_down_to_its_last_line(
           function()
             T.result.middle = T.screen()
           end,
+          "gg",
+          "/number 38<CR>",
+          function()
+            T.result.found = { vim.api.nvim_get_current_line(), T.screen() }
+          end,
           "a",
         } }
         T.send("write a long file")
@@ -348,6 +353,8 @@ def test_the_review_shows_a_long_diff_whole_down_to_its_last_line(
     assert "+line number 40" in bottom and "+line number 1" not in bottom
     assert bottom[-1] == ""  # no prompt over the diff: the command line is empty
     assert question in result["middle"][1]
+    line, screen = result["found"]
+    assert line == "+line number 38" and "+line number 38" in screen
     assert result["new"] == [f"line number {i}" for i in range(1, 41)]
     assert result["tabs"] == 1
     assert (
@@ -430,6 +437,39 @@ def test_dropping_every_hunk_or_closing_the_review_rejects(
     assert result["app_loaded"] is False  # nothing was applied to it
     assert result["tabs"] == 1 and result["windows"] == 2
     assert (root / "app.py").read_text() == ORIGINAL
+
+
+def test_an_edit_after_wide_characters_at_the_end_of_a_file_without_newline(
+    nvim: Neovim, root: Path, scripted_model: ScriptedModel
+) -> None:
+    # the last line's end is a position in the negotiated encoding (UTF-16 or UTF-8)
+    (root / "greet.py").write_text("def greet():\n    return 'héllo → wörld 🌍'")
+    change = {"path": "greet.py", "old_string": "🌍'", "new_string": "🌍!'"}
+    scripted_model.load(
+        [
+            read("greet.py"),
+            {"tool_calls": [{"name": "edit_file", "arguments": change}]},
+            {"text": "done"},
+        ]
+    )
+    result = nvim.run(
+        """
+        T.setup()
+        vim.cmd("edit " .. T.root .. "/greet.py")
+        vim.cmd("YoiChat")
+        T.wait_pod()
+        T.reviews = { { "a" } }
+        T.send("exclaim")
+        local greet = vim.fn.bufnr(T.root .. "/greet.py")
+        T.result.greet = vim.api.nvim_buf_get_lines(greet, 0, -1, false)
+        T.result.eol = vim.bo[greet].eol
+        T.result.encoding = require("yoi.server").client(T.root).offset_encoding
+        """
+    )
+    assert result["greet"] == ["def greet():", "    return 'héllo → wörld 🌍!'"]
+    assert result["encoding"] in ("utf-8", "utf-16", "utf-32")
+    assert "-    return 'héllo → wörld 🌍'" in result["reviewed"][0]["screen"]
+    assert "only part" not in tool_messages(scripted_model, 2)[-1]
 
 
 def test_interrupting_the_turn_closes_its_review(

@@ -12,9 +12,9 @@ local function raw(keys)
   return vim.api.nvim_replace_termcodes(keys, true, true, true)
 end
 
--- Normal-mode commands that take one more key.
+-- Normal-mode commands that take one more key (an operator takes one motion key: yy, yj, y$).
 local PENDING = {}
-for _, key in ipairs({ "g", "z", "Z", "[", "]", "'", "`", "m", "f", "F", "t", "T", "@", raw("<C-w>") }) do
+for _, key in ipairs({ "g", "z", "Z", "[", "]", "'", "`", "m", "f", "F", "t", "T", "@", "y", raw("<C-w>") }) do
   PENDING[key] = true
 end
 
@@ -41,12 +41,17 @@ local function mapping_state(keys, maps)
   return longer and "prefix" or "none"
 end
 
---- One whole command as typed: a count, then a mapping or a built-in command.
+--- One whole command as typed: a register, a count, then a mapping or a
+--- built-in command. Returns the register and count (as typed), and the command.
 local function read_command()
-  local count = ""
+  local prefix = ""
   local keys = vim.fn.getcharstr()
-  while keys:match("^%d$") and (count ~= "" or keys ~= "0") do
-    count = count .. keys
+  if keys == '"' then
+    prefix = '"' .. vim.fn.getcharstr()
+    keys = vim.fn.getcharstr()
+  end
+  while keys:match("^%d$") and (prefix:match("%d$") or keys ~= "0") do
+    prefix = prefix .. keys
     keys = vim.fn.getcharstr()
   end
   local maps = mapped()
@@ -58,7 +63,7 @@ local function read_command()
   if state == "none" and PENDING[keys] then
     keys = keys .. vim.fn.getcharstr()
   end
-  return count, keys
+  return prefix, keys
 end
 
 local function run(command)
@@ -73,7 +78,7 @@ end
 function M.run(opts)
   while not opts.done() do
     vim.cmd("redraw")
-    local count, keys = read_command()
+    local prefix, keys = read_command()
     if keys == CTRL_C then
       opts.quit()
     elseif keys == ":" then
@@ -84,11 +89,11 @@ function M.run(opts)
     elseif keys == "/" or keys == "?" then
       local pattern = vim.fn.input({ prompt = keys })
       if pattern ~= "" then
-        run("normal! " .. count .. keys .. pattern .. "\r")
+        run("normal! " .. prefix .. keys .. pattern .. "\r")
       end
     elseif keys ~= ESC then
       -- a count keeps a leading <Space> from being taken for the space after :normal
-      run("normal " .. (count ~= "" and count or (keys:sub(1, 1) == " " and "1" or "")) .. keys)
+      run("normal " .. (prefix ~= "" and prefix or (keys:sub(1, 1) == " " and "1" or "")) .. keys)
     end
     if not opts.done() then
       opts.focus()

@@ -16,6 +16,8 @@ local M = {}
 local accept_all = {}
 -- client_id -> { view = true } of the reviews waiting for an answer
 local open = {}
+-- every review opened, latest last, until it is answered
+local opened = {}
 
 local function track(client_id, view, add)
   open[client_id] = open[client_id] or {}
@@ -50,7 +52,7 @@ local function ask(label, steps, client_id)
     end,
   })
   track(client_id, view, true)
-  M.last = view
+  table.insert(opened, view)
   compat.fire_user("YoiReview", view:info())
   if not result then
     if co then
@@ -77,11 +79,11 @@ end
 --- The review waiting for an answer that opened last, as view:info() shows
 --- it ({ question, bufnr, winid, modal, hunks, ... }), or nil.
 function M.current()
-  local view = M.last
-  if view and not view.done then
-    return view:info()
+  while opened[#opened] and opened[#opened].done do
+    table.remove(opened)
   end
-  return nil
+  local view = opened[#opened]
+  return view and view:info() or nil
 end
 
 local function every(steps)
