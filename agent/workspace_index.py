@@ -27,6 +27,7 @@ import os
 import re
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import accumulate, chain, compress, repeat
@@ -210,11 +211,32 @@ async def _ended(process: asyncio.subprocess.Process) -> None:
             await process.wait()
 
 
-def _serve(root: str, debounce_ms: int, step_ms: int) -> None:
+def _recent(root: str, since_ns: int) -> list[str]:
+    """The files under ``root`` (``.git`` and symlinks left out) changed at or
+    after ``since_ns``, by their modification time."""
+    found: list[str] = []
+    stack = [root]
+    while stack:
+        with contextlib.suppress(OSError), os.scandir(stack.pop()) as entries:
+            for entry in entries:
+                with contextlib.suppress(OSError):
+                    if entry.name == ".git" or entry.is_symlink():
+                        continue
+                    if entry.is_dir():
+                        stack.append(entry.path)
+                    elif entry.stat(follow_symlinks=False).st_mtime_ns >= since_ns:
+                        found.append(entry.path)
+    return found
+
+
+def _serve(root: str, debounce_ms: int, step_ms: int, since_ns: int) -> None:
     """The watcher process: one JSON line per batch of changes on stdout,
-    ``[[change, path], ...]``, the first (often empty) once it is watching, or
-    ``{"error": ...}`` when it cannot watch. It ends when its stdin closes.
-    Its stdout carries only those lines: file descriptor 1 points at stderr."""
+    ``[[change, path], ...]``, or ``{"error": ...}`` when it cannot watch.
+    The first batch comes once it is watching and adds, as modified, every
+    file changed since ``since_ns`` (when the host's scan began), so nothing
+    that changed before the watch was set up goes unreported. It ends when
+    its stdin closes. Its stdout carries only those lines: file descriptor 1
+    points at stderr."""
     out = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
     halt = threading.Event()
@@ -237,10 +259,14 @@ def _serve(root: str, debounce_ms: int, step_ms: int) -> None:
                 yield_on_timeout=True,
                 raise_interrupt=False,
             ):
-                if changes or not told:
+                batch = [[int(change), path] for change, path in changes]
+                if not told:
                     told = True
-                    out.write(json.dumps([[int(change), path] for change, path in changes]) + "\n")
-                    out.flush()
+                    batch += [[int(Change.modified), path] for path in _recent(root, since_ns)]
+                elif not batch:
+                    continue
+                out.write(json.dumps(batch) + "\n")
+                out.flush()
         except OSError as exc:
             out.write(json.dumps({"error": str(exc)}) + "\n")
             out.flush()
@@ -255,6 +281,7 @@ class WorkspaceIndex:
         self.debounce_ms = debounce_ms  # the longest a batch of changes is held
         self.step_ms = step_ms  # a batch ends after this long without a change
         self.watching = asyncio.Event()  # set once the watcher sees every change
+        self._scanned_ns = 0  # when the last scan began (epoch nanoseconds)
         # told about every batch of file-system changes (e.g. knowledge records)
         self.listeners: list[Callable[[Changes], None]] = []
 
@@ -291,6 +318,7 @@ class WorkspaceIndex:
             if progress is not None:
                 loop.call_soon_threadsafe(progress, count)
 
+        self._scanned_ns = time.time_ns() - 1_000_000_000  # a second of slack
         self.fuzzy = await asyncio.to_thread(self._scan, report)
         self.ready.set()
         return len(self.fuzzy)
@@ -311,6 +339,7 @@ class WorkspaceIndex:
             str(self.root),
             str(self.debounce_ms),
             str(self.step_ms),
+            str(self._scanned_ns),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=None,  # the host's log
@@ -331,12 +360,13 @@ class WorkspaceIndex:
                         batch.get("error"),
                     )
                     return
+                changes = {(Change(change), path) for change, path in batch}
                 if not self.watching.is_set():  # the first batch comes once it is set up
-                    # what changed before it was (since the scan) is found by a rescan
-                    self.fuzzy = await asyncio.to_thread(self._reconciled)
+                    # what was added or deleted before (since the scan), by a rescan
+                    self.fuzzy, missed = await asyncio.to_thread(self._reconciled)
+                    changes |= missed
                     self.watching.set()
-                if batch:
-                    changes = {(Change(change), path) for change, path in batch}
+                if changes:
                     for listener in self.listeners:
                         listener(changes)
                     await self.apply(changes)
@@ -345,16 +375,21 @@ class WorkspaceIndex:
                 closer.cancel()
             await _ended(process)
 
-    def _reconciled(self) -> FuzzyIndex:
-        """The index brought up to date with a fresh scan (in a thread; the
-        sets are filled a chunk at a time and compared by Python loops, so
-        the GIL changes hands)."""
+    def _reconciled(self) -> tuple[FuzzyIndex, Changes]:
+        """The index brought up to date with a fresh scan, and what changed
+        (in a thread; the sets are filled a chunk at a time and compared by
+        Python loops, so the GIL changes hands)."""
         fresh = _walk(str(self.ignore.root), "", (), None)
         known = self.fuzzy.paths()
         now, before = _chunked_set(fresh), _chunked_set(known)
         added = [path for path in fresh if path not in before]
         removed = [path for path in known if path not in now]
-        return self.fuzzy.updated(removed, added) if added or removed else self.fuzzy
+        if not added and not removed:
+            return self.fuzzy, set()
+        root = str(self.root)
+        missed = {(Change.added, os.path.join(root, path)) for path in added}
+        missed |= {(Change.deleted, os.path.join(root, path)) for path in removed}
+        return self.fuzzy.updated(removed, added), missed
 
     async def apply(self, changes: Iterable[tuple[Change, str]]) -> None:
         """Change the index for a batch of changes; the new index is built in
@@ -402,4 +437,4 @@ class WorkspaceIndex:
 
 
 if __name__ == "__main__":
-    _serve(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))
+    _serve(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
