@@ -887,6 +887,56 @@ def test_compact_says_why_it_cannot(nvim: Neovim) -> None:
     assert message.startswith("yoi: could not compact: ")
 
 
+def test_review_hunks_folds_and_kept_hunks_of_an_edit(nvim: Neovim, root: Path) -> None:
+    (root / "thirty.txt").write_text("".join(f"l{i}\n" for i in range(1, 31)))
+
+    def line_edit(first: int, last: int, text: str) -> dict[str, Any]:
+        start, end = {"line": first, "character": 0}, {"line": last, "character": 0}
+        return {"range": {"start": start, "end": end}, "newText": text}
+
+    edits = [line_edit(2, 2, "new\n"), line_edit(14, 15, ""), line_edit(28, 30, "L29\nL30\n")]
+    change = {
+        "textDocument": {"uri": (root / "thirty.txt").as_uri(), "version": None},
+        "edits": [dict(e, annotationId="yoi") for e in reversed(edits)],  # any order
+    }
+    result = nvim.run(
+        f"""
+        local workspace_edit = require("yoi.workspace_edit")
+        local edit = vim.json.decode({json.dumps(json.dumps({"documentChanges": [change]}))})
+        local steps = workspace_edit.plan(edit, "utf-16")
+        local rendered = require("yoi.review_diff").render(steps)
+        T.result.lines = rendered.lines
+        T.result.folds = rendered.folds
+        T.result.rows = vim.tbl_map(function(h) return h.row end, rendered.hunks)
+        local kept = workspace_edit.kept(steps, function(_, hunk) return hunk ~= 2 end)
+        workspace_edit.apply(kept, "utf-16")
+        T.result.applied = T.text(vim.fn.bufnr(T.root .. "/thirty.txt"))
+        """
+    )
+    unchanged = [f" l{i}" for i in range(1, 31)]
+    assert result["lines"] == [
+        "--- a/thirty.txt",
+        "+++ b/thirty.txt",
+        *unchanged[0:2],
+        "@@ -2,0 +3,1 @@  hunk 1 of 3 · ✓ keep",
+        "+new",
+        *unchanged[2:14],
+        "@@ -15,1 +15,0 @@  hunk 2 of 3 · ✓ keep",
+        "-l15",
+        *unchanged[15:28],
+        "@@ -29,2 +29,2 @@  hunk 3 of 3 · ✓ keep",
+        "-l29",
+        "-l30",
+        "+L29",
+        "+L30",
+    ]
+    assert result["rows"] == [4, 18, 33]  # 0-based rows of the hunk headers
+    assert result["folds"] == [[10, 15], [24, 30]]  # l6-l11 and l19-l25, three lines kept around
+    expected = [f"l{i}" for i in range(1, 29)] + ["L29", "L30"]
+    expected.insert(2, "new")
+    assert result["applied"] == "\n".join(expected)  # the second hunk (l15 deleted) dropped
+
+
 def test_mentions_become_file_segments_only_for_files(nvim: Neovim) -> None:
     result = nvim.run(
         """

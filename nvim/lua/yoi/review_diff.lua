@@ -14,15 +14,16 @@ end
 --- The header line of a hunk: where it is, its number and whether it is kept.
 function M.hunk_header(entry, index, total, kept)
   local h = entry.data
-  local state = kept and "✓ keep" or "✗ drop"
-  return ("@@ -%d,%d +%d,%d @@  hunk %d of %d · %s"):format(
-    h.start + 1,
-    #h.old,
-    entry.new_start + 1,
-    #h.new,
+  -- as in unified diffs, an empty side names the line before it
+  local function range(start, lines)
+    return ("%d,%d"):format(#lines > 0 and start + 1 or start, #lines)
+  end
+  return ("@@ -%s +%s @@  hunk %d of %d · %s"):format(
+    range(h.start, h.old),
+    range(entry.new_start, h.new),
     index,
     total,
-    state
+    kept and "✓ keep" or "✗ drop"
   )
 end
 
