@@ -63,3 +63,84 @@ def test_added_and_removed_paths_are_searchable_at_once() -> None:
     assert index.search("scrp")[0].path == "scripts/p_o_d.sh"  # the regex text was rebuilt
     index.remove_where(lambda p: p.startswith("lib/"))
     assert "lib/brandnew.py" not in index and index.search("brandnew") == []
+
+
+def reference(paths: list[str], query: str, limit: int) -> list[tuple[str, int]]:
+    """The ranking, spelled out one path at a time (what the index computes
+    for every path at once)."""
+    q = query.lower().strip()
+    ranked: list[tuple[int, int, int, str]] = []
+    for path in paths:
+        line = path.lower()
+        name = line.rsplit("/", 1)[-1]
+        if q in line:
+            if "/" not in q and (name == q or ("." not in q and name.startswith(q + "."))):
+                tier = EXACT
+            elif "/" not in q and name.startswith(q):
+                tier = NAME_PREFIX
+            elif "/" not in q and q in name:
+                tier = IN_NAME
+            else:
+                tier = IN_PATH
+            ranked.append((-tier, 0, len(line), path))
+            continue
+        start = at = line.find(q[0])
+        for ch in q[1:]:
+            at = line.find(ch, at + 1) if at >= 0 else -1
+        if start >= 0 and at >= 0:
+            ranked.append((-SCATTERED, at - start, len(line), path))
+    ranked.sort(key=lambda r: (r[0], r[1], r[2], r[3].lower(), r[3]))
+    return [(path, -tier) for tier, _, _, path in ranked[:limit]]
+
+
+def corpus(seed: int, count: int) -> list[str]:
+    rng = random.Random(seed)
+    words = ["server", "pods", "api", "Core", "util", "docs", "tést", "日本", "a.b", "x?y"]
+    names = ["README.md", "readme.md", "index.ts", "__init__.py", "pod.py", "Makefile"]
+    return sorted(
+        {
+            "/".join(rng.choice(words) for _ in range(rng.randint(0, 4)))
+            + "/"
+            + rng.choice([*names, f"{rng.choice(words)}_{n}.py"])
+            for n in range(count)
+        }
+    )
+
+
+def test_the_ranking_matches_one_path_at_a_time() -> None:
+    paths = [p.lstrip("/") for p in corpus(3, 4000)]
+    index = FuzzyIndex(paths)
+    rng = random.Random(5)
+    queries = ["readme", "readme.md", "pod", "/pods", "pods/", "a.b", "?", "x?y", "tést", "日本"]
+    for path in rng.sample(paths, 30):
+        picked = sorted(rng.sample(range(len(path)), min(len(path), rng.randint(1, 6))))
+        queries += [path.rsplit("/", 1)[-1], "".join(path[i] for i in picked), path[-7:]]
+    for query in queries:
+        expected = reference(paths, query, 50)
+        for limit in (5, 50):
+            got = [(m.path, m.tier) for m in index.search(query, limit)]
+            assert got == expected[:limit], (query, limit)
+
+
+def test_updates_equal_a_fresh_index_and_leave_the_old_one() -> None:
+    rng = random.Random(11)
+    pool = [p.lstrip("/") for p in corpus(4, 3000)]
+    paths = set(pool[:1500])
+    index = FuzzyIndex(paths)
+    for _ in range(30):
+        removed: list[str] = []
+        for _ in range(rng.choice([1, 3, 100])):
+            doomed = rng.choice(sorted(paths))
+            removed.append(doomed if rng.random() < 0.8 else doomed.rsplit("/", 1)[0])
+        added = rng.sample(pool, rng.choice([1, 2, 90]))
+        before = sorted(index.paths())
+        updated = index.updated(removed, added)
+        assert sorted(index.paths()) == before  # the old index still answers as it did
+        for gone in removed:
+            paths = {p for p in paths if p != gone and not p.startswith(gone + "/")}
+        paths |= set(added)
+        fresh = FuzzyIndex(paths)
+        assert sorted(updated.paths()) == sorted(paths) and len(updated) == len(paths)
+        for query in ("s", "pods", "readme", "ap_1", "tst"):
+            assert updated.search(query, 20) == fresh.search(query, 20), query
+        index = updated
