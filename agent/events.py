@@ -75,12 +75,21 @@ class EditEvent(_Event):
 
 
 class UsageEvent(_Event):
+    """After each request. The window and the thresholds are sent once known:
+    ``context_window_source`` is ``manifest``, ``model`` or ``fallback``;
+    ``compact_at`` (between turns) and ``compact_request_at`` (before a
+    request) are absent when that trigger is off."""
+
     type: Literal["usage"] = "usage"
     input_tokens: int
     output_tokens: int
     cache_read_tokens: int
     cache_write_tokens: int
     context_tokens: int
+    context_window: int | None = None
+    context_window_source: str | None = None
+    compact_at: int | None = None
+    compact_request_at: int | None = None
 
 
 class TurnEnd(_Event):

@@ -19,8 +19,8 @@ from pathlib import Path
 from agent import paths
 from agent.approvals import ApprovalGate
 from agent.compaction.compactor import CompactionSettings, Compactor
-from agent.compaction.policy import CompactionPolicy
 from agent.compaction.runner import PodCompaction
+from agent.compaction.window import ContextWindow
 from agent.events import Alert
 from agent.hooks import CommandHook, HookPoint, Hooks
 from agent.ids import short_id, uuid7
@@ -30,7 +30,7 @@ from agent.llm.types import LlmClient, ModelConfig, RetryListener, RetryNotice
 from agent.manifest import LoadedManifest, Manifest, ManifestProblem
 from agent.memory.consolidate import Consolidator
 from agent.memory.library import MemoryLibrary
-from agent.memory.setup import build_memory, consolidator_for, folders_outside
+from agent.memory.setup import build_memory, consolidator_for, folders_outside, open_library
 from agent.memory.tools import knowledge_tools
 from agent.pod import Pod, PodInfo
 from agent.ports import ApprovalPort, EditorPort, EventSink, NoProgress, ProgressPort
@@ -93,10 +93,9 @@ def build_scope(root: Path | None, manifest: Manifest) -> Scope:
     allow = [ScopeRule(root, Permission.WRITE, True)]
     allow += [rule(r.target, r.permission, r.recursive) for r in manifest.scope.allow]
     deny = [rule(r.target, r.permission, r.recursive) for r in manifest.scope.deny]
-    if manifest.memory is not None:
-        # generic tools may read the memory tree; only the memory tools write it
-        for folder in (manifest.memory.knowledge_dir, manifest.memory.memory_dir):
-            deny.append(ScopeRule(root / folder, Permission.WRITE, True))
+    # generic tools may read the memory tree; only the memory tools write it
+    for folder in (manifest.memory.knowledge_dir, manifest.memory.memory_dir):
+        deny.append(ScopeRule(root / folder, Permission.WRITE, True))
     return Scope(root, allow, deny)
 
 
@@ -202,9 +201,11 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
     model_config = manifest.model_config_for(env)
     make_client = host.client_factory or default_client
     client = make_client(model_config, retry_alerts(host.events))
+    window = ContextWindow(manifest.model.context_window, client.model_info)
+    library = open_library(manifest, spec.root, host.events)
     memory = build_memory(
         manifest,
-        spec.root,
+        library,
         env=env,
         main=model_config,
         make_client=lambda config: make_client(config, retry_alerts(host.events)),
@@ -213,8 +214,8 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
         progress=host.progress,
         extensions=restored.extensions if restored else (),
     )
-    if memory is not None:
-        for tool in knowledge_tools(memory.library):
+    if library is not None:  # knowledge is read whether memory is on or not
+        for tool in knowledge_tools(library):
             tools.add(tool)
     settings = WorkerSettings(
         max_turns=manifest.worker.max_turns,
@@ -269,7 +270,7 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
         )
         for problem in agents.problems:
             host.events.emit(Alert(level="warn", source="agents_md", message=problem))
-        resident = await asyncio.to_thread(memory.library.resident) if memory else []
+        resident = await asyncio.to_thread(library.resident) if library else []
         return await asyncio.to_thread(
             render_system_prompt,
             instruction=manifest.pod.instruction,
@@ -286,6 +287,7 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
         worker.cache_anchor = 0  # a compacted session starts with its summary
     compaction = build_compaction(
         manifest,
+        window=window,
         env=env,
         main=model_config,
         make_client=lambda config: make_client(config, retry_alerts(host.events)),
@@ -300,11 +302,12 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
         session=session,
         registry=registry,
         resolver=InputResolver(
-            fs, spec.root, knowledge_dir=memory.library.layout.knowledge_dir if memory else None
+            fs, spec.root, knowledge_dir=library.layout.knowledge_dir if library else None
         ),
         catalog=catalog,
         events=host.events,
         render_system_prompt=render,
+        window=window,
         usage=restored.usage if restored else None,
         turn_count=restored.turn_count if restored else 0,
         last_run_interrupted=restored.last_run_interrupted if restored else False,
@@ -317,8 +320,8 @@ def open_consolidator(
     root: Path, manifest: Manifest, client_factory: ClientFactory | None = None
 ) -> Consolidator | None:
     """The workspace's memory consolidator (``yoi/memory/consolidate``), or
-    ``None`` when memory is not enabled."""
-    if manifest.memory is None or folders_outside(root, manifest.memory) is not None:
+    ``None`` when memory is off (or its folders are outside the workspace)."""
+    if not manifest.memory.enabled or folders_outside(root, manifest.memory) is not None:
         return None
     env = os.environ
     loaded = load_catalog(root, prompt_pack=manifest.prompt_pack)
@@ -336,6 +339,7 @@ def open_consolidator(
 def build_compaction(
     manifest: Manifest,
     *,
+    window: ContextWindow,
     env: Mapping[str, str],
     main: ModelConfig,
     make_client: Callable[[ModelConfig], LlmClient],
@@ -344,17 +348,12 @@ def build_compaction(
     catalog: PromptCatalog,
     host: PodHost,
 ) -> PodCompaction | None:
-    """Compaction as the manifest's ``[compaction]`` asks (absent: off)."""
+    """Compaction as the manifest's ``[compaction]`` asks (on unless
+    ``enabled = false``), sized by the model's ``window``."""
     section = manifest.compaction
-    if section is None:
+    if not section.enabled:
         return None
     config = section.model.to_config(env) if section.model is not None else main
-    policy = CompactionPolicy(
-        compact_threshold=section.compact_threshold,
-        request_threshold=section.compact_request_threshold,
-    )
-    for warning in policy.warnings():
-        host.events.emit(Alert(level="warn", source="manifest", message=warning))
     compactor = Compactor(
         settings=CompactionSettings(
             retained_tokens=section.compact_retained_tokens,
@@ -366,9 +365,9 @@ def build_compaction(
         catalog=catalog,
     )
     return PodCompaction(
-        policy=policy,
+        section=section,
+        window=window,
         compactor=compactor,
-        retained_tokens=section.compact_retained_tokens,
         recent_files=lambda: tracker.recent(5),
         events=host.events,
         progress=host.progress,

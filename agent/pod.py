@@ -26,7 +26,9 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from agent.compaction.compactor import CompactionFailed
-from agent.compaction.runner import PodCompaction
+from agent.compaction.policy import ContextLimits
+from agent.compaction.runner import THRASH, PodCompaction, context_limits
+from agent.compaction.window import ContextWindow
 from agent.errors import PodBusy, YoiError
 from agent.events import Alert, TurnEnd, TurnStart, UsageEvent
 from agent.ids import now_ms
@@ -112,6 +114,7 @@ class Pod:
         catalog: PromptCatalog,
         events: EventSink,
         render_system_prompt: SystemPromptRenderer,
+        window: ContextWindow,
         usage: list[UsageRecord] | None = None,
         turn_count: int = 0,
         last_run_interrupted: bool = False,
@@ -130,6 +133,7 @@ class Pod:
         self.turn_count = turn_count
         self.last_run_interrupted = last_run_interrupted
         self.state: PodState = "idle"
+        self.window = window
         self.compaction = compaction
         self.memory = memory
         self._overhead: tuple[str, int] | None = None
@@ -172,6 +176,10 @@ class Pod:
         if history is None:
             history = self.worker.history
         return TokenEstimator(history, self.usage_records, self.request_overhead_bytes()).total()
+
+    def context_limits(self) -> ContextLimits:
+        """The model's window and the compaction thresholds, as far as known."""
+        return context_limits(self.window, self.compaction)
 
     def request_overhead_bytes(self) -> int:
         """What every request sends besides the history: the system prompt and
@@ -270,8 +278,8 @@ class Pod:
         """Run memory extraction now (``yoi/memory/extract``)."""
         if self.memory is None:
             raise MemoryNotEnabled(
-                "Memory is not enabled for this workspace: add a [memory] section to "
-                ".yoi/manifest.toml."
+                "Memory is off for this pod: [memory] enabled = false in a manifest, no "
+                "workspace folder is open, or the memory folders are outside the workspace."
             )
         self._claim()
         try:
@@ -284,7 +292,7 @@ class Pod:
     def _need_compaction(self) -> PodCompaction:
         if self.compaction is None:
             raise CompactionFailed(
-                "Compaction is not configured: add a [compaction] section to the manifest."
+                "Compaction is off for this pod: [compaction] enabled = false in a manifest."
             )
         return self.compaction
 
@@ -320,17 +328,8 @@ class Pod:
             await self.session.append(
                 [RunCompleted(ts=now_ms(), outcome="yielded", interrupted=True)]
             )
-            if self.compaction.policy.just_compacted:  # no request since the last one
-                self.compaction.policy.just_compacted = False
-                return RunReport(
-                    outcome="error",
-                    requests=report.requests,
-                    error=(
-                        "The context is still over [compaction] compact_request_threshold right "
-                        "after compacting (thrash); stopped instead of compacting again. Lower "
-                        "compact_retained_tokens or raise the threshold."
-                    ),
-                )
+            if self.compaction.thrashing():
+                return RunReport(outcome="error", requests=report.requests, error=THRASH)
             try:
                 await self._side(self.compaction.compact(self, mid_run=True))
             except CompactionFailed as exc:
@@ -349,9 +348,7 @@ class Pod:
             if self.memory is not None:
                 await self._side(self.memory.after_run(self))
             compaction = self.compaction
-            if compaction is not None and compaction.policy.should_compact_after_run(
-                self.context_tokens()
-            ):
+            if compaction is not None and await compaction.due_after_run(self.context_tokens()):
                 await self._side(compaction.compact(self, mid_run=False))
 
     def notify(self, message: str) -> None:
@@ -367,6 +364,7 @@ class Pod:
             return
         self._closed = True
         self.interrupt()
+        self.window.close()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), CLOSE_PATIENCE)
         await asyncio.to_thread(self.registry.release, self.id)
@@ -388,6 +386,7 @@ class Pod:
 
     def _begin_turn(self) -> None:
         self._turn_usage = _TurnUsage()
+        self.window.resolve_soon()  # the turn's first request loads the model anyway
         self.worker.begin_turn()
         self.events.emit(TurnStart(turn=self.turn_count + 1))
 
@@ -429,6 +428,10 @@ class Pod:
                 self.compaction.policy.request_made()
             self.usage_records.append(record)
             self._turn_usage.records.append(measure.usage)
+            window = await self.window.get()  # loaded by now: an immediate answer
+            if self.compaction is not None:
+                self.compaction.window_known(window)
+            limits = self.context_limits()
             self.events.emit(
                 UsageEvent(
                     input_tokens=u.input_tokens,
@@ -436,6 +439,10 @@ class Pod:
                     cache_read_tokens=u.cache_read_tokens,
                     cache_write_tokens=u.cache_write_tokens,
                     context_tokens=self.context_tokens(),
+                    context_window=window.tokens,
+                    context_window_source=window.source,
+                    compact_at=limits.compact_at,
+                    compact_request_at=limits.request_at,
                 )
             )
 
@@ -505,7 +512,7 @@ class Pod:
         """Yield for compaction when the context is over the request
         threshold; otherwise pending notes go into this request only, as
         system messages."""
-        if self.compaction is not None and self.compaction.policy.should_yield(
+        if self.compaction is not None and await self.compaction.should_yield(
             self.context_tokens(history)
         ):
             return YieldRun()

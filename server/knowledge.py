@@ -47,7 +47,7 @@ class WorkspaceKnowledge:
     @classmethod
     async def open(cls, server: YoiServer, root: Path) -> WorkspaceKnowledge:
         loaded = await asyncio.to_thread(load_manifest, root, overrides=server.overrides())
-        section = loaded.manifest.memory or MemorySection()
+        section = loaded.manifest.memory
         problem = folders_outside(root, section)
         if problem is not None:  # read the default folders instead
             log.warning("%s", problem)
@@ -101,8 +101,8 @@ class WorkspaceKnowledge:
         )
         if consolidator is None:
             raise request_failed(
-                "Memory is not enabled for this workspace: add a [memory] section to "
-                ".yoi/manifest.toml.",
+                "Memory is off for this workspace: [memory] enabled = false in a manifest, "
+                "or the memory folders are outside the workspace.",
                 "failed",
             )
         progress = await LspProgressPort(self.server).begin("Consolidating memory")

@@ -27,7 +27,12 @@ from server.editor import LspEditor
 from server.errors import invalid_params
 from server.events import LspEventSink
 from server.progress import LspProgressPort
-from server.wire import history_to_wire, session_to_wire, turn_result_to_wire
+from server.wire import (
+    history_to_wire,
+    limits_to_wire,
+    session_to_wire,
+    turn_result_to_wire,
+)
 
 if TYPE_CHECKING:
     from server.app import YoiServer
@@ -104,6 +109,7 @@ class PodManager:
                     "model": e.pod.info.model,
                     "contextTokens": e.pod.context_tokens(),
                     "turnCount": e.pod.turn_count,
+                    **limits_to_wire(e.pod.context_limits()),
                 }
                 for pod_id, e in self.entries.items()
             ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from agent.compaction.policy import ContextLimits
 from agent.items import Item, Message, Reasoning, ToolCall, ToolResult
 from agent.pod import TurnResult
 from agent.segments import dump_segments
@@ -51,6 +52,20 @@ def history_to_wire(
         "start": start,
         "total": total,
     }
+
+
+def limits_to_wire(limits: ContextLimits) -> dict[str, Any]:
+    """The optional context fields of a ``yoi/pod/list`` entry (and of the
+    ``usage`` event): only what is known."""
+    out: dict[str, Any] = {}
+    if limits.window is not None:
+        out["contextWindow"] = limits.window
+        out["contextWindowSource"] = limits.window_source
+    if limits.compact_at is not None:
+        out["compactAt"] = limits.compact_at
+    if limits.request_at is not None:
+        out["compactRequestAt"] = limits.request_at
+    return out
 
 
 def turn_result_to_wire(result: TurnResult) -> dict[str, Any]:

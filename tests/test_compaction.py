@@ -37,6 +37,9 @@ def summary_step(text: str = SUMMARY, mark: str | None = None) -> dict[str, Any]
     return {"tool_calls": calls, "usage": {"prompt_tokens": 400, "completion_tokens": 50}}
 
 
+# extraction would run before every compaction (memory is on by default); these
+# tests script only the compaction
+MEMORY_OFF = {"enabled": False}
 DONE = {"text": "Summary written.", "usage": {"prompt_tokens": 500, "completion_tokens": 5}}
 
 
@@ -72,7 +75,8 @@ async def test_mid_run_yield_compacts_and_resumes_the_same_turn(ws: Workspace) -
         ]
     )
     pod = await ws.pod(
-        compaction={"compact_request_threshold": 5000, "compact_retained_tokens": 500}
+        memory=MEMORY_OFF,
+        compaction={"compact_request_threshold": 5000, "compact_retained_tokens": 500},
     )
     old = None
 
@@ -118,7 +122,9 @@ async def test_post_run_compaction_between_turns(ws: Workspace) -> None:
             {"text": "Next answer.", "usage": usage(900)},
         ]
     )
-    pod = await ws.pod(compaction={"compact_threshold": 5000, "compact_retained_tokens": 10})
+    pod = await ws.pod(
+        memory=MEMORY_OFF, compaction={"compact_threshold": 5000, "compact_retained_tokens": 10}
+    )
     first_session = pod.session_id
     result = await pod.chat(say("be brief"))
     assert result.outcome == "finished"
@@ -144,7 +150,9 @@ async def test_a_forgotten_summary_gets_one_nudge(ws: Workspace) -> None:
             DONE,
         ]
     )
-    pod = await ws.pod(compaction={"compact_threshold": 5000, "compact_retained_tokens": 10})
+    pod = await ws.pod(
+        memory=MEMORY_OFF, compaction={"compact_threshold": 5000, "compact_retained_tokens": 10}
+    )
     await pod.chat(say("hi"))
     assert len(ws.recorder.of(CompactDone)) == 1
     nudge = ws.model.requests[2]["messages"][-1]["content"]
@@ -160,7 +168,9 @@ async def test_no_summary_at_all_fails_clearly_and_keeps_the_session(ws: Workspa
             {"text": "Still no.", "usage": usage(400)},
         ]
     )
-    pod = await ws.pod(compaction={"compact_threshold": 5000, "compact_retained_tokens": 10})
+    pod = await ws.pod(
+        memory=MEMORY_OFF, compaction={"compact_threshold": 5000, "compact_retained_tokens": 10}
+    )
     session = pod.session_id
     result = await pod.chat(say("hi"))
     assert result.outcome == "finished"  # the turn itself stands
@@ -186,7 +196,8 @@ async def test_compacting_again_right_away_is_thrash(ws: Workspace) -> None:
         ]
     )
     pod = await ws.pod(
-        compaction={"compact_request_threshold": 3000, "compact_retained_tokens": 10}
+        memory=MEMORY_OFF,
+        compaction={"compact_request_threshold": 3000, "compact_retained_tokens": 10},
     )
     result = await pod.chat(say("read it"))
     assert result.outcome == "error"
@@ -198,7 +209,7 @@ async def test_compacting_again_right_away_is_thrash(ws: Workspace) -> None:
 
 async def test_on_demand_compaction(ws: Workspace) -> None:
     ws.model.load([{"text": "Answer.", "usage": usage(3000)}, summary_step(), DONE])
-    pod = await ws.pod(compaction={"compact_retained_tokens": 10})
+    pod = await ws.pod(memory=MEMORY_OFF, compaction={"compact_retained_tokens": 10})
     await pod.chat(say("hello"))
     old = pod.session_id
     new = await pod.compact()
@@ -211,7 +222,7 @@ async def test_nothing_to_compact_is_a_clear_error(ws: Workspace) -> None:
     from agent.compaction.compactor import CompactionFailed
 
     ws.model.load([{"text": "short", "usage": usage(100)}])
-    pod = await ws.pod(compaction={"compact_retained_tokens": 8000})
+    pod = await ws.pod(memory=MEMORY_OFF, compaction={"compact_retained_tokens": 8000})
     await pod.chat(say("hi"))
     with pytest.raises(CompactionFailed, match="Nothing to compact"):
         await pod.compact()
@@ -219,7 +230,9 @@ async def test_nothing_to_compact_is_a_clear_error(ws: Workspace) -> None:
 
 
 async def test_threshold_order_warning(ws: Workspace) -> None:
-    pod = await ws.pod(compaction={"compact_threshold": 9000, "compact_request_threshold": 5000})
+    pod = await ws.pod(
+        memory=MEMORY_OFF, compaction={"compact_threshold": 9000, "compact_request_threshold": 5000}
+    )
     assert any("compact_threshold" in a for a in ws.recorder.alerts())
     await pod.close()
 
@@ -292,14 +305,172 @@ async def test_the_compact_worker_input_is_capped(ws: Workspace) -> None:
         ]
     )
     pod = await ws.pod(
+        memory=MEMORY_OFF,
         compaction={
             "compact_threshold": 5000,
             "compact_retained_tokens": 10,
             "compact_worker_max_input_tokens": 50000,
-        }
+        },
     )
     await pod.chat(say("hi"))
     (failed,) = ws.recorder.of(CompactFailed)
     assert "over its cap of 50,000" in failed.error
     assert len(ws.model.requests) == 2  # stopped before a third request
     await pod.close()
+
+
+# ---------------------------------------------------------------- sized by the window
+
+
+def test_thresholds_follow_the_window_and_explicit_numbers_win() -> None:
+    from agent.compaction.policy import Thresholds, budgets_for, thresholds_for
+    from agent.manifest import CompactionSection
+
+    default = CompactionSection()
+    assert thresholds_for(default, None) is None  # needs the window
+    assert thresholds_for(default, 128_000) == Thresholds(96_000, 115_200)
+    assert thresholds_for(default, 32_000) == Thresholds(24_000, 28_800)
+    explicit = CompactionSection(compact_threshold=50_000, compact_request_threshold=60_000)
+    assert thresholds_for(explicit, None) == Thresholds(50_000, 60_000)
+    # only the request threshold set: between turns still comes first
+    assert thresholds_for(
+        CompactionSection(compact_request_threshold=20_000), 128_000
+    ) == Thresholds(20_000, 20_000)
+    assert thresholds_for(CompactionSection(compact_threshold=0), 128_000) == Thresholds(
+        None, 115_200
+    )
+    ratio = CompactionSection(compact_threshold_ratio=0.5, compact_request_threshold_ratio=0.6)
+    assert thresholds_for(ratio, 100_000) == Thresholds(50_000, 60_000)
+    assert thresholds_for(CompactionSection(enabled=False), 128_000) == Thresholds(None, None)
+    # what a compaction keeps fits under the lower threshold
+    large = budgets_for(Thresholds(96_000, 115_200), 8000, 8000)
+    assert (large.retained, large.read) == (8000, 8000)
+    small = budgets_for(Thresholds(5000, 6000), 8000, 0)
+    assert (small.retained, small.read) == (1250, 1250)
+
+
+def test_no_compaction_again_without_progress() -> None:
+    policy = CompactionPolicy(compact_threshold=1000, request_threshold=2000)
+    assert policy.succeeded(tokens_after=1200)  # still over: a floor is set
+    policy.request_made()
+    assert not policy.should_compact_after_run(1300)  # grew, but not by a quarter
+    assert policy.should_compact_after_run(1451)
+    assert not policy.succeeded(tokens_after=400) and policy.floor is None
+
+
+def big_result(call_id: str, size: int) -> ToolResult:
+    return ToolResult(
+        call_id=call_id, name="read_file", summary=f"Read {call_id}", content="y" * size
+    )
+
+
+def test_an_oversized_result_is_kept_as_a_stub_and_nothing_else_is_summarised() -> None:
+    from agent.compaction.cut import plan_retention
+
+    history: list[Item] = [
+        user("read it"),
+        ToolCall(call_id="a", name="read_file", arguments="{}"),
+        big_result("a", 40_000),
+    ]
+    retention = plan_retention(history, [], 1000)  # no measurement: bytes / 4
+    assert retention is not None and retention.cut == 0 and retention.stubbed == 1
+    kept = retention.retained
+    assert kept[:2] == history[:2] and isinstance(kept[2], ToolResult)
+    assert kept[2].summary == "Read a" and "Output removed" in (kept[2].content or "")
+    assert "about 10,000 tokens" in (kept[2].content or "")
+
+
+def test_a_retained_tail_the_cut_made_too_large_is_shrunk() -> None:
+    from agent.compaction.cut import plan_retention
+
+    history: list[Item] = [
+        user("q" * 4000),
+        assistant("looking"),
+        ToolCall(call_id="a", name="read_file", arguments="{}"),
+        ToolCall(call_id="b", name="read_file", arguments="{}"),
+        big_result("a", 3600),
+        big_result("b", 2000),
+        assistant("done"),
+    ]
+    retention = plan_retention(history, [], 1000)  # bytes / 4: each result fits alone
+    assert retention is not None and retention.cut == 1  # the calls pull both results in
+    assert retention.stubbed == 1
+    stubbed = [i for i in retention.retained if isinstance(i, ToolResult) and i.call_id == "a"]
+    assert "Output removed" in (stubbed[0].content or "")
+    assert sum(i.wire_bytes for i in retention.retained) // 4 <= 1000
+    assert plan_retention(history[:2], [], 5000) is None  # small: nothing to compact
+
+
+async def test_a_retained_tail_over_the_threshold_compacts_once(ws: Workspace) -> None:
+    """The issue's report: parallel reads kept whole made every turn compact."""
+    for name in ("a", "b", "c"):
+        (ws.root / f"{name}.txt").write_text(f"{name * 49}\n" * 60)
+    reads = [{"name": "read_file", "arguments": {"path": f"{n}.txt"}} for n in ("a", "b", "c")]
+    ws.model.load(
+        [
+            {"tool_calls": reads},
+            {"text": "Read all three."},
+            summary_step(),
+            DONE,
+            {"text": "No files need re-reading."},  # the one nudge (files were touched)
+            {"text": "Second."},
+            {"text": "Third."},
+        ]
+    )
+    # the retained budget (8,000) is above the threshold: held to a quarter of it
+    pod = await ws.pod(memory=MEMORY_OFF, compaction={"compact_threshold": 4500})
+    first = pod.session_id
+    for text in ("read a, b and c", "go on", "and on"):
+        result = await pod.chat(say(text))
+        assert result.outcome == "finished", result.error
+        assert pod.context_tokens() < 4500
+    assert len(ws.recorder.of(CompactDone)) == 1
+    assert len(ws.store().list_sessions()) == 2
+    kept = [i for i in pod.history if isinstance(i, ToolResult)]
+    assert len(kept) == 3 and any("Output removed" in (i.content or "") for i in kept)
+    sessions = {s.session_id: s for s in ws.store().list_sessions()}
+    assert sessions[pod.session_id].parent_session_id == first
+    assert sessions[pod.session_id].title == sessions[first].title == "read a, b and c"
+    await pod.close()
+
+
+async def test_a_compaction_that_stays_over_says_so_once_and_waits(ws: Workspace) -> None:
+    long_summary = SUMMARY + "\n" + "detail " * 3000  # about 5,000 tokens
+    ws.model.load(
+        [
+            {"text": "A long answer.", "usage": usage(6000)},
+            summary_step(long_summary),
+            DONE,
+            {"text": "Short."},
+            {"text": "Short again."},
+        ]
+    )
+    pod = await ws.pod(
+        memory=MEMORY_OFF, compaction={"compact_threshold": 4000, "compact_retained_tokens": 10}
+    )
+    await pod.chat(say("hi"))
+    assert len(ws.recorder.of(CompactDone)) == 1 and pod.context_tokens() > 4000
+    (stuck,) = [a for a in ws.recorder.of(Alert) if "still about" in a.message]
+    assert stuck.source == "compactor" and "will not compact" in stuck.message
+    await pod.chat(say("and?"))
+    await pod.chat(say("and?"))
+    assert len(ws.recorder.of(CompactDone)) == 1  # no progress, no compaction
+    assert len(ws.model.requests) == 5
+    await pod.close()
+
+
+async def test_the_window_comes_from_litellms_map(ws: Workspace) -> None:
+    ws.model.load([{"text": "hi"}])
+    pod = await ws.pod(model={"name": "openai/gpt-4o"})
+    assert pod.context_limits().window is None  # not asked while the pod was built
+    await pod.chat(say("hello"))
+    limits = pod.context_limits()
+    assert (limits.window, limits.window_source) == (128_000, "model")
+    assert (limits.compact_at, limits.request_at) == (96_000, 115_200)
+    await pod.close()
+    configured = await ws.pod(model={"context_window": 50_000}, compaction={"enabled": False})
+    limits = configured.context_limits()
+    assert (limits.window, limits.window_source) == (50_000, "manifest")
+    assert (limits.compact_at, limits.request_at) == (None, None)
+    assert configured.compaction is None
+    await configured.close()

@@ -188,7 +188,10 @@ async def test_compaction_on_demand_reports_progress_in_order(
     env: dict[str, str], root: Path, scripted_model: ScriptedModel
 ) -> None:
     (root / ".yoi").mkdir()
-    (root / ".yoi" / "manifest.toml").write_text("[compaction]\ncompact_retained_tokens = 10\n")
+    (root / ".yoi" / "manifest.toml").write_text(
+        # memory would extract before compacting: the script plays the compaction only
+        "[compaction]\ncompact_retained_tokens = 10\n[memory]\nenabled = false\n"
+    )
     session = await start(env, root)
     try:
         summary = {"tool_calls": [{"name": "write_summary", "arguments": {"text": "## Done"}}]}
@@ -271,19 +274,22 @@ async def test_knowledge_list_get_complete_and_changed(lsp: Session, root: Path)
     assert len(changed) <= 2  # debounced, not one per file event
 
 
-async def test_memory_methods_need_memory_enabled(lsp: Session) -> None:
+async def test_memory_methods_need_memory_enabled(lsp: Session, root: Path) -> None:
+    (root / ".yoi").mkdir(exist_ok=True)
+    (root / ".yoi" / "manifest.toml").write_text("[memory]\nenabled = false\n")
     pod = await lsp.create_pod()
     for method, params in (("yoi/memory/extract", {"podId": pod}), ("yoi/memory/consolidate", {})):
         with pytest.raises(JsonRpcException) as caught:
             await lsp.request(method, params)
-        assert caught.value.code == -32803 and "[memory]" in caught.value.message
+        assert caught.value.code == -32803
+        assert "[memory] enabled = false" in caught.value.message
 
 
 async def test_memory_extract_on_demand_reports_progress(
     env: dict[str, str], root: Path, scripted_model: ScriptedModel
 ) -> None:
     (root / ".yoi").mkdir()
-    (root / ".yoi" / "manifest.toml").write_text("[memory]\n")  # on, no automatic extraction
+    (root / ".yoi" / "manifest.toml").write_text("[memory]\nextract_threshold = 0\n")  # on demand
     session = await start(env, root)
     try:
         payload = {"requests": [{"intent": "fix a bug", "summary": "fix the parser"}]}

@@ -61,8 +61,11 @@ def test_nothing_configured_gives_the_defaults(dirs: tuple[Path, Path]) -> None:
     assert loaded.sources == []
     assert loaded.manifest.worker.max_turns == 50
     assert loaded.manifest.pod.instruction == "$yoi/default"
-    assert loaded.manifest.compaction is None
-    assert loaded.manifest.memory is None
+    # compaction and memory are on, sized by the model's window
+    assert loaded.manifest.compaction.enabled and loaded.manifest.memory.enabled
+    assert loaded.manifest.compaction.compact_threshold is None  # 75 % of the window
+    assert loaded.manifest.memory.extract_threshold == 30000
+    assert loaded.manifest.model.context_window is None  # litellm's map, else the fallback
 
 
 @pytest.mark.parametrize(
@@ -344,7 +347,7 @@ def test_overrides_are_validated_like_files(dirs: tuple[Path, Path]) -> None:
     assert only(problems, "worker.max_turns").file == "overrides"
 
 
-def test_optional_sections_turn_on_with_an_empty_table(dirs: tuple[Path, Path]) -> None:
+def test_compaction_and_memory_sections_merge_and_turn_off(dirs: tuple[Path, Path]) -> None:
     config, root = dirs
     write_user(config, "[compaction]\n[memory]\nextract_threshold = 1000\n")
     write_workspace(
@@ -352,13 +355,27 @@ def test_optional_sections_turn_on_with_an_empty_table(dirs: tuple[Path, Path]) 
     )
     manifest, problems = load(config, root)
     assert problems == []
-    assert manifest.compaction is not None
+    assert manifest.compaction.enabled  # an empty table changes nothing
     assert manifest.compaction.compact_threshold == 90000
     assert manifest.compaction.compact_retained_tokens == 8000
     assert manifest.compaction.model is not None
     assert manifest.compaction.model.name == "m"
-    assert manifest.memory is not None
-    assert manifest.memory.extract_threshold == 1000
+    assert manifest.memory.enabled and manifest.memory.extract_threshold == 1000
+    write_workspace(
+        root,
+        "[compaction]\nenabled = false\n[memory]\nenabled = false\n"
+        "[model]\ncontext_window = 200000\n",
+    )
+    manifest, problems = load(config, root)
+    assert problems == []
+    assert not manifest.compaction.enabled and not manifest.memory.enabled
+    assert manifest.memory.extract_threshold == 1000  # the user's value still merges
+    assert manifest.model.context_window == 200000
+    write_workspace(root, '[compaction]\ncompact_threshold_ratio = 1.5\n[memory]\nenabled = "no"\n')
+    manifest, problems = load(config, root)
+    assert manifest.compaction.compact_threshold_ratio == 0.75  # out of range: the default
+    assert manifest.memory.enabled  # not a boolean: the default
+    assert {p.key for p in problems} == {"compaction.compact_threshold_ratio", "memory.enabled"}
 
 
 def test_prompt_pack_and_instruction(dirs: tuple[Path, Path]) -> None:

@@ -313,3 +313,66 @@ def test_two_consolidations_never_take_the_same_entries(tmp_path: Path) -> None:
         acquire(staging, "pod two")
     release(staging, first, success=False)
     assert [c.staging_id for c in acquire(staging, "pod two")] == ["a"]
+
+
+def memory_notes(ws: Workspace) -> list[Alert]:
+    return [a for a in ws.recorder.of(Alert) if a.source == "memory" and a.level == "info"]
+
+
+async def test_the_first_write_in_a_workspace_says_where_and_how_to_turn_it_off(
+    ws: Workspace,
+) -> None:
+    ws.model.load(
+        [
+            {"text": "We will use sqlite.", "usage": usage(4000)},
+            extract_step(),
+            DONE,
+            {"text": "And postgres later.", "usage": usage(8000)},
+            extract_step(),
+            DONE,
+        ]
+    )
+    pod = await ws.pod(**MEMORY)
+    await pod.chat(say("which database?"))
+    (note,) = memory_notes(ws)
+    assert ".yoi/memory/" in note.message and ".yoi/knowledge/" in note.message
+    assert "[memory] enabled = false" in note.message
+    await pod.chat(say("and later?"))
+    assert len(staging_files(ws)) == 2
+    assert len(memory_notes(ws)) == 1  # once per workspace, not per write
+    await pod.close()
+
+
+async def test_a_zero_threshold_extracts_only_on_demand(ws: Workspace) -> None:
+    ws.model.load([{"text": "answer", "usage": usage(40_000)}, extract_step(), DONE])
+    # (compaction off: it would extract first)
+    pod = await ws.pod(memory={"extract_threshold": 0}, compaction={"enabled": False})
+    await pod.chat(say("hi"))
+    assert staging_files(ws) == [] and len(ws.model.requests) == 1
+    assert await pod.extract_memory() is not None
+    assert len(staging_files(ws)) == 1
+    await pod.close()
+
+
+async def test_with_memory_off_knowledge_is_still_read(ws: Workspace) -> None:
+    folder = ws.root / ".yoi" / "knowledge"
+    folder.mkdir(parents=True)
+    (folder / "style.md").write_text(
+        "---\ndescription: House style\nmodel_invocation: true\nuser_invocable: true\n"
+        "created_at: '2026-11-25T00:00:00Z'\nupdated_at: '2026-11-25T00:00:00Z'\n"
+        "last_sources: []\n---\n# Style\n\nTabs, never spaces.\n"
+    )
+    ws.model.load([{"text": "ok", "usage": usage(4000)}])
+    pod = await ws.pod(memory={"enabled": False, "extract_threshold": 10})
+    assert pod.memory is None
+    assert "knowledge_read" in pod.worker.tools.names()
+    await pod.chat([*say("follow "), KnowledgeSegment(kind="knowledge", slug="style")])
+    sent = ws.model.requests[0]["messages"]
+    assert "- style: House style" in sent[0]["content"]  # resident
+    assert "Tabs, never spaces." in sent[-1]["content"]  # #style attached
+    assert len(ws.model.requests) == 1 and staging_files(ws) == []  # nothing extracted
+    from agent.memory.runner import MemoryNotEnabled
+
+    with pytest.raises(MemoryNotEnabled, match=r"\[memory\] enabled = false"):
+        await pod.extract_memory()
+    await pod.close()

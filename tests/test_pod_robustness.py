@@ -222,7 +222,8 @@ async def test_interrupt_during_a_mid_run_compaction(ws: Workspace) -> None:
         ]
     )
     pod = await ws.pod(
-        compaction={"compact_request_threshold": 5000, "compact_retained_tokens": 50}
+        compaction={"compact_request_threshold": 5000, "compact_retained_tokens": 50},
+        memory={"enabled": False},  # the script plays the compaction only
     )
     task = asyncio.create_task(pod.chat(say("read")))
     await ws.model.wait_for_requests_async(2)
@@ -254,7 +255,10 @@ async def test_dispose_while_running_waits_and_frees_the_session(ws: Workspace) 
 async def test_a_request_after_compacting_clears_the_thrash_guard(ws: Workspace) -> None:
     summary = {"tool_calls": [{"name": "write_summary", "arguments": {"text": "## Done"}}]}
     ws.model.load([{"text": "first", "usage": {"prompt_tokens": 3000, "completion_tokens": 5}}])
-    pod = await ws.pod(compaction={"compact_request_threshold": 5000, "compact_retained_tokens": 1})
+    pod = await ws.pod(
+        compaction={"compact_request_threshold": 5000, "compact_retained_tokens": 1},
+        memory={"enabled": False},  # the script plays the compaction only
+    )
     await pod.chat(say("one"))
     ws.model.load([summary, {"text": "ok"}])
     await pod.compact()

@@ -9,8 +9,11 @@ nominating anything while files were touched); no summary after that is a
 fit, and an interceptor stops it once its requests exceed
 ``compact_worker_max_input_tokens`` in all.
 
-The new history is ``[summary, re-read files…, referenced files?, retained…]``.
-Nothing here touches the session log; the pod writes the new session.
+The new history is ``[summary, re-read files…, referenced files?, retained…]``
+(see :mod:`~agent.compaction.cut` for what is retained). When shrinking the
+retained items is enough (an oversized tool result), nothing is summarised
+and no worker runs: the new history is the shrunk one. Nothing here touches
+the session log; the pod writes the new session.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.compaction.cut import split_for_retained
+from agent.compaction.cut import plan_retention
 from agent.compaction.tools import (
     AddReference,
     CompactNotes,
@@ -56,6 +59,7 @@ class CompactionPlan:
     cut: int
     summarised: list[Item]
     retained: list[Item]
+    stubbed: int = 0  # retained results cut to a stub
 
 
 @dataclass(frozen=True)
@@ -79,11 +83,13 @@ def plan_compaction(
     retained_tokens: int,
     base_bytes: int = 0,
 ) -> CompactionPlan | None:
-    """Where to cut, or ``None`` when there is nothing to summarise."""
-    cut = split_for_retained(history, records, retained_tokens, base_bytes)
-    if cut == 0:
+    """Where to cut and what to retain, or ``None`` when there is nothing to
+    compact."""
+    retention = plan_retention(history, records, retained_tokens, base_bytes)
+    if retention is None:
         return None
-    return CompactionPlan(cut, list(history[:cut]), list(history[cut:]))
+    cut = retention.cut
+    return CompactionPlan(cut, list(history[:cut]), retention.retained, retention.stubbed)
 
 
 class Compactor:
@@ -106,9 +112,15 @@ class Compactor:
         recent: Sequence[Path],
         on_step: Callable[[int], None] = lambda _n: None,
         on_reread: Callable[[], None] = lambda: None,
+        read_budget: int | None = None,
     ) -> CompactionResult:
+        """Summarise ``plan.summarised`` (re-reading at most ``read_budget``
+        tokens of files; default: the settings') and build the new history."""
+        if not plan.summarised:
+            return CompactionResult(list(plan.retained), "", [], [])
+        budget = self.settings.auto_read_budget if read_budget is None else read_budget
         fs = self.fs()
-        notes = CompactNotes(budget=self.settings.auto_read_budget)
+        notes = CompactNotes(budget=budget)
         cap = InputBudget(
             self.settings.worker_max_input_tokens,
             "compaction worker",
@@ -143,7 +155,7 @@ class Compactor:
             PromptKey.COMPACT_INPUT,
             references=references,
             transcript=render_transcript(plan.summarised, max_chars=max_chars),
-            budget=self.settings.auto_read_budget,
+            budget=budget,
         )
         await self._run(worker, prompt)
         if notes.summary is None or (references and not notes.marks):

@@ -61,10 +61,10 @@ class _Cleaner:
                 self.problems.unknown_key(self.file, dotted, fields, _HINTS.get(dotted, ""))
                 continue
             annotation = info.annotation
-            if (section := _section_of(annotation)) is not None:
+            if (section := section_of(annotation)) is not None:
                 if self._is_table(value, dotted):
                     out[key] = self.table(section, value, dotted)
-            elif (element := _array_of_tables(annotation)) is not None:
+            elif (element := array_of_tables(annotation)) is not None:
                 if not isinstance(value, list):
                     self.problems.error(self.file, dotted, "must be an array of tables")
                     continue
@@ -132,14 +132,16 @@ def _dotted(prefix: str, loc: tuple[str | int, ...]) -> str:
     return text
 
 
-def _section_of(annotation: Any) -> type[Section] | None:
+def section_of(annotation: Any) -> type[Section] | None:
+    """The table model of a field (``Section`` or ``Section | None``), if any."""
     for candidate in _union_members(annotation):
         if isinstance(candidate, type) and issubclass(candidate, Section):
             return candidate
     return None
 
 
-def _array_of_tables(annotation: Any) -> type[Section] | None:
+def array_of_tables(annotation: Any) -> type[Section] | None:
+    """The element model of an array-of-tables field, if it is one."""
     if typing.get_origin(annotation) is tuple:
         args = typing.get_args(annotation)
         if args and isinstance(args[0], type) and issubclass(args[0], Section):

@@ -63,6 +63,7 @@ PositiveInt = Annotated[StrictInt, Field(ge=1)]
 Count = Annotated[StrictInt, Field(ge=0)]
 Seconds = Annotated[StrictFloat, Field(gt=0)]
 Delay = Annotated[StrictFloat, Field(ge=0)]
+Ratio = Annotated[StrictFloat, Field(gt=0, le=1)]
 NonEmpty = Annotated[StrictStr, Field(min_length=1)]
 EnvVarName = Annotated[StrictStr, AfterValidator(_env_var_name)]
 TemplateRef = Annotated[StrictStr, AfterValidator(_template_ref)]
@@ -108,6 +109,14 @@ class ModelSection(Section):
             retry_max_delay=self.retry_max_delay,
             api_key_env=self.api_key_env,
         )
+
+
+class MainModelSection(ModelSection):
+    """``[model]``: the pod's own model, which also sizes compaction."""
+
+    # The model's input window in tokens; unset: litellm's model map, else
+    # agent.compaction.window.FALLBACK_WINDOW.
+    context_window: PositiveInt | None = None
 
 
 class ToolOutputSection(Section):
@@ -187,27 +196,38 @@ class TrustSection(Section):
 
 
 class CompactionSection(Section):
-    compact_threshold: PositiveInt | None = None
-    compact_request_threshold: PositiveInt | None = None
+    """Compaction (on unless ``enabled = false``). The thresholds default to
+    fractions of the model's input window; an explicit number wins, and 0
+    turns that trigger off."""
+
+    enabled: StrictBool = True
+    compact_threshold: Count | None = None
+    compact_request_threshold: Count | None = None
+    compact_threshold_ratio: Ratio = 0.75
+    compact_request_threshold_ratio: Ratio = 0.9
     compact_retained_tokens: Count = 8000
     compact_auto_read_budget: Count = 8000
     compact_worker_max_input_tokens: PositiveInt = 50000
+    # reserved for the prune projection (accepted, not used yet)
     prune_protected_turns: Count = 3
     prune_min_savings: Count = 4096
     model: ModelSection | None = None
 
 
 class MemorySection(Section):
-    """Memory and knowledge (present: enabled). Folders are relative to the
-    workspace root."""
+    """Memory (on unless ``enabled = false``) and knowledge (read whether
+    memory is on or not). Folders are relative to the workspace root. A
+    threshold of 0 never triggers: that work then runs only on demand (and
+    before a compaction)."""
 
+    enabled: StrictBool = True
     knowledge_dir: NonEmpty = ".yoi/knowledge"
     memory_dir: NonEmpty = ".yoi/memory"
-    extract_threshold: PositiveInt | None = None
+    extract_threshold: Count = 30000
     extract_worker_max_input_tokens: PositiveInt = 30000
     extract_model: ModelSection | None = None
-    consolidate_threshold_files: PositiveInt | None = None
-    consolidate_threshold_bytes: PositiveInt | None = None
+    consolidate_threshold_files: Count = 10
+    consolidate_threshold_bytes: Count = 65536
     consolidate_worker_max_input_tokens: PositiveInt = 80000
     consolidate_model: ModelSection | None = None
     query_result_limit: PositiveInt = 20
@@ -218,7 +238,7 @@ class Manifest(Section):
     """The effective configuration of a pod, after the cascade."""
 
     pod: PodSection = Field(default_factory=PodSection)
-    model: ModelSection = Field(default_factory=ModelSection)
+    model: MainModelSection = Field(default_factory=MainModelSection)
     worker: WorkerSection = Field(default_factory=WorkerSection)
     tools: ToolsSection = Field(default_factory=ToolsSection)
     approvals: ApprovalsSection = Field(default_factory=ApprovalsSection)
@@ -227,9 +247,8 @@ class Manifest(Section):
     prompts: PromptsSection = Field(default_factory=PromptsSection)
     hooks: tuple[HookConfig, ...] = ()
     trust: TrustSection = Field(default_factory=TrustSection)
-    # Absent means off; an empty table turns the feature on with defaults.
-    compaction: CompactionSection | None = None
-    memory: MemorySection | None = None
+    compaction: CompactionSection = Field(default_factory=CompactionSection)
+    memory: MemorySection = Field(default_factory=MemorySection)
 
     @property
     def prompt_pack(self) -> Path | None:

@@ -3,9 +3,16 @@ consolidate, and telling the user.
 
 After each run (and before compaction, which must not leave anything
 unrecorded) the pod extracts the items added since the pointer once they are
-worth ``extract_threshold`` tokens. Never two extractions at once for a pod;
-a failure is an alert and the pointer stays, so nothing is lost. Compaction
-resets the pointer, since the new session's log starts over.
+worth ``extract_threshold`` tokens (0: only on demand). Never two extractions
+at once for a pod; a failure is an alert and the pointer stays, so nothing is
+lost. Compaction resets the pointer, since the new session's log starts over.
+Staged extractions are consolidated once there are
+``consolidate_threshold_files`` of them or they hold
+``consolidate_threshold_bytes`` (0: that trigger is off), and always before a
+compaction.
+
+The first time memory writes in a workspace (its memory folder did not exist),
+the user is told where it went and how to turn memory off.
 """
 
 from __future__ import annotations
@@ -77,7 +84,7 @@ class PodMemory:
         threshold = self.section.extract_threshold
         start = self.pointer.processed_through_history_len if self.pointer else 0
         return (
-            threshold is not None
+            threshold > 0
             and len(pod.worker.history) > start
             and self.tokens_since(pod) >= threshold
         )
@@ -166,15 +173,29 @@ class PodMemory:
     ) -> ExtractPointer:
         staging_id = ""
         if not extracted.empty:
+            layout = self.library.layout
+            first = not await asyncio.to_thread(layout.memory_dir.exists)
             staging_id = await asyncio.to_thread(
-                write_staging, self.library.layout.staging_dir, extracted, source
+                write_staging, layout.staging_dir, extracted, source
             )
+            if first:
+                self.events.emit(Alert(level="info", source="memory", message=self.first_note()))
         pointer = ExtractPointer(source.end_entry, history_len, staging_id)
         await pod.session.append(
             [Extension(ts=now_ms(), domain=EXTENSION_DOMAIN, payload=pointer.as_json())]
         )
         self.pointer = pointer
         return pointer
+
+    def first_note(self) -> str:
+        layout = self.library.layout
+        memory, knowledge = layout.display(layout.memory_dir), layout.display(layout.knowledge_dir)
+        return (
+            f"Memory is on: yoi keeps what it learns in this workspace as Markdown you can "
+            f"read and edit, in {memory}/ (decisions, requests, a summary) and {knowledge}/ "
+            "(knowledge). To turn it off, set `[memory] enabled = false` in .yoi/manifest.toml "
+            "for this workspace, or in your user manifest for every workspace."
+        )
 
     # ------------------------------------------------------------ phase 2
 
@@ -183,9 +204,7 @@ class PodMemory:
         files, size = len(staged), sum(s.size for s in staged)
         by_files = self.section.consolidate_threshold_files
         by_bytes = self.section.consolidate_threshold_bytes
-        if (by_files is not None and files >= by_files) or (
-            by_bytes is not None and size >= by_bytes
-        ):
+        if (by_files > 0 and files >= by_files) or (by_bytes > 0 and size >= by_bytes):
             try:
                 await self.consolidate(owner)
             except YoiError:

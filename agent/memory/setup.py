@@ -1,5 +1,10 @@
 """Wiring memory into a pod (and the workspace's consolidator) from the
-manifest's ``[memory]`` section."""
+manifest's ``[memory]`` section.
+
+Knowledge is the user's: a pod in a workspace reads it (resident records,
+``#slug``, the knowledge tools) whether memory is on or not. Memory — the
+extraction and consolidation that write records — is on unless
+``[memory] enabled = false``."""
 
 from __future__ import annotations
 
@@ -31,7 +36,6 @@ def consolidator_for(
     catalog: PromptCatalog,
 ) -> Consolidator:
     section = manifest.memory
-    assert section is not None
     model = section.consolidate_model
     config = model.to_config(env) if model is not None else main
     return Consolidator(
@@ -57,9 +61,21 @@ def folders_outside(root: Path, section: MemorySection) -> str | None:
     return None
 
 
+def open_library(manifest: Manifest, root: Path | None, events: EventSink) -> MemoryLibrary | None:
+    """The workspace's knowledge and memory records, or ``None`` when no
+    workspace folder is open or the folders are outside it (with an alert)."""
+    if root is None:
+        return None
+    problem = folders_outside(root, manifest.memory)
+    if problem is not None:
+        events.emit(Alert(level="warn", source="memory", message=problem))
+        return None
+    return MemoryLibrary.for_root(root, manifest.memory)
+
+
 def build_memory(
     manifest: Manifest,
-    root: Path | None,
+    library: MemoryLibrary | None,
     *,
     env: Mapping[str, str],
     main: ModelConfig,
@@ -69,16 +85,11 @@ def build_memory(
     progress: ProgressPort,
     extensions: Sequence[tuple[str, Any]] = (),
 ) -> PodMemory | None:
-    """A pod's memory, or ``None`` when ``[memory]`` is absent or no
-    workspace folder is open."""
+    """A pod's memory, or ``None`` when it is turned off or there is no
+    library (see :func:`open_library`)."""
     section = manifest.memory
-    if section is None or root is None:
+    if not section.enabled or library is None:
         return None
-    problem = folders_outside(root, section)
-    if problem is not None:
-        events.emit(Alert(level="warn", source="memory", message=problem))
-        return None
-    library = MemoryLibrary.for_root(root, section)
     model = section.extract_model
     extract_config = model.to_config(env) if model is not None else main
     return PodMemory(

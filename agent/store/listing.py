@@ -14,6 +14,10 @@ last listing stopped. The cache is derived data: it is rebuilt when missing,
 unreadable or stale, concurrent listings may overwrite each other's copy
 harmlessly, and a read-only root simply goes without it.
 
+A compacted session carries the same conversation on, so it is listed with
+the title of the session it continues (the first one's, through a chain of
+compactions); so is a forked session that has no user input of its own.
+
 A damaged log (empty, or not starting with a session start) is listed, not
 skipped, with ``damaged=True`` and the title ``(damaged log: <reason>)``, so a
 user can see it and remove it; its times fall back to the file's mtime.
@@ -38,7 +42,7 @@ from agent.store.chain import is_session_id, parse_line
 log = logging.getLogger(__name__)
 
 CACHE_NAME = ".listing.json"
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2
 _USER_INPUT = b'"kind":"user_input"'
 _TURN_END = b'"kind":"turn_end"'
 EMPTY_TITLE = "(empty session)"
@@ -69,6 +73,7 @@ class _Summary(BaseModel):
     updated_at: int | None = None
     turn_count: int = 0
     parent: str | None = None
+    compacted: bool = False  # the parent is the session this one was compacted from
     cwd: str | None = None
     title: str | None = None
     damage: str | None = None
@@ -96,20 +101,38 @@ def list_sessions(root: Path) -> list[SessionInfo]:
             log.debug("skipping %s: %s", path, exc)
     if fresh != cache:
         _save_cache(root, fresh)
-    infos = [_info(sid, s) for sid, s in fresh.items()]
+    infos = [_info(sid, s, _inherited_title(sid, fresh)) for sid, s in fresh.items()]
     infos.sort(key=lambda i: (i.updated_at, i.session_id), reverse=True)
     return infos
 
 
-def _info(session_id: str, s: _Summary) -> SessionInfo:
+def _inherited_title(session_id: str, summaries: dict[str, _Summary]) -> str | None:
+    """The title of the session a compacted (or untitled forked) session
+    continues, following parents while they qualify; ``None`` if none."""
+    seen = {session_id}
+    current = summaries[session_id]
+    title = None
+    while current.parent is not None and (current.compacted or current.title is None):
+        parent = summaries.get(current.parent)
+        if parent is None or current.parent in seen or parent.damage is not None:
+            break
+        seen.add(current.parent)
+        current = parent
+        title = current.title or title
+    return title
+
+
+def _info(session_id: str, s: _Summary, inherited: str | None = None) -> SessionInfo:
     mtime_ms = s.mtime_ns // 1_000_000
     damage = s.damage
     if damage is None and s.entries == 0:
         damage = "the file holds no complete entry"
     if damage is not None:
         title = f"(damaged log: {damage})"
+    elif s.compacted:
+        title = inherited or s.title or EMPTY_TITLE
     else:
-        title = s.title or EMPTY_TITLE
+        title = s.title or inherited or EMPTY_TITLE
     return SessionInfo(
         session_id=session_id,
         title=title,
@@ -188,12 +211,14 @@ def _read_start(raw: bytes) -> dict[str, Any]:
     obj = parse_line(raw)
     if obj is None or obj["kind"] != "session_start" or not isinstance(obj.get("ts"), int):
         return {"damage": "the first line is not a session start"}
-    origin = obj.get("forked_from") or obj.get("compacted_from")
+    compacted = obj.get("compacted_from")
+    origin = obj.get("forked_from") or compacted
     parent = origin.get("session_id") if isinstance(origin, dict) else None
     cwd = obj.get("cwd")
     return {
         "created_at": obj["ts"],
         "parent": parent if isinstance(parent, str) else None,
+        "compacted": isinstance(compacted, dict),
         "cwd": cwd if isinstance(cwd, str) else None,
     }
 
