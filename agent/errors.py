@@ -15,10 +15,19 @@ who sees an error and what happens next::
     ├── LlmError                  ends the run with outcome "error"
     │   ├── ModelNotConfigured    no model: set YOI_MODEL or [model] name
     │   ├── RateLimited           429 after the last retry      (retryable)
-    │   ├── ProviderUnavailable   5xx, timeout, connection error (retryable)
+    │   ├── ProviderUnavailable   5xx, timeout, connection error, an error
+    │   │   │                     the provider reported mid-stream (retryable)
+    │   │   └── IncompleteResponse  the answer broke off before the model
+    │   │                         finished: the connection was cut, or the
+    │   │                         stream ended without finish_reason/[DONE]
+    │   │                         (what arrived is kept, marked as cut off)
     │   ├── AuthenticationFailed  401/403: the key is wrong or missing
-    │   └── BadRequest            the provider refused the request (context
-    │                             window exceeded, unknown model ...)
+    │   ├── BadRequest            the provider refused the request (context
+    │   │                         window exceeded, unknown model ...)
+    │   ├── BadResponse           the answer is not a chat-completion stream
+    │   │                         (an HTML page, a malformed stream)
+    │   └── EmptyResponse         the model finished with no text and no
+    │                             tool call
     ├── ConfigError               the host shows it; the pod keeps its defaults
     │   ├── ManifestError         names the file, the key and the reason
     │   └── PromptError           a system-prompt template failed to render
@@ -99,6 +108,18 @@ class AuthenticationFailed(LlmError):
 
 
 class BadRequest(LlmError):
+    pass
+
+
+class IncompleteResponse(ProviderUnavailable):
+    pass
+
+
+class BadResponse(LlmError):
+    pass
+
+
+class EmptyResponse(LlmError):
     pass
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import subprocess
 import sys
@@ -18,11 +19,15 @@ from conftest import TEST_API_KEY, model_config
 from agent.errors import (
     AuthenticationFailed,
     BadRequest,
+    BadResponse,
+    EmptyResponse,
+    IncompleteResponse,
     ModelNotConfigured,
     ProviderUnavailable,
     RateLimited,
 )
 from agent.items import Item, Message, Reasoning, ToolCall, ToolResult, assistant, system, user
+from agent.llm import wire
 from agent.llm.client import LiteLlmClient, load_litellm
 from agent.llm.convert import WireOptions, to_messages, wire_options
 from agent.llm.retry import (
@@ -427,7 +432,7 @@ async def test_failure_after_streaming_started_raises_at_once(
     notices: list[RetryNotice] = []
     config = model_config(scripted_model.base_url, timeout_seconds=0.3)
     events: list[StreamEvent] = []
-    with pytest.raises(ProviderUnavailable, match="broke off mid-stream"):
+    with pytest.raises(IncompleteResponse, match="was cut off: the provider stopped sending"):
         async for event in LiteLlmClient(config, on_retry=notices.append).stream(HELLO):
             events.append(event)
     assert events == [ClientReady(), TextChunk("partial answer")]
@@ -445,6 +450,150 @@ async def test_connection_refused_names_the_address() -> None:
     with pytest.raises(ProviderUnavailable, match=f"Could not connect .* at {base}"):
         await _collect(client)
     assert [n.reason for n in notices] == ["could not connect to the provider"]
+
+
+async def test_an_answer_without_finish_reason_is_cut_off_not_finished(
+    scripted_model: ScriptedModel,
+) -> None:
+    # litellm makes up finish_reason="stop" when a stream just ends: the
+    # client asks what the provider sent
+    scripted_model.load([{"text": "The answer is forty", "end": "eof"}, {"text": "unused"}])
+    notices: list[RetryNotice] = []
+    client = LiteLlmClient(model_config(scripted_model.base_url), on_retry=notices.append)
+    events: list[StreamEvent] = []
+    with pytest.raises(IncompleteResponse) as caught:
+        async for event in client.stream(HELLO):
+            events.append(event)
+    assert "".join(e.text for e in events if isinstance(e, TextChunk)) == "The answer is forty"
+    assert str(caught.value) == (
+        "The answer from openai/scripted was cut off: the stream ended before the model "
+        "finished (no finish_reason came). Ask again to retry."
+    )
+    assert (notices, len(scripted_model.requests)) == ([], 1)  # never retried once shown
+
+
+async def test_a_stream_that_ends_before_any_text_is_retried(
+    scripted_model: ScriptedModel,
+) -> None:
+    scripted_model.load([{"end": "eof"}, {"text": "second try"}])
+    notices: list[RetryNotice] = []
+    client = LiteLlmClient(model_config(scripted_model.base_url), on_retry=notices.append)
+    assert _response(await _collect(client)).text == "second try"
+    assert [n.reason for n in notices] == ["the stream ended before the answer was complete"]
+
+
+@pytest.mark.parametrize("end", ["cut", "reset"])
+async def test_a_connection_cut_mid_answer_is_named(
+    scripted_model: ScriptedModel, end: str
+) -> None:
+    scripted_model.load([{"text": "Half of it", "end": end}])
+    with pytest.raises(IncompleteResponse) as caught:
+        await _collect(LiteLlmClient(model_config(scripted_model.base_url)))
+    message = str(caught.value)
+    assert message.startswith(
+        "The answer from openai/scripted was cut off: the connection to the provider broke ("
+    )
+    assert "connect to" not in message
+    assert caught.value.retryable and len(scripted_model.requests) == 1
+
+
+async def test_a_connection_cut_before_any_text_is_retried_then_named(
+    scripted_model: ScriptedModel,
+) -> None:
+    scripted_model.load([{"end": "reset"}] * 3)
+    notices: list[RetryNotice] = []
+    client = LiteLlmClient(model_config(scripted_model.base_url), on_retry=notices.append)
+    with pytest.raises(ProviderUnavailable, match="broke while the answer was arriving"):
+        await _collect(client)
+    assert [n.reason for n in notices] == ["the connection to the provider broke"] * 2
+
+
+async def test_a_malformed_stream_is_named_and_not_retried(scripted_model: ScriptedModel) -> None:
+    scripted_model.load([{"end": "malformed"}, {"text": "unused"}])
+    with pytest.raises(BadResponse) as caught:
+        await _collect(LiteLlmClient(model_config(scripted_model.base_url)))
+    assert f"for openai/scripted at {scripted_model.base_url} sent a malformed stream: " in str(
+        caught.value
+    )
+    assert "an event that is not JSON: Unterminated string" in str(caught.value)
+    assert len(scripted_model.requests) == 1
+
+
+async def test_a_malformed_event_mid_answer_cuts_it_off(scripted_model: ScriptedModel) -> None:
+    scripted_model.load([{"text": "So far", "end": "malformed"}])
+    with pytest.raises(IncompleteResponse, match="cut off: the provider sent a malformed stream"):
+        await _collect(LiteLlmClient(model_config(scripted_model.base_url)))
+
+
+async def test_an_in_stream_error_is_the_providers_error(scripted_model: ScriptedModel) -> None:
+    scripted_model.load(
+        [
+            {"end": "error", "stream_error": "Overloaded"},  # before any text: retried
+            {"text": "The answer", "end": "error", "stream_error": "Overloaded"},
+        ]
+    )
+    notices: list[RetryNotice] = []
+    client = LiteLlmClient(model_config(scripted_model.base_url), on_retry=notices.append)
+    with pytest.raises(ProviderUnavailable) as caught:
+        await _collect(client)
+    assert str(caught.value) == (
+        "The model provider reported an error while openai/scripted was answering: "
+        "Overloaded. The answer is cut off where the error came. Ask again to retry."
+    )
+    assert [n.reason for n in notices] == ["the provider reported an error in the stream"]
+
+
+async def test_an_html_page_with_200_is_not_an_answer(scripted_model: ScriptedModel) -> None:
+    page = "<!doctype html>\n<html><head><title>Sign in</title></head><body>...</body></html>"
+    scripted_model.load([{"body": page}, {"text": "unused"}])
+    with pytest.raises(BadResponse) as caught:
+        await _collect(LiteLlmClient(model_config(scripted_model.base_url)))
+    assert str(caught.value) == (
+        f"The model provider for openai/scripted at {scripted_model.base_url} answered with "
+        "an HTML page (HTTP 200, text/html), not a chat-completion stream. Check the "
+        "model's api_base: it may point at a web page or a proxy's sign-in page."
+    )
+    assert len(scripted_model.requests) == 1
+
+
+async def test_an_html_error_page_is_read_as_text(scripted_model: ScriptedModel) -> None:
+    page = "<html><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>"
+    scripted_model.load([{"body": page, "status": 502}])
+    config = model_config(scripted_model.base_url, max_retries=0)
+    with pytest.raises(ProviderUnavailable, match=r"\(HTTP 502: 502 Bad Gateway nginx\)"):
+        await _collect(LiteLlmClient(config))
+
+
+@pytest.mark.parametrize(
+    ("step", "why"),
+    [
+        ({}, "(finish reason: stop)"),
+        ({"reasoning": "Nothing to say."}, "(finish reason: stop)"),
+        (
+            {"finish_reason": "length"},
+            "(finish reason: length; the output limit was reached before any text; "
+            "raise max_tokens)",
+        ),
+    ],
+)
+async def test_an_empty_completion_is_not_an_answer(
+    scripted_model: ScriptedModel, step: dict[str, object], why: str
+) -> None:
+    scripted_model.load([step, {"text": "unused"}])
+    with pytest.raises(EmptyResponse) as caught:
+        await _collect(LiteLlmClient(model_config(scripted_model.base_url)))
+    assert str(caught.value) == (
+        f"openai/scripted ended its answer without any text or tool call {why}. "
+        "Ask again, or rephrase the request."
+    )
+    assert len(scripted_model.requests) == 1
+
+
+def test_new_errors_cross_the_model_process_pipe() -> None:
+    for cls in (IncompleteResponse, BadResponse, EmptyResponse):
+        line = wire.encode({"id": 1, "error": wire.error_to_json(cls("said", status=200))})
+        back = wire.error_from_json(json.loads(line)["error"])
+        assert (type(back), str(back), back.status) == (cls, "said", 200)
 
 
 async def test_no_model_configured() -> None:

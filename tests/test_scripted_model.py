@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 from pydantic import ValidationError
 
-from agent.testing import ErrorStep, HangStep, ReplyStep, ScriptedModel, parse_script
+from agent.testing import BodyStep, ErrorStep, HangStep, ReplyStep, ScriptedModel, parse_script
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -287,3 +289,127 @@ def test_bad_script_file_exits_with_a_message(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "Cannot load the script" in result.stderr
     assert result.stdout == ""
+
+
+# ---------------------------------------------------------------- faults
+
+
+@contextlib.contextmanager
+def _stream_response(model: ScriptedModel) -> Iterator[http.client.HTTPResponse]:
+    conn = _connect(model)
+    try:
+        body = {"model": "scripted", "messages": [], "stream": True}
+        conn.request("POST", "/v1/chat/completions", json.dumps(body))
+        response = conn.getresponse()
+        try:
+            yield response
+        finally:
+            response.close()
+    finally:
+        conn.close()
+
+
+def test_fault_steps_are_validated_by_shape() -> None:
+    steps = parse_script(
+        [{"body": "<html></html>"}, {"body": "{}", "status": 502, "content_type": "x/y"}]
+    )
+    assert steps == [
+        BodyStep(body="<html></html>"),
+        BodyStep(body="{}", status=502, content_type="x/y"),
+    ]
+    assert parse_script([{"text": "a", "end": "cut"}]) == [ReplyStep(text="a", end="cut")]
+    with pytest.raises(ValidationError):
+        parse_script([{"text": "a", "end": "explode"}])
+
+
+def test_a_body_step_sends_its_body_as_it_is(scripted_model: ScriptedModel) -> None:
+    page = "<!doctype html><html><body><h1>Sign in</h1></body></html>"
+    scripted_model.load([{"body": page}, {"body": "upstream down", "status": 502}])
+    status, headers, raw = _chat(scripted_model, stream=True)
+    assert (status, raw.decode()) == (200, page)
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    status, _, raw = _chat(scripted_model)
+    assert (status, raw) == (502, b"upstream down")
+
+
+def test_eof_ends_the_body_without_finish_reason_or_done(scripted_model: ScriptedModel) -> None:
+    scripted_model.load([{"text": "The answer is forty", "end": "eof", "chunk_size": 7}])
+    with _stream_response(scripted_model) as response:
+        assert response.version == 11 and response.getheader("Transfer-Encoding") == "chunked"
+        events = _events(response.read())  # a complete chunked body
+    assert "[DONE]" not in events
+    chunks = [json.loads(event) for event in events]
+    assert "".join(d.get("content") or "" for d in _deltas(chunks)) == "The answer is forty"
+    assert all(c["finish_reason"] is None for chunk in chunks for c in chunk["choices"])
+    assert all("usage" not in chunk for chunk in chunks)
+
+
+@pytest.mark.parametrize("end", ["cut", "reset"])
+def test_cut_and_reset_break_the_body(scripted_model: ScriptedModel, end: str) -> None:
+    scripted_model.load([{"text": "The answer is forty", "end": end, "chunk_size": 100}])
+    with (
+        _stream_response(scripted_model) as response,
+        pytest.raises((http.client.IncompleteRead, ConnectionResetError)) as caught,
+    ):
+        assert response.status == 200
+        response.read()
+    if end == "cut":
+        assert isinstance(caught.value, http.client.IncompleteRead)
+        assert b"The answer is " in caught.value.partial
+
+
+def test_reset_sends_a_tcp_reset(scripted_model: ScriptedModel) -> None:
+    scripted_model.load([{"text": "short", "end": "reset"}])
+    sock = socket.create_connection(("127.0.0.1", scripted_model.port), timeout=5)
+    body = json.dumps({"messages": [], "stream": True}).encode()
+    sock.sendall(
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    received = b""
+    with pytest.raises(ConnectionResetError):  # never a clean end (recv returning b"")
+        while chunk := sock.recv(4096):
+            received += chunk
+    sock.close()
+    assert b"short" in received and not received.endswith(b"0\r\n\r\n")
+
+
+def test_malformed_and_error_ends(scripted_model: ScriptedModel) -> None:
+    scripted_model.load(
+        [
+            {"text": "partial", "end": "malformed"},
+            {"text": "partial", "end": "error", "stream_error": "Overloaded"},
+        ]
+    )
+    with _stream_response(scripted_model) as response:
+        events = _events(response.read())
+    assert events[-1] == "[DONE]"
+    with pytest.raises(ValueError):
+        json.loads(events[-2])
+    with _stream_response(scripted_model) as response:
+        events = _events(response.read())
+    assert json.loads(events[-1]) == {
+        "error": {"message": "Overloaded", "type": "server_error", "code": None}
+    }
+
+
+def test_stall_keeps_the_stream_open_until_the_client_leaves(
+    scripted_model: ScriptedModel,
+) -> None:
+    scripted_model.load([{"text": "waiting", "end": "stall"}])
+    sock = socket.create_connection(("127.0.0.1", scripted_model.port), timeout=5)
+    body = json.dumps({"messages": [], "stream": True}).encode()
+    sock.sendall(
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    received = b""
+    while b"waiting" not in received:
+        received += sock.recv(4096)
+    sock.settimeout(0.2)
+    with pytest.raises(TimeoutError):
+        sock.recv(4096)
+    sock.close()
+    scripted_model.wait_for_disconnect(1, timeout=2)

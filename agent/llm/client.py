@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import importlib
+import json
 import logging
 import os
 import random
@@ -143,7 +144,10 @@ class LiteLlmClient:
                         yield event
                 return
             except Exception as exc:
-                failure = classify(exc, litellm, self._config.api_key)
+                if isinstance(exc, _BadAnswer):
+                    failure: Failure | None = exc.failure
+                else:
+                    failure = classify(exc, litellm, self._config.api_key)
                 if failure is None:
                     raise
                 if yielded or not self._policy.should_retry(failure, attempt):
@@ -171,6 +175,10 @@ class LiteLlmClient:
                     yield event
         finally:
             await _close(response)
+        finish = _provider_finish(response, assembler.finish_reason)
+        failure = judge_answer(assembler, finish, _content_type(response))
+        if failure is not None:
+            raise _BadAnswer(failure)
         yield Completed(assembler.finish())
 
     def _notify(self, attempt: int, delay: float, failure: Failure) -> None:
@@ -226,6 +234,61 @@ async def _close(response: Any) -> None:
         log.debug("closing the model stream failed", exc_info=True)
 
 
+class _BadAnswer(Exception):
+    """The provider answered (HTTP 200) but not with a whole, non-empty answer."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.kind)
+        self.failure = failure
+
+
+def _provider_finish(response: Any, assembled: str | None) -> str | None:
+    """The finish reason the provider itself sent (``None``: none came).
+
+    litellm's stream wrapper makes up ``finish_reason="stop"`` (and an
+    estimated usage) when a stream just ends, so its chunks cannot tell a
+    finished answer from one cut off. The wrapper records what the provider
+    sent in ``received_finish_reason`` (``intermittent_finish_reason`` for
+    providers that send it early); without those attributes the ``assembled``
+    reason (from the chunks) is trusted."""
+    if not hasattr(response, "received_finish_reason"):
+        return assembled
+    for name in ("received_finish_reason", "intermittent_finish_reason"):
+        reason = getattr(response, name, None)
+        if isinstance(reason, str) and reason:
+            return reason
+    return None
+
+
+def _content_type(response: Any) -> str | None:
+    """The response's Content-Type, from the provider headers litellm keeps."""
+    hidden = getattr(response, "_hidden_params", None)
+    headers = hidden.get("additional_headers") if isinstance(hidden, Mapping) else None
+    if not isinstance(headers, Mapping):
+        return None
+    for key in ("llm_provider-content-type", "content-type"):
+        value = headers.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def judge_answer(
+    assembler: StreamAssembler, finish_reason: str | None, content_type: str | None
+) -> Failure | None:
+    """What is wrong with a stream that ended without an error, if anything:
+    no ``finish_reason`` from the provider (cut off, or no stream at all)
+    or nothing in it (empty)."""
+    if finish_reason is None:
+        kind = content_type.split(";")[0].strip().lower() if content_type else ""
+        if not assembler.has_output and kind and kind != "text/event-stream":
+            return Failure(kind="not_a_stream", status=200, detail=content_type or "")
+        return Failure(kind="incomplete")
+    if not assembler.has_answer:
+        return Failure(kind="empty", detail=finish_reason)
+    return None
+
+
 def classify(exc: BaseException, litellm: Any, secret: str | None = None) -> Failure | None:
     """What kind of failure a provider or transport exception is; ``None`` for
     anything else (a bug, which must not pass for a provider refusal).
@@ -243,10 +306,21 @@ def classify(exc: BaseException, litellm: Any, secret: str | None = None) -> Fai
     detail = clean_detail(str(getattr(exc, "message", None) or exc), secret)
     chain = _chain(exc)
     timeouts = (litellm.Timeout, openai.APITimeoutError, httpx.TimeoutException, TimeoutError)
+    dropped = (httpx.ReadError, httpx.RemoteProtocolError, ConnectionResetError, BrokenPipeError)
     connections = (openai.APIConnectionError, httpx.TransportError, ConnectionError)
     kind: FailureKind
     if any(isinstance(e, timeouts) for e in chain):
         kind, status = "timeout", None
+    elif undecodable := [e for e in chain if isinstance(e, json.JSONDecodeError)]:
+        # litellm wraps a stream event that is not JSON as a connection error
+        kind, status = "malformed", None
+        detail = f"an event that is not JSON: {clean_detail(str(undecodable[0]), secret)}"
+    elif reported := [e for e in chain if type(e) is openai.APIError]:
+        # the openai SDK raises a bare APIError for an error event in a stream
+        kind, status = "stream_error", None
+        detail = clean_detail(str(getattr(reported[0], "message", None) or reported[0]), secret)
+    elif any(isinstance(e, dropped) for e in chain):
+        kind, status = "dropped", None
     elif any(isinstance(e, connections) for e in chain):
         kind, status = "connection", None
     elif isinstance(exc, litellm.ContextWindowExceededError):

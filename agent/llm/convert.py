@@ -322,6 +322,23 @@ class StreamAssembler:
         if arguments:
             current.arguments.append(arguments)
 
+    @property
+    def finish_reason(self) -> str | None:
+        """The last finish reason a chunk carried (litellm adds one when a
+        stream just ends: see :func:`agent.llm.client.judge_answer`)."""
+        return self._finish_reason
+
+    @property
+    def has_output(self) -> bool:
+        """Whether anything of an answer arrived: text, reasoning or a call."""
+        return bool(self._text or self._reasoning or self._order)
+
+    @property
+    def has_answer(self) -> bool:
+        """Whether the answer holds text or a tool call (reasoning alone is
+        not an answer)."""
+        return bool(self._text) or any(call.name or call.arguments for call in self._order)
+
     def finish(self) -> Response:
         return Response(
             text="".join(self._text),

@@ -17,6 +17,9 @@ from typing import Literal
 from agent.errors import (
     AuthenticationFailed,
     BadRequest,
+    BadResponse,
+    EmptyResponse,
+    IncompleteResponse,
     LlmError,
     ProviderUnavailable,
     RateLimited,
@@ -27,14 +30,29 @@ FailureKind = Literal[
     "rate_limited",  # 429
     "unavailable",  # 5xx
     "timeout",
-    "connection",
+    "connection",  # could not connect
+    "dropped",  # the connection broke while the answer was arriving
     "auth",  # 401 / 403
     "not_found",  # 404: usually an unknown model
     "context_window",
     "bad_request",  # any other refusal
+    # the request was accepted (HTTP 200) but the answer is not a good one:
+    "stream_error",  # the provider sent an error event inside the stream
+    "incomplete",  # the stream ended without finish_reason (and [DONE])
+    "malformed",  # a stream event that is not JSON
+    "not_a_stream",  # no stream at all: an HTML page, a JSON or text body
+    "empty",  # finished with no text and no tool call
 ]
 RETRYABLE: frozenset[FailureKind] = frozenset(
-    {"rate_limited", "unavailable", "timeout", "connection"}
+    {
+        "rate_limited",
+        "unavailable",
+        "timeout",
+        "connection",
+        "dropped",
+        "stream_error",
+        "incomplete",
+    }
 )
 
 
@@ -139,18 +157,29 @@ def retry_reason(failure: Failure) -> str:
             return "the request timed out"
         case "connection":
             return "could not connect to the provider"
+        case "dropped":
+            return "the connection to the provider broke"
+        case "stream_error":
+            return "the provider reported an error in the stream"
+        case "incomplete":
+            return "the stream ended before the answer was complete"
         case _:
             return f"the provider refused the request{status}"
 
 
 # OpenAI / Anthropic ("sk-…") and Google ("AIza…") key shapes.
 _KEY_SHAPES = re.compile(r"\b(?:sk-[A-Za-z0-9_\-]{8,}|AIza[0-9A-Za-z_\-]{30,})")
+_HTML = re.compile(r"<(?:!doctype html|html)\b", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]*>")
 _PREFIXES = re.compile(r"^(?:litellm\.\w+:\s*|\w+(?:Error|Exception)\s*(?:-|:)\s*)+")
 
 
 def clean_detail(message: str, secret: str | None = None, limit: int = 300) -> str:
     """The provider's message without litellm's class-name prefixes, without
-    the API key, on one line and at most ``limit`` characters."""
+    the API key, without the tags of an HTML error page, on one line and at
+    most ``limit`` characters."""
+    if _HTML.search(message):
+        message = _TAG.sub(" ", message)
     text = " ".join(message.split())
     text = _PREFIXES.sub("", text)
     if secret:
@@ -176,16 +205,17 @@ def final_error(
     api_key_env: str = "YOI_API_KEY",
 ) -> LlmError:
     """The error that ends the run, phrased so the user knows what to do.
-    ``api_key_env`` names the variable the API key is read from."""
+    ``streaming`` says part of the answer was already shown (so it was not
+    retried, and what arrived is cut off); ``api_key_env`` names the
+    variable the API key is read from."""
+    if streaming:
+        cut = _cut_off(failure, model)
+        if cut is not None:
+            return cut
     status = failure.status
     detail = f": {failure.detail}" if failure.detail else ""
     tries = _tries(attempts, elapsed)
-    if streaming and failure.retryable:
-        return ProviderUnavailable(
-            f"The answer from {model} broke off mid-stream ({retry_reason(failure)}{detail}). "
-            "Ask again to retry.",
-            status=status,
-        )
+    where = f" at {api_base}" if api_base else ""
     match failure.kind:
         case "rate_limited":
             return RateLimited(
@@ -206,12 +236,45 @@ def final_error(
                 status=status,
             )
         case "connection":
-            where = f" at {api_base}" if api_base else ""
             return ProviderUnavailable(
                 f"Could not connect to the model provider for {model}{where} ({tries}). "
                 "Check the network and the model's api_base.",
                 status=status,
             )
+        case "dropped":
+            return ProviderUnavailable(
+                f"The connection to the model provider for {model}{where} broke while the "
+                f"answer was arriving ({tries}){detail}. Try again later; if this persists, "
+                "check the network or the proxy in between.",
+                status=status,
+            )
+        case "stream_error":
+            return ProviderUnavailable(
+                f"The model provider reported an error instead of an answer from {model} "
+                f"({tries}){detail}. Try again later.",
+                status=status,
+            )
+        case "incomplete":
+            return IncompleteResponse(
+                f"The stream from {model} ended before any answer arrived (no finish_reason "
+                f"came; {tries}). Try again later; if this persists, check the provider.",
+                status=status,
+            )
+        case "malformed":
+            return BadResponse(
+                f"The model provider for {model}{where} sent a malformed stream{detail}. "
+                "Check that the model's api_base is an OpenAI-compatible endpoint.",
+                status=status,
+            )
+        case "not_a_stream":
+            return BadResponse(
+                f"The model provider for {model}{where} answered with {_body_kind(failure)}, "
+                "not a chat-completion stream. Check the model's api_base: it may point at "
+                "a web page or a proxy's sign-in page.",
+                status=status,
+            )
+        case "empty":
+            return EmptyResponse(_empty_answer(failure, model), status=status)
         case "auth":
             return AuthenticationFailed(
                 f"Authentication failed for model {model} (HTTP {status or 401}): "
@@ -235,3 +298,60 @@ def final_error(
                 f"The model provider refused the request to {model}{code}{detail}",
                 status=status,
             )
+
+
+def _cut_off(failure: Failure, model: str) -> LlmError | None:
+    """The error for an answer that broke off after part of it was shown;
+    ``None`` for failures that are not about the stream breaking."""
+    detail = f" ({failure.detail})" if failure.detail else ""
+    status = failure.status
+    match failure.kind:
+        case "connection" | "dropped":
+            why = f"the connection to the provider broke{detail}"
+        case "timeout":
+            why = "the provider stopped sending (the request timed out)"
+        case "unavailable" | "rate_limited":
+            why = f"the provider failed mid-stream (HTTP {status}){detail}"
+        case "incomplete":
+            why = "the stream ended before the model finished (no finish_reason came)"
+        case "malformed":
+            why = f"the provider sent a malformed stream{detail}"
+        case "stream_error":
+            return ProviderUnavailable(
+                f"The model provider reported an error while {model} was answering"
+                f"{': ' + failure.detail if failure.detail else ''}. The answer is cut off "
+                "where the error came. Ask again to retry.",
+                status=status,
+            )
+        case _:
+            return None
+    return IncompleteResponse(
+        f"The answer from {model} was cut off: {why}. Ask again to retry.", status=status
+    )
+
+
+def _body_kind(failure: Failure) -> str:
+    """What a ``not_a_stream`` answer was, from its content type (the detail)."""
+    content_type = failure.detail.split(";")[0].strip().lower()
+    code = f"HTTP {failure.status}" if failure.status else "HTTP 200"
+    if content_type == "text/html":
+        return f"an HTML page ({code}, text/html)"
+    if content_type:
+        return f"a body of type {content_type} ({code})"
+    return f"a body that holds no stream events ({code})"
+
+
+_EMPTY_HINTS = {
+    "length": "the output limit was reached before any text; raise max_tokens",
+    "content_filter": "the provider's content filter withheld the answer",
+}
+
+
+def _empty_answer(failure: Failure, model: str) -> str:
+    reason = failure.detail or "stop"
+    hint = _EMPTY_HINTS.get(reason)
+    why = f"finish reason: {reason}; {hint}" if hint else f"finish reason: {reason}"
+    return (
+        f"{model} ended its answer without any text or tool call ({why}). "
+        "Ask again, or rephrase the request."
+    )

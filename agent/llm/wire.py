@@ -42,6 +42,9 @@ _LLM_ERRORS: dict[str, type[errors.LlmError]] = {
         errors.ProviderUnavailable,
         errors.AuthenticationFailed,
         errors.BadRequest,
+        errors.IncompleteResponse,
+        errors.BadResponse,
+        errors.EmptyResponse,
     )
 }
 

@@ -1,17 +1,20 @@
 """Test doubles that are real parts: a scripted OpenAI-compatible model server."""
 
 from agent.testing.script import (
+    BodyStep,
     ErrorStep,
     HangStep,
     ReplyStep,
     ScriptedToolCall,
     ScriptedUsage,
     Step,
+    StreamEnd,
     parse_script,
 )
 from agent.testing.scripted_model import ScriptedModel
 
 __all__ = [
+    "BodyStep",
     "ErrorStep",
     "HangStep",
     "ReplyStep",
@@ -19,5 +22,6 @@ __all__ = [
     "ScriptedToolCall",
     "ScriptedUsage",
     "Step",
+    "StreamEnd",
     "parse_script",
 ]

@@ -36,8 +36,12 @@ class ScriptedUsage(_Step):
     cache_write_tokens: int | None = Field(default=None, ge=0)
 
 
+StreamEnd = Literal["done", "eof", "cut", "reset", "stall", "malformed", "error"]
+
+
 class ReplyStep(_Step):
-    """An answer: reasoning, text and tool calls, streamed in chunks."""
+    """An answer: reasoning, text and tool calls, streamed in chunks, and how
+    the stream ends (``end``: see :mod:`agent.testing.scripted_model`)."""
 
     text: str = ""
     reasoning: str = ""
@@ -46,6 +50,8 @@ class ReplyStep(_Step):
     chunk_size: int = Field(default=8, ge=1)
     chunk_delay_ms: int = Field(default=0, ge=0)
     finish_reason: str | None = None
+    end: StreamEnd = "done"
+    stream_error: str = "The server had an error while processing your request."
 
 
 class ErrorStep(_Step):
@@ -54,6 +60,15 @@ class ErrorStep(_Step):
     status: int = Field(ge=400, le=599)
     error: str = "scripted failure"
     retry_after: float | None = Field(default=None, ge=0)
+
+
+class BodyStep(_Step):
+    """A whole response sent as it is, instead of a chat completion (an HTML
+    page, a JSON object of another shape, plain text)."""
+
+    body: str
+    status: int = Field(default=200, ge=100, le=599)
+    content_type: str = "text/html; charset=utf-8"
 
 
 class HangStep(_Step):
@@ -67,6 +82,8 @@ def _step_kind(value: Any) -> str:
     keys = value.keys() if isinstance(value, Mapping) else vars(value).keys()
     if "hang" in keys:
         return "hang"
+    if "body" in keys:
+        return "body"
     if "status" in keys:
         return "error"
     return "reply"
@@ -75,6 +92,7 @@ def _step_kind(value: Any) -> str:
 Step = Annotated[
     Annotated[ReplyStep, Tag("reply")]
     | Annotated[ErrorStep, Tag("error")]
+    | Annotated[BodyStep, Tag("body")]
     | Annotated[HangStep, Tag("hang")],
     Discriminator(_step_kind),
 ]

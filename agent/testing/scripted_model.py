@@ -22,12 +22,41 @@ A script is a JSON list of steps. Each step is one of:
   ``usage``, prompt tokens are estimated from the request size (4 characters a
   token). ``finish_reason`` defaults to ``tool_calls`` or ``stop``.
 
+  ``end`` says how a streamed answer ends (a request without ``stream`` gets
+  the whole answer whatever it says):
+
+  - ``"done"`` (default): a chunk with ``finish_reason``, the usage chunk if
+    the request asked for it (``stream_options.include_usage``), ``[DONE]``;
+  - ``"eof"``: the body ends properly, but without ``finish_reason``, usage
+    or ``[DONE]``: a provider that stopped early;
+  - ``"cut"``: the connection closes in the middle of the body (no final
+    chunk of the chunked encoding): a dropped connection;
+  - ``"reset"``: the connection is reset (TCP RST) in the middle of the body;
+  - ``"stall"``: nothing more is sent until the client hangs up or the
+    server stops;
+  - ``"malformed"``: an event that is not JSON, then ``[DONE]``;
+  - ``"error"``: an in-stream error event, ``{"error": {"message":
+    <stream_error>, "type": "server_error"}}``, then the body ends.
+
+  Every end but ``"done"`` sends the stream with HTTP/1.1 chunked encoding
+  (``Connection: close``), so a cut is a broken body, as with a real
+  provider; ``"done"`` answers in HTTP/1.0, the body ending with the
+  connection. For example, an answer cut off after "The answer is forty"::
+
+    {"text": "The answer is forty", "end": "eof"}
+
 ``error`` — an HTTP failure::
 
     {"status": 429, "error": "slow down", "retry_after": 2}
 
+``body`` — a response sent as it is, whatever the request (``status``
+defaults to 200, ``content_type`` to ``text/html; charset=utf-8``)::
+
+    {"body": "<html><body>Sign in</body></html>", "status": 200}
+
 ``hang`` — send the headers and one chunk (``text``, default empty), then stall
-until the client disconnects or the server stops::
+until the client disconnects or the server stops (the same as a reply with
+``"end": "stall"``, in HTTP/1.0)::
 
     {"hang": true, "text": "partial"}
 
@@ -44,6 +73,7 @@ import asyncio
 import json
 import select
 import socket
+import struct
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -52,6 +82,7 @@ from typing import Any
 
 from agent.testing.script import (
     MODEL_ID,
+    BodyStep,
     ErrorStep,
     HangStep,
     ReplyStep,
@@ -110,12 +141,21 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, port: int, state: _State) -> None:
         self.state = state
+        self.resetting: set[socket.socket] = set()  # connections to close with a RST
         super().__init__(("127.0.0.1", port), _Handler)
+
+    def shutdown_request(self, request: Any) -> None:
+        if request in self.resetting:
+            self.resetting.discard(request)
+            self.close_request(request)  # no shutdown(SHUT_WR): that would send a FIN
+            return
+        super().shutdown_request(request)
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.0"
+    _chunked = False  # whether _write frames its data as HTTP/1.1 chunks
 
     def log_message(self, format: str, *args: Any) -> None:
         return None
@@ -174,6 +214,8 @@ class _Handler(BaseHTTPRequestHandler):
                 )
             elif isinstance(step, ErrorStep):
                 self._error(step.status, step.error, step.retry_after)
+            elif isinstance(step, BodyStep):
+                self._send(step.status, step.content_type, step.body.encode())
             elif isinstance(step, HangStep):
                 self._hang(step, stream, number)
             elif stream:
@@ -187,24 +229,58 @@ class _Handler(BaseHTTPRequestHandler):
     def _stream_reply(
         self, step: ReplyStep, body: dict[str, Any], number: int, include_usage: bool
     ) -> None:
-        self._start("text/event-stream")
+        self._start("text/event-stream", chunked=step.end != "done")
         delay = step.chunk_delay_ms / 1000
         for index, delta in enumerate(reply_deltas(step, number)):
             if index and delay:
                 time.sleep(delay)
             self._sse(sse_chunk(number, delta))
+        if step.end != "done":
+            self._end_badly(step)
+            return
         self._sse(sse_chunk(number, {}, finish_reason=finish_reason_of(step)))
         if include_usage:
             self._sse(sse_chunk(number, None, usage=usage_payload(step, body)))
         self._write(b"data: [DONE]\n\n")
 
+    def _end_badly(self, step: ReplyStep) -> None:
+        """End a chunked stream as ``step.end`` says (anything but ``done``)."""
+        match step.end:
+            case "cut":
+                return  # the server closes the connection without the last chunk
+            case "reset":
+                self._reset()
+                return
+            case "stall":
+                self._stall()
+                return
+            case "malformed":
+                self._write(b'data: {"choices": [{"index": 0, "delta": {"content": "unfini\n\n')
+                self._write(b"data: [DONE]\n\n")
+            case "error":
+                error = {"message": step.stream_error, "type": "server_error", "code": None}
+                self._sse({"error": error})
+        self.wfile.write(b"0\r\n\r\n")  # the last chunk: the body ends properly
+        self.wfile.flush()
+
     def _hang(self, step: HangStep, stream: bool, number: int) -> None:
         self._start("text/event-stream" if stream else "application/json")
         if stream:
             self._sse(sse_chunk(number, {"role": "assistant", "content": step.text}))
+        self._stall()
+
+    def _stall(self) -> None:
+        """Send nothing until the client hangs up (then raise) or the server
+        stops (then return)."""
         while not self.server.state.stopping.is_set():
             if _peer_closed(self.connection):
                 raise ConnectionResetError
+
+    def _reset(self) -> None:
+        """Have the connection reset: with a zero linger time, closing the
+        socket sends a TCP RST (the server skips its usual FIN first)."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.server.resetting.add(self.connection)
 
     # ------------------------------------------------------------ I/O
 
@@ -213,9 +289,17 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         return json.loads(raw or b"null")
 
-    def _start(self, content_type: str) -> None:
+    def _start(self, content_type: str, *, chunked: bool = False) -> None:
+        """Send a 200 and headers for a body of unknown length: in HTTP/1.0,
+        ended by closing the connection, or chunked in HTTP/1.1."""
+        self._chunked = chunked
+        if chunked:
+            self.protocol_version = "HTTP/1.1"  # this response only
         self.send_response(200)
         self.send_header("Content-Type", content_type)
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.flush()
 
@@ -223,18 +307,28 @@ class _Handler(BaseHTTPRequestHandler):
         self._write(b"data: " + json.dumps(payload).encode() + b"\n\n")
 
     def _write(self, data: bytes) -> None:
+        if self._chunked:
+            data = b"%x\r\n%s\r\n" % (len(data), data)
         self.wfile.write(data)
         self.wfile.flush()
 
-    def _json(self, status: int, payload: Any, headers: Mapping[str, str] | None = None) -> None:
-        data = json.dumps(payload).encode()
+    def _send(
+        self,
+        status: int,
+        content_type: str,
+        data: bytes,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
         self._write(data)
+
+    def _json(self, status: int, payload: Any, headers: Mapping[str, str] | None = None) -> None:
+        self._send(status, "application/json", json.dumps(payload).encode(), headers)
 
     def _error(self, status: int, message: str, retry_after: float | None = None) -> None:
         headers = {} if retry_after is None else {"Retry-After": f"{retry_after:g}"}
