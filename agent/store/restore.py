@@ -95,14 +95,13 @@ def fold(
 ) -> RestoredState:
     """Fold ``records`` (``(line, hash, entry)``) as they come, up to and
     including the entry hashed ``through`` (the rest are still consumed, so a
-    reader verifies them).
-    ``warnings`` are the reader's, read once the records are exhausted."""
+    reader verifies them). ``warnings`` are the reader's, read once the
+    records are exhausted."""
     first: SessionStart | None = None
     start: SessionStart | None = None
     head: str | None = None
     updated_at = 0
     history: list[Item] = []
-    user_segments: list[list[Segment]] = []
     usage: list[UsageRecord] = []
     extensions: list[tuple[str, JsonValue]] = []
     turn_count = 0
@@ -125,7 +124,6 @@ def fold(
         elif entry.kind == "user_input":
             open_run = True
             history.append(items.user(entry.text, list(entry.segments)))
-            user_segments.append(list(entry.segments))
         elif entry.kind == "turn_end":
             turn_count = entry.turn_count
         elif entry.kind in ("run_completed", "run_errored"):
@@ -137,7 +135,6 @@ def fold(
             start = entry
             first = first or start
             history = list(start.history)
-            user_segments = items.user_segments(history)
             turn_count = start.turn_count
     if through is not None and not done:
         raise SessionNotFound(f"Session {session_id} has no entry with hash {through}.")
@@ -146,6 +143,11 @@ def fold(
             f"Session {session_id} has no complete entry, so there is nothing to restore."
         )
     assert first is not None and start is not None  # the reader guarantees it
+    user_segments: list[list[Segment]] = [  # items.user_segments, without ABC checks
+        list(i.segments)
+        for i in history
+        if i.kind == "message" and i.role == "user" and i.segments is not None
+    ]
     warnings = list(warnings)
     if open_run:
         interrupted = True
