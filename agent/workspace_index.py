@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import accumulate, chain, compress, repeat
-from operator import add, and_, attrgetter, gt, itemgetter, ne, not_
+from operator import add, and_, attrgetter, gt, itemgetter, ne, not_, or_
 from pathlib import Path
 
 from watchfiles import Change, watch
@@ -55,15 +55,29 @@ def _not_in_git(change: Change, path: str) -> bool:
     return "/.git/" not in path and not path.endswith("/.git")
 
 
+_ANYWHERE = "^(?:.*/)?"  # how a rule without a slash starts: it matches a name
+
+
+@dataclass(frozen=True)
+class _Run:
+    """Consecutive rules with the same verdict, as at most two regexes: the
+    rules without a slash match a file name alone (shorter, and no
+    backtracking over the folders), the others the path below the
+    ``.gitignore``."""
+
+    negate: bool
+    names: re.Pattern[str] | None
+    paths: re.Pattern[str] | None
+
+
 @dataclass(frozen=True)
 class _Rules:
-    """One ``.gitignore``'s rules as runs of consecutive rules (read from the
-    last) with the same verdict, each run one regex: the first run that
-    matches a path decides it, as the last matching rule would."""
+    """One ``.gitignore``'s rules as runs, read from the last rule: the first
+    run that matches a path decides it, as the last matching rule would."""
 
     base: str  # the directory holding the file, relative to the root
-    files: tuple[tuple[bool, re.Pattern[str]], ...]  # (negate, pattern) for files
-    dirs: tuple[tuple[bool, re.Pattern[str]], ...]  # and for directories
+    files: tuple[_Run, ...]  # for files
+    dirs: tuple[_Run, ...]  # and for directories
 
     @classmethod
     def of(cls, base: str, rules: Iterable[IgnoreRule]) -> _Rules:
@@ -71,34 +85,51 @@ class _Rules:
         return cls(base, _runs([r for r in ordered if not r.dir_only]), _runs(ordered))
 
 
-def _runs(rules: list[IgnoreRule]) -> tuple[tuple[bool, re.Pattern[str]], ...]:
-    runs: list[tuple[bool, list[str]]] = []
+def _runs(rules: list[IgnoreRule]) -> tuple[_Run, ...]:
+    runs: list[tuple[bool, list[str], list[str]]] = []
     for rule in rules:
         if not runs or runs[-1][0] != rule.negate:
-            runs.append((rule.negate, []))
-        runs[-1][1].append(rule.regex.pattern)
-    return tuple((negate, re.compile("|".join(patterns), re.DOTALL)) for negate, patterns in runs)
+            runs.append((rule.negate, [], []))
+        pattern = rule.regex.pattern
+        if pattern.startswith(_ANYWHERE):
+            runs[-1][1].append("^" + pattern[len(_ANYWHERE) :])
+        else:
+            runs[-1][2].append(pattern)
+    return tuple(_Run(negate, _either(names), _either(paths)) for negate, names, paths in runs)
 
 
-def _kept(levels: tuple[_Rules, ...], paths: list[str], is_dir: bool) -> list[str]:
-    """The ``paths`` (relative to the root, all in directories where the
-    ``.gitignore`` files ``levels`` apply) that no rule ignores: the deepest
-    file first, as :meth:`IgnoreTree.is_ignored` decides; a few C-level
-    passes per run of rules, however many paths."""
+def _either(patterns: list[str]) -> re.Pattern[str] | None:
+    return re.compile("|".join(patterns), re.DOTALL) if patterns else None
+
+
+def _kept(
+    levels: tuple[_Rules, ...], paths: list[str], names: list[str], is_dir: bool
+) -> list[str]:
+    """The ``paths`` (relative to the root, with their last parts ``names``,
+    all in directories where the ``.gitignore`` files ``levels`` apply) that
+    no rule ignores: the deepest file first, as :meth:`IgnoreTree.is_ignored`
+    decides; a few C-level passes per run of rules, however many paths."""
     if len(paths) > _CHUNK:  # a chunk per C-level pass, so the GIL changes hands
-        cuts = range(0, len(paths), _CHUNK)
-        return [kept for at in cuts for kept in _kept(levels, paths[at : at + _CHUNK], is_dir)]
+        return [
+            kept
+            for at in range(0, len(paths), _CHUNK)
+            for kept in _kept(levels, paths[at : at + _CHUNK], names[at : at + _CHUNK], is_dir)
+        ]
     kept: list[str] = []
     for rules in reversed(levels):
         cut = len(rules.base) + 1 if rules.base else 0
-        subs = list(map(itemgetter(slice(cut, None)), paths)) if cut else paths
-        for negate, pattern in rules.dirs if is_dir else rules.files:
-            hits = list(map(pattern.match, subs))
+        for run in rules.dirs if is_dir else rules.files:
+            hits: list[bool] = [False] * len(paths)
+            if run.names is not None:
+                hits = list(map(bool, map(run.names.match, names)))
+            if run.paths is not None:
+                subs = list(map(itemgetter(slice(cut, None)), paths)) if cut else paths
+                hits = list(map(or_, hits, map(bool, map(run.paths.match, subs))))
             if any(hits):
-                if negate:
+                if run.negate:
                     kept += compress(paths, hits)
-                rest = [hit is None for hit in hits]
-                paths, subs = list(compress(paths, rest)), list(compress(subs, rest))
+                rest = list(map(not_, hits))
+                paths, names = list(compress(paths, rest)), list(compress(names, rest))
         if not paths:
             break
     return kept + paths
@@ -183,14 +214,19 @@ def _listed(
     kept: list[str] = []
     for key, rules in groups.items():
         if len(groups) == 1:
-            files = list(compress(paths, regular))
-            dirs = [paths[i] for i in folders]
+            selected: list[bool] = regular
+            mine = folders
         else:  # the entries of the directories that have these rules
             member = list(chain.from_iterable(map(repeat, [id(c) == key for c in chains], sizes)))
-            files = list(compress(paths, map(and_, regular, member)))
-            dirs = [paths[i] for i in folders if member[i]]
-        kept += _kept(rules, files, False) if rules else files
-        deeper += zip(_kept(rules, dirs, True) if rules else dirs, repeat(rules))
+            selected = list(map(and_, regular, member))
+            mine = [i for i in folders if member[i]]
+        files = list(compress(paths, selected))
+        dirs = [paths[i] for i in mine]
+        if rules:
+            files = _kept(rules, files, list(compress(names, selected)), False)
+            dirs = _kept(rules, dirs, [names[i] for i in mine], True)
+        kept += files
+        deeper += zip(dirs, repeat(rules))
     return kept
 
 

@@ -88,7 +88,9 @@ async def until(condition: Callable[[], bool], patience: float = 10.0) -> None:
 
 
 async def test_the_scan_keeps_what_the_ignore_walk_keeps(root: Path) -> None:
-    (root / ".gitignore").write_text("*.log\nbuild/\n/top.txt\n!keep.log\ndocs/**/*.tmp\n")
+    (root / ".gitignore").write_text(
+        "*.log\nbuild/\n/top.txt\n!keep.log\ndocs/**/*.tmp\n**/logs\nlib/**\n[!a]x\n\\#hash\n"
+    )
     make(
         root,
         [
@@ -113,8 +115,18 @@ async def test_the_scan_keeps_what_the_ignore_walk_keeps(root: Path) -> None:
             "src/a.py",
             "elsewhere/b.py",
             "Mixed/Case.PY",
+            "deep/er/logs/1",
+            "lib/x/y",
+            "lib.txt",
+            "ax",
+            "bx",
+            "sub/bx",
+            "#hash",
+            "nested/cache/x.txt",
+            "nested/cache.txt",
         ],
     )
+    (root / "nested" / ".gitignore").write_text("cache/\n!*.log\n")
     (root / "pkg" / ".gitignore").write_text("*.gen\n!b.gen\n/data/\n")
     (root / "out" / ".gitignore").write_text("*\n!keep.txt\n")
     (root / "src" / "linked").symlink_to(root / "elsewhere")
