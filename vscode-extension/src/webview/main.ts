@@ -3,7 +3,8 @@
  * sends the user's input, Stop and reference look-ups back to the host.
  */
 
-import { describeActivity, emptyChat, formatTokens, reduce, type ChatState } from '../logic/chatState';
+import { emptyChat, reduce, type ChatState } from '../logic/chatState';
+import { describeActivity, formatTokens } from '../logic/display';
 import type { ChatTab, HostMessage, WebviewMessage } from '../messages';
 import type { ApprovalDecision, ReferenceKind } from '../protocol';
 import type { ReviewAction } from '../messages';

@@ -3,7 +3,8 @@
  * object changed are redrawn; expanded rows stay expanded.
  */
 
-import { formatCost, formatTokens, type Entry, type PendingApproval } from '../logic/chatState';
+import type { Entry, PendingApproval } from '../logic/chatState';
+import { formatCost, formatTokens } from '../logic/display';
 import { segmentLabel } from '../logic/mentions';
 import type { Segment } from '../protocol';
 import { h, icon } from './dom';

@@ -342,7 +342,8 @@ test('Add File to Chat inserts the selection; Resume Session lists the session; 
     await input.fill('');
 
     await runCommand('Yoi: Resume Session');
-    const session = page.locator('.quick-input-list .monaco-list-row', { hasText: 'please fix @app.py now' });
+    // (the one open in a chat: a server may also list an older session of the same title, e.g. a fork)
+    const session = page.locator('.quick-input-list .monaco-list-row', { hasText: 'please fix @app.py now' }).filter({ hasText: 'open in a chat' });
     await session.waitFor({ timeout: 60_000 });
     assert.match((await session.innerText()).replace(/\u00a0/g, ' '), /turns · .*open in a chat/s);
     await shoot('e2e-resume.png');

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { activityLabel, describeActivity, emptyChat, formatCost, formatTokens, reduce, reduceAll, type ChatAction, type Entry } from '../../src/logic/chatState';
+import { emptyChat, reduce, reduceAll, type ChatAction, type Entry } from '../../src/logic/chatState';
+import { activityLabel, describeActivity, formatCost, formatTokens } from '../../src/logic/display';
 import type { ChatEvent, ChatResult, HistoryItem, Segment } from '../../src/protocol';
 
 interface Recording {
