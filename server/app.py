@@ -149,6 +149,9 @@ class YoiServer(LanguageServer):
         self.output: PipeWriter | None = None  # set by server.stdio
         self.initialize_received = False  # set by server.rpc
         self.told_approvals_unavailable = False
+        # uri -> (the version the client had, the text after an edit it applied
+        # but has not synced yet); see server.editor
+        self.applied_edits: dict[str, tuple[int | None, str]] = {}
         self.shut_down = False
         self._last_error_shown = float("-inf")
         self._tasks: set[asyncio.Task[Any]] = set()

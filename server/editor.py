@@ -11,6 +11,13 @@ through ``workspace/applyEdit``.
   client supports resource operations. If the buffer (or the disk, for a
   closed file) no longer holds what the agent read, nothing is sent: the
   result is ``stale`` and the model is told to read the file again.
+- Applied edits are visible at once: some clients (eglot) send the
+  ``didChange`` for an edit they applied only later. After ``applied: true``
+  with the buffer not yet changed, the server reads the document as the edit
+  left it until the client's next ``didChange`` (which moves the version on)
+  or ``didClose``.
+- Change annotations (the review prompt) only go to clients that advertised
+  ``changeAnnotationSupport``; others get plain text edits.
 """
 
 from __future__ import annotations
@@ -38,8 +45,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ANNOTATION_ID = "yoi"
-SETTLE_STEPS = 10
-SETTLE_DELAY = 0.05
 
 
 class LspEditor:
@@ -58,6 +63,12 @@ class LspEditor:
     def _document(self, path: Path) -> TextDocument | None:
         for uri, doc in self._documents().items():
             if path_of(uri) == path:
+                applied = self.server.applied_edits.get(uri)
+                if applied is None:
+                    return doc
+                if applied[0] == doc.version:  # the client has not synced it yet
+                    return TextDocument(uri, applied[1], version=doc.version)
+                del self.server.applied_edits[uri]
                 return doc
         return None
 
@@ -146,20 +157,26 @@ class LspEditor:
         operations = getattr(workspace_edit, "resource_operations", None) or []
         return types.ResourceOperationKind.Create in operations
 
+    def _annotations(self) -> bool:
+        return self.server.client_supports(
+            "workspace", "workspace_edit", "change_annotation_support"
+        )
+
     async def _send(
         self, edit: ProposedEdit, changes: list[types.TextDocumentEdit | types.CreateFile]
     ) -> EditResult:
-        annotation = types.ChangeAnnotation(
-            label=edit.label,
-            needs_confirmation=True,
-            description=f"Proposed by the agent's {edit.tool} call {edit.call_id}",
-        )
-        params = types.ApplyWorkspaceEditParams(
-            label=edit.label,
-            edit=types.WorkspaceEdit(
+        if self._annotations():
+            annotation = types.ChangeAnnotation(
+                label=edit.label,
+                needs_confirmation=True,
+                description=f"Proposed by the agent's {edit.tool} call {edit.call_id}",
+            )
+            workspace_edit = types.WorkspaceEdit(
                 document_changes=changes, change_annotations={ANNOTATION_ID: annotation}
-            ),
-        )
+            )
+        else:
+            workspace_edit = types.WorkspaceEdit(document_changes=list(map(_plain, changes)))
+        params = types.ApplyWorkspaceEditParams(label=edit.label, edit=workspace_edit)
         try:
             result = await self.server.request_cancellable(types.WORKSPACE_APPLY_EDIT, params)
         except asyncio.CancelledError:
@@ -174,19 +191,16 @@ class LspEditor:
 
     async def _settled(self, edit: ProposedEdit) -> EditResult:
         """After ``applied: true``: did the buffer get all of it? A review may
-        apply only the changes the user kept. The client's ``didChange`` may
-        trail its answer a little, so wait briefly for the buffer to settle."""
+        apply only the changes the user kept (clients send that ``didChange``
+        before they answer, as VS Code does). A buffer still as it was means
+        the client syncs later: from now on it is read as the edit left it."""
         path = canonical(edit.path)
-        text: str | None = None
-        steps = SETTLE_STEPS if self._document(path) is not None else 1
-        for _ in range(steps):
-            doc = self._document(path)
-            text = doc.source if doc is not None else None
-            if text == edit.after:
-                return EditResult("applied")
-            await asyncio.sleep(SETTLE_DELAY)
-        if text is None or text == edit.before:
-            return EditResult("applied")  # not open, or not synced: trust the answer
+        doc = self._document(path)
+        if doc is None or doc.source == edit.after:
+            return EditResult("applied")
+        if doc.source == edit.before:
+            self.server.applied_edits[doc.uri] = (doc.version, edit.after)
+            return EditResult("applied")
         return EditResult("applied", "only some of the changes were kept", partial=True)
 
 
@@ -196,6 +210,20 @@ def path_of(uri: str) -> Path | None:
     document on every read would add up)."""
     fs_path = to_fs_path(uri)
     return canonical(Path(fs_path)) if fs_path is not None else None
+
+
+def _plain(
+    change: types.TextDocumentEdit | types.CreateFile,
+) -> types.TextDocumentEdit | types.CreateFile:
+    """The change without change annotations (for clients that lack them)."""
+    if isinstance(change, types.CreateFile):
+        return types.CreateFile(uri=change.uri, options=change.options)
+    edits = [
+        types.TextEdit(range=e.range, new_text=e.new_text)
+        for e in change.edits
+        if isinstance(e, types.TextEdit | types.AnnotatedTextEdit)
+    ]
+    return types.TextDocumentEdit(text_document=change.text_document, edits=list(edits))
 
 
 def _read_or_none(path: Path) -> str | None:

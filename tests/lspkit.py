@@ -39,6 +39,7 @@ class EditorState:
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     before_answer: Callable[[], None] | None = None
     apply_only: int | None = None  # apply only the first N text edits (a partial review)
+    sync_later: float | None = None  # send didChange this long after answering (eglot)
     hold_edits: asyncio.Event | None = None  # the user takes their time reviewing
     edits_cancelled: int = 0
 
@@ -104,7 +105,7 @@ def make_client(state: EditorState) -> Callable[[], LanguageClient]:
                         version, text = state.docs[uri]
                         edits = list(change.edits)[: state.apply_only]
                         new_text = apply_text_edits(text, edits)
-                        change_document(client, state, uri, new_text)
+                        change_document(client, state, uri, new_text, state.sync_later)
                     else:  # a closed file: the editor writes it
                         write_closed(uri, list(change.edits))
             return types.ApplyWorkspaceEditResult(applied=True)
@@ -127,18 +128,32 @@ def open_document(client: LanguageClient, state: EditorState, path: Path, text: 
     return uri
 
 
-def change_document(client: LanguageClient, state: EditorState, uri: str, text: str) -> None:
+def change_document(
+    client: LanguageClient,
+    state: EditorState,
+    uri: str,
+    text: str,
+    notify_after: float | None = None,
+) -> None:
+    """The editor's buffer changes now; the server hears of it now, or
+    ``notify_after`` seconds later (a client that syncs lazily)."""
     version = state.docs[uri][0] + 1
     state.docs[uri] = (version, text)
-    client.text_document_did_change(
-        types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
-        )
+    params = types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+        content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
     )
+    if notify_after is None:
+        client.text_document_did_change(params)
+    else:
+        asyncio.get_running_loop().call_later(notify_after, client.text_document_did_change, params)
 
 
-def capabilities(*, approvals: bool = True, apply_edit: bool = True) -> types.ClientCapabilities:
+def capabilities(
+    *, approvals: bool = True, apply_edit: bool = True, annotations: bool = True
+) -> types.ClientCapabilities:
+    """A client's capabilities; ``approvals=False, annotations=False`` is a
+    stock client that knows none of yoi's extras (like Emacs eglot)."""
     return types.ClientCapabilities(
         workspace=types.WorkspaceClientCapabilities(
             apply_edit=apply_edit,
@@ -147,11 +162,13 @@ def capabilities(*, approvals: bool = True, apply_edit: bool = True) -> types.Cl
                 resource_operations=[types.ResourceOperationKind.Create],
                 change_annotation_support=types.ChangeAnnotationsSupportOptions(
                     groups_on_label=True
-                ),
+                )
+                if annotations
+                else None,
             ),
         ),
         window=types.WindowClientCapabilities(work_done_progress=True),
-        experimental={"yoi": {"approvals": approvals}},
+        experimental={"yoi": {"approvals": approvals}} if approvals else None,
     )
 
 
@@ -184,7 +201,7 @@ class Session:
             if e["podId"] == pod_id and (kind is None or e["event"]["type"] == kind)
         ]
 
-    async def wait_event(self, pod_id: str, kind: str, patience: float = 10.0) -> dict[str, Any]:
+    async def wait_event(self, pod_id: str, kind: str, patience: float = 30.0) -> dict[str, Any]:
         async with asyncio.timeout(patience):
             while not self.events(pod_id, kind):
                 self.state.changed.clear()

@@ -274,3 +274,47 @@ async def test_a_closed_crlf_file_can_be_edited(
     await lsp.chat(pod, "change it")
     assert [e["status"] for e in lsp.events(pod, "edit")] == ["proposed", "applied"]
     assert (root / "win.py").read_bytes() == b"def main():\r\n    return 2\r\n"
+
+
+async def test_a_stock_client_that_syncs_late_gets_plain_edits_that_stay_consistent(
+    env: dict[str, str], root: Path, scripted_model: ScriptedModel
+) -> None:
+    """A client with none of yoi's extras (no approvals, no change annotations)
+    that sends didChange only a while after applying an edit, as eglot does:
+    the second edit right after the first is not stale, a read sees the edit,
+    and nobody waits for the late didChange."""
+    session = await start(env, root, caps=capabilities(approvals=False, annotations=False))
+    try:
+        session.state.sync_later = 1.5
+        uri = open_document(session.client, session.state, root / "app.py", ORIGINAL)
+        second = {
+            "tool_calls": [
+                {
+                    "name": "edit_file",
+                    "arguments": {
+                        "path": "app.py",
+                        "old_string": "return 2",
+                        "new_string": "return 3",
+                    },
+                }
+            ]
+        }
+        scripted_model.load([READ, EDIT, second, READ, {"text": "done"}])
+        session.state.edit_answers += [True, True]
+        pod = await session.create_pod()
+        result = await session.chat(pod, "change it twice")
+        assert result["outcome"] == "finished"
+        statuses = [e["status"] for e in session.events(pod, "edit")]
+        assert statuses == ["proposed", "applied", "proposed", "applied"]
+        # plain edits: no change annotations for a client that lacks them
+        for params in session.state.edits:
+            assert not params.edit.change_annotations
+            (change,) = params.edit.document_changes or []
+            assert isinstance(change, types.TextDocumentEdit)
+            assert all(getattr(e, "annotation_id", None) is None for e in change.edits)
+        # the read after both edits saw them, before the client synced
+        read_back = tool_messages(scripted_model, 4)[-1]
+        assert "return 3" in read_back and "return 1" not in read_back
+        assert session.state.docs[uri] == (3, "def main():\n    return 3\n")
+    finally:
+        await stop(session)
