@@ -10,13 +10,12 @@ default and the user is told which file and key to fix.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agent import paths
+from agent import paths, secrets
 from agent.approvals import ApprovalGate
 from agent.compaction.compactor import CompactionSettings, Compactor
 from agent.compaction.runner import PodCompaction
@@ -171,7 +170,7 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
     """Build a pod, new or restored (``spec.resume_session_id``). Raises
     :class:`agent.errors.SessionError` when the session cannot be resumed."""
     manifest = spec.loaded.manifest
-    env = os.environ if spec.env is None else spec.env
+    env = secrets.environ() if spec.env is None else spec.env
     store = SessionStore(paths.sessions_dir(spec.home))
     registry = PodRegistry(spec.home)
     prepared = await asyncio.to_thread(_prepare, spec, store)
@@ -323,7 +322,7 @@ def open_consolidator(
     ``None`` when memory is off (or its folders are outside the workspace)."""
     if not manifest.memory.enabled or folders_outside(root, manifest.memory) is not None:
         return None
-    env = os.environ
+    env = secrets.environ()
     loaded = load_catalog(root, prompt_pack=manifest.prompt_pack)
     library = MemoryLibrary.for_root(root, manifest.memory)
     return consolidator_for(

@@ -12,7 +12,9 @@ import os
 import signal
 from collections.abc import Iterable, Mapping
 
-DEFAULT_HIDDEN_ENV: tuple[str, ...] = ("YOI_API_KEY",)
+from agent.secrets import PROVIDER_KEYS
+
+DEFAULT_HIDDEN_ENV: tuple[str, ...] = PROVIDER_KEYS
 NON_INTERACTIVE: Mapping[str, str] = {
     "PAGER": "cat",
     "GIT_PAGER": "cat",

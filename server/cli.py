@@ -63,6 +63,12 @@ def log_level() -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in ("lsp", "chat") and argv is None:
+        from agent import secrets
+
+        # provider keys never stay in this process's environment (see agent/secrets.py)
+        secrets.reexec_without_secrets()
+        secrets.receive()
     if args.command == "lsp":
         from server.main import run_lsp
 

@@ -182,6 +182,11 @@ async def serve(model: str | None, protocol_fd: int) -> None:
 
 
 def main() -> int:
+    from agent import secrets
+
+    # provider keys arrive through a pipe; in os.environ (where litellm looks)
+    # they stay out of /proc/<pid>/environ, which shows the start-up environment
+    os.environ.update(secrets.receive())
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     protocol_fd = os.dup(1)
     os.dup2(2, 1)

@@ -30,6 +30,7 @@ import sys
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any
 
+from agent import secrets
 from agent.errors import LlmError, ModelNotConfigured, ProviderUnavailable
 from agent.llm import wire
 from agent.llm.convert import completion_arguments
@@ -117,17 +118,26 @@ class ModelProcess:
                 return
             self._loaded.clear()
             self._ready.clear()
-            self._proc = await asyncio.create_subprocess_exec(
-                self.python,
-                "-m",
-                "agent.llm.child",
-                self.model or "",
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=None,  # the host's log
-                env=self.env,
-                limit=READ_LIMIT,
-            )
+            env = dict(os.environ if self.env is None else self.env)
+            handed = secrets.handover(secrets.vault()) if secrets.vault() else None
+            if handed is not None:  # the keys go through a pipe, not the environment
+                env[secrets.FD_VAR] = str(handed)
+            try:
+                self._proc = await asyncio.create_subprocess_exec(
+                    self.python,
+                    "-m",
+                    "agent.llm.child",
+                    self.model or "",
+                    stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.PIPE,
+                    stderr=None,  # the host's log
+                    env=env,
+                    limit=READ_LIMIT,
+                    pass_fds=(handed,) if handed is not None else (),
+                )
+            finally:
+                if handed is not None:
+                    os.close(handed)
             self.starts += 1
             self._reader = asyncio.ensure_future(self._read(self._proc))
             log.info("model process %d started", self._proc.pid)
@@ -342,8 +352,9 @@ class RemoteLlmClient:
 
 
 def model_process_env() -> dict[str, str]:
-    """The model process's environment: the host's (providers' SDKs read their
-    keys from it), with litellm's price list read locally."""
-    env = dict(os.environ)
+    """The model process's environment: the host's, with litellm's price list
+    read locally. Provider keys the host holds (agent/secrets.py) are handed
+    over through a pipe when the process starts, never through this."""
+    env = secrets.split(os.environ)[0]
     env.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     return env

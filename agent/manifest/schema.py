@@ -8,7 +8,6 @@ and falls back to the lower layers' value.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,6 +24,7 @@ from pydantic import (
     StrictStr,
 )
 
+from agent import secrets
 from agent.llm.types import ModelConfig, RequestSettings
 
 HookPointName = Literal[
@@ -258,7 +258,7 @@ class Manifest(Section):
     def model_config_for(self, env: Mapping[str, str] | None = None) -> ModelConfig:
         """The main model's client configuration; the key is read from ``env``
         (default: the process environment)."""
-        return self.model.to_config(os.environ if env is None else env)
+        return self.model.to_config(secrets.environ() if env is None else env)
 
     def request_settings(self) -> RequestSettings:
         w = self.worker
