@@ -26,8 +26,8 @@ who sees an error and what happens next::
     │   │                         window exceeded, unknown model ...)
     │   ├── BadResponse           the answer is not a chat-completion stream
     │   │                         (an HTML page, a malformed stream)
-    │   └── EmptyResponse         the model finished with no text and no
-    │                             tool call
+    │   └── EmptyResponse         the model answered a prompt with no text
+    │                             and no tool call
     ├── ConfigError               the host shows it; the pod keeps its defaults
     │   ├── ManifestError         names the file, the key and the reason
     │   └── PromptError           a system-prompt template failed to render

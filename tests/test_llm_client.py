@@ -589,6 +589,22 @@ async def test_an_empty_completion_is_not_an_answer(
     assert len(scripted_model.requests) == 1
 
 
+async def test_an_empty_answer_to_tool_results_ends_the_turn(
+    scripted_model: ScriptedModel,
+) -> None:
+    scripted_model.load([{}])
+    items: list[Item] = [
+        user("summarise"),
+        ToolCall(call_id="c1", name="write_summary", arguments='{"text": "s"}'),
+        ToolResult(call_id="c1", summary="summary written"),
+    ]
+    request = LlmRequest(system="s", items=items, tools=[])
+    response = _response(
+        await _collect(LiteLlmClient(model_config(scripted_model.base_url)), request)
+    )
+    assert (response.text, response.tool_calls, response.finish_reason) == ("", [], "stop")
+
+
 def test_new_errors_cross_the_model_process_pipe() -> None:
     for cls in (IncompleteResponse, BadResponse, EmptyResponse):
         line = wire.encode({"id": 1, "error": wire.error_to_json(cls("said", status=200))})

@@ -176,7 +176,8 @@ class LiteLlmClient:
         finally:
             await _close(response)
         finish = _provider_finish(response, assembler.finish_reason)
-        failure = judge_answer(assembler, finish, _content_type(response))
+        after_tools = _last_role(arguments) == "tool"
+        failure = judge_answer(assembler, finish, _content_type(response), after_tools=after_tools)
         if failure is not None:
             raise _BadAnswer(failure)
         yield Completed(assembler.finish())
@@ -273,18 +274,32 @@ def _content_type(response: Any) -> str | None:
     return None
 
 
+def _last_role(arguments: Mapping[str, Any]) -> str | None:
+    messages = arguments.get("messages")
+    if isinstance(messages, list) and messages and isinstance(messages[-1], Mapping):
+        role = messages[-1].get("role")
+        return role if isinstance(role, str) else None
+    return None
+
+
 def judge_answer(
-    assembler: StreamAssembler, finish_reason: str | None, content_type: str | None
+    assembler: StreamAssembler,
+    finish_reason: str | None,
+    content_type: str | None,
+    *,
+    after_tools: bool = False,
 ) -> Failure | None:
     """What is wrong with a stream that ended without an error, if anything:
-    no ``finish_reason`` from the provider (cut off, or no stream at all)
-    or nothing in it (empty)."""
+    no ``finish_reason`` from the provider (cut off, or no stream at all),
+    or nothing in it (empty). An empty answer to tool results
+    (``after_tools``) is the model ending its turn, as models do after a
+    last tool call (a disposable worker's ``write_summary``, say)."""
     if finish_reason is None:
         kind = content_type.split(";")[0].strip().lower() if content_type else ""
         if not assembler.has_output and kind and kind != "text/event-stream":
             return Failure(kind="not_a_stream", status=200, detail=content_type or "")
         return Failure(kind="incomplete")
-    if not assembler.has_answer:
+    if not assembler.has_answer and not after_tools:
         return Failure(kind="empty", detail=finish_reason)
     return None
 
