@@ -342,6 +342,9 @@ def test_eof_ends_the_body_without_finish_reason_or_done(scripted_model: Scripte
     assert "".join(d.get("content") or "" for d in _deltas(chunks)) == "The answer is forty"
     assert all(c["finish_reason"] is None for chunk in chunks for c in chunk["choices"])
     assert all("usage" not in chunk for chunk in chunks)
+    scripted_model.load([{"text": "whole", "end": "cut"}])
+    _, _, raw = _chat(scripted_model)  # not streamed: the whole answer
+    assert json.loads(raw)["choices"][0]["message"]["content"] == "whole"
 
 
 @pytest.mark.parametrize("end", ["cut", "reset"])
