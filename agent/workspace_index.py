@@ -354,7 +354,8 @@ class WorkspaceIndex:
             if progress is not None:
                 loop.call_soon_threadsafe(progress, count)
 
-        self._scanned_ns = time.time_ns() - 1_000_000_000  # a second of slack
+        # when the scan began, less the lag of the coarse clock that stamps files
+        self._scanned_ns = time.time_ns() - 20_000_000
         self.fuzzy = await asyncio.to_thread(self._scan, report)
         self.ready.set()
         return len(self.fuzzy)
@@ -397,15 +398,16 @@ class WorkspaceIndex:
                     )
                     return
                 changes = {(Change(change), path) for change, path in batch}
-                if not self.watching.is_set():  # the first batch comes once it is set up
-                    # what was added or deleted before (since the scan), by a rescan
+                first = not self.watching.is_set()  # it comes once the watch is set up
+                if first:  # what was added or deleted since the scan, by a rescan
                     self.fuzzy, missed = await asyncio.to_thread(self._reconciled)
                     changes |= missed
-                    self.watching.set()
                 if changes:
                     for listener in self.listeners:
                         listener(changes)
                     await self.apply(changes)
+                if first:
+                    self.watching.set()
         finally:
             if closer is not None:
                 closer.cancel()
@@ -448,6 +450,8 @@ class WorkspaceIndex:
                 continue
             if path.name == ".gitignore":
                 return None
+            if change == Change.modified and rel in self.fuzzy:
+                continue  # a known file's content changed: nothing to index
             if change == Change.deleted or not path.exists():
                 removed.append(rel)
             elif path.is_dir() and not path.is_symlink():
