@@ -7,6 +7,7 @@
 import * as vscode from 'vscode';
 import {
   DidChangeTextDocumentNotification,
+  DidOpenTextDocumentNotification,
   LanguageClient,
   ResponseError,
   RevealOutputChannelOn,
@@ -98,38 +99,49 @@ export class ServerController implements vscode.Disposable {
   }
 
   /**
-   * Run a change of documents (an applied edit) and resolve once the
-   * `didChange` of every open document among `uris` whose version moved is on
-   * the wire: the server reads those buffers right after the answer.
+   * Run a change of documents (an applied edit) and resolve once the server
+   * has the resulting text of every one of `uris` that is open afterwards: the
+   * `didChange` (or, for a document the edit opened, the `didOpen`) of its
+   * current version is on the wire. The server reads those buffers right after
+   * the answer, and takes a buffer it has not seen change for one that will
+   * sync later.
    */
   async thenSynced<T>(uris: readonly vscode.Uri[], run: () => Thenable<T>): Promise<T> {
-    const feature = this.client?.getFeature(DidChangeTextDocumentNotification.method);
-    const keys = new Set(uris.map((u) => u.toString()));
+    const client = this.client;
+    const features = client === undefined ? [] : [client.getFeature(DidChangeTextDocumentNotification.method), client.getFeature(DidOpenTextDocumentNotification.method)];
+    const keys = [...new Set(uris.map((u) => u.toString()))];
     const versionOf = (key: string): number | undefined => vscode.workspace.textDocuments.find((d) => d.uri.toString() === key)?.version;
-    const before = new Map([...keys].map((k) => [k, versionOf(k)]));
+    const before = new Map(keys.map((k) => [k, versionOf(k)]));
     const sent = new Map<string, number>();
     let wake: () => void = () => undefined;
-    const subscription = feature?.onNotificationSent((e) => {
-      sent.set(vscode.Uri.parse(e.params.textDocument.uri).toString(), e.params.textDocument.version);
-      wake();
-    });
+    const subscriptions = features.map((feature) =>
+      feature.onNotificationSent((e) => {
+        sent.set(vscode.Uri.parse(e.params.textDocument.uri).toString(), e.params.textDocument.version);
+        wake();
+      }),
+    );
     try {
       const result = await run();
       const waiting = (): boolean =>
-        [...keys].some((k) => {
+        keys.some((k) => {
           const now = versionOf(k);
           return now !== undefined && now !== before.get(k) && (sent.get(k) ?? -1) < now;
         });
       const deadline = Date.now() + 3000;
-      while (feature !== undefined && waiting() && Date.now() < deadline) {
+      while (features.length > 0 && waiting() && Date.now() < deadline) {
         await new Promise<void>((resolve) => {
           wake = resolve;
           setTimeout(resolve, 50);
         });
       }
+      if (waiting()) {
+        this.output.warn(`The server may not have the edited text yet (no didChange within 3 s): ${keys.join(', ')}`);
+      }
       return result;
     } finally {
-      subscription?.dispose();
+      for (const subscription of subscriptions) {
+        subscription.dispose();
+      }
     }
   }
 
