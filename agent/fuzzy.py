@@ -48,6 +48,11 @@ _CHUNK = 8192  # lines per C-level call while building (each call holds the GIL)
 _SPREAD = 200  # at most this many scattered matches are all ranked in Python
 
 
+# a line's original paths where they are not just the line itself: one (a
+# string, which the garbage collector does not track) or several (sorted)
+_Odd = dict[str, str | tuple[str, ...]]
+
+
 @dataclass(frozen=True)
 class Match:
     path: str
@@ -96,7 +101,7 @@ class _Data:
     def __init__(
         self,
         lines: list[str],
-        odd: dict[str, tuple[str, ...]],
+        odd: _Odd,
         text: str | None = None,
         bits: TextBits | None = None,
     ) -> None:
@@ -104,7 +109,7 @@ class _Data:
         self.text = _joined(lines) if text is None else text
         self.bits = TextBits.of(self.text) if bits is None else bits
         self.lossy = not self.text.isascii()  # some "?" in the planes is not a "?"
-        self.size = len(lines) + sum(len(paths) - 1 for paths in odd.values())
+        self.size = len(lines) + sum(len(p) - 1 for p in odd.values() if isinstance(p, tuple))
 
     @classmethod
     def build(cls, paths: Iterable[str]) -> _Data:
@@ -113,14 +118,13 @@ class _Data:
             given = [path for path in given if "\n" not in path]
         lowered: list[str] = []
         unique: set[str] = set()
-        odd: dict[str, tuple[str, ...]] = {}
+        odd: _Odd = {}
         for start in range(0, len(given), _CHUNK):  # in C, a chunk at a time
             part = given[start : start + _CHUNK]
             low = list(map(str.lower, part))
             unique.update(low)
             differs = list(map(str.__ne__, low, part))
-            alone: Iterator[tuple[str, ...]] = zip(compress(part, differs))
-            odd.update(zip(compress(low, differs), alone, strict=False))
+            odd.update(zip(compress(low, differs), compress(part, differs), strict=False))
             lowered += low
         if len(unique) == len(lowered):  # no two paths share a line
             return cls(_ordered(lowered), odd)
@@ -131,7 +135,7 @@ class _Data:
             known = first.setdefault(line, path)
             if known == path:
                 if path != line and line not in odd:
-                    odd[line] = (path,)
+                    odd[line] = path
             else:
                 _also(odd, line, path)
         return cls(_ordered(list(first)), odd)
@@ -141,14 +145,14 @@ class _Data:
         return i if i < len(self.lines) and self.lines[i] == line else None
 
     def originals(self, line: str) -> tuple[str, ...]:
-        return self.odd.get(line, (line,))
+        return _originals(self.odd, line)
 
     def line_at(self, at: int) -> str:
         """The line holding text position ``at``."""
         start = self.text.rfind("\n", 0, at) + 2
         return self.text[start : self.text.index("\n", at)]
 
-    def edited(self, odd: dict[str, tuple[str, ...]], drop: set[str], new: Iterable[str]) -> _Data:
+    def edited(self, odd: _Odd, drop: set[str], new: Iterable[str]) -> _Data:
         """This data without the lines ``drop`` and with ``new``, cut out of and
         spliced into the text and its planes where they sort."""
         lines, text, bits = list(self.lines), self.text, self.bits
@@ -167,21 +171,28 @@ class _Data:
         return _Data(lines, odd, text, bits)
 
 
-def _also(odd: dict[str, tuple[str, ...]], line: str, path: str) -> None:
-    known = odd.get(line, (line,))
+def _originals(odd: _Odd, line: str) -> tuple[str, ...]:
+    known = odd.get(line)
+    if known is None:
+        return (line,)
+    return (known,) if isinstance(known, str) else known
+
+
+def _also(odd: _Odd, line: str, path: str) -> None:
+    known = _originals(odd, line)
     if path not in known:
         odd[line] = tuple(sorted((*known, path)))
 
 
-def _forget(odd: dict[str, tuple[str, ...]], drop: set[str], line: str, path: str) -> None:
-    rest = tuple(p for p in odd.get(line, (line,)) if p != path)
+def _forget(odd: _Odd, drop: set[str], line: str, path: str) -> None:
+    rest = tuple(p for p in _originals(odd, line) if p != path)
     if not rest:
         drop.add(line)
         odd.pop(line, None)
     elif rest == (line,):
         odd.pop(line, None)
     else:
-        odd[line] = rest
+        odd[line] = rest[0] if len(rest) == 1 else rest
 
 
 class FuzzyIndex:
@@ -248,7 +259,7 @@ class FuzzyIndex:
                 continue
             new[line] = None
             if path != line:
-                odd[line] = (path,)
+                odd[line] = path
             else:
                 odd.pop(line, None)
         if not drop and not new and odd == data.odd:  # e.g. a file was saved

@@ -160,11 +160,13 @@ def _walk(
     directory; the rest is C-level passes over a batch's entries."""
     found: list[str] = []
     base = top[: len(top) - len(rel)] if rel else f"{top}/"  # the root, with a slash
-    stack = [(rel, rules)]
+    # directories to list and the rules above each: two lists, not pairs, so
+    # the walk makes no objects for the garbage collector to track
+    stack = _Stack([rel], [rules])
     reported = 0
-    while stack:
-        batch = stack[-_DIRS:]
-        del stack[-_DIRS:]
+    while stack.rels:
+        batch = _Stack(stack.rels[-_DIRS:], stack.rules[-_DIRS:])
+        del stack.rels[-_DIRS:], stack.rules[-_DIRS:]
         found += _listed(base, top, batch, stack)
         if progress is not None and len(found) - reported >= _REPORT_EVERY:
             reported = len(found)
@@ -172,18 +174,19 @@ def _walk(
     return found
 
 
-def _listed(
-    base: str,
-    top: str,
-    batch: list[tuple[str, tuple[_Rules, ...]]],
-    deeper: list[tuple[str, tuple[_Rules, ...]]],
-) -> list[str]:
-    """The kept files of a batch of directories (``(rel, rules above)``);
-    their kept subdirectories are appended to ``deeper``."""
+@dataclass
+class _Stack:
+    rels: list[str]
+    rules: list[tuple[_Rules, ...]]
+
+
+def _listed(base: str, top: str, batch: _Stack, deeper: _Stack) -> list[str]:
+    """The kept files of a batch of directories; their kept subdirectories
+    are pushed on ``deeper``."""
     listings: list[list[os.DirEntry[str]]] = []
     owners: list[str] = []
     chains: list[tuple[_Rules, ...]] = []
-    for where, rules in batch:
+    for where, rules in zip(batch.rels, batch.rules, strict=True):
         try:
             with os.scandir(base + where if where else top) as listing:
                 listings.append(list(listing))
@@ -226,7 +229,8 @@ def _listed(
             files = _kept(rules, files, list(compress(names, selected)), False)
             dirs = _kept(rules, dirs, [names[i] for i in mine], True)
         kept += files
-        deeper += zip(dirs, repeat(rules))
+        deeper.rels += dirs
+        deeper.rules += repeat(rules, len(dirs))
     return kept
 
 
