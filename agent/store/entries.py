@@ -148,8 +148,3 @@ def entry_body(entry: LogEntry) -> dict[str, Any]:
 def load_entry(body: Any) -> LogEntry:
     """Validate one entry object read from a log (raises ``ValidationError``)."""
     return LogEntryAdapter.validate_python(body)
-
-
-def load_entry_json(data: bytes) -> LogEntry:
-    """Validate one entry straight from its JSON (no Python dict in between)."""
-    return LogEntryAdapter.validate_json(data)
