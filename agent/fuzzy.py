@@ -212,6 +212,14 @@ class FuzzyIndex:
         if doomed:
             self._take(self.updated(removed=doomed)._data)
 
+    def release(self) -> None:
+        """Empty this index a chunk at a time (for one that was replaced):
+        freeing 100,000 paths at once is one long C call holding the GIL."""
+        lines = self._data.lines
+        while lines:
+            del lines[-_CHUNK:]
+        self._take(_Data([], {}))
+
     def _take(self, data: _Data) -> None:
         self._data, self._last = data, None
 

@@ -135,6 +135,13 @@ def _kept(
     return kept + paths
 
 
+def _release(items: list[str]) -> None:
+    """Empty a big list a chunk at a time: freeing 100,000 strings at once is
+    one long C call holding the GIL."""
+    while items:
+        del items[-_CHUNK:]
+
+
 def _chunked_set(items: list[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(items), _CHUNK):
@@ -334,7 +341,10 @@ class WorkspaceIndex:
             return None
 
     def _scan(self, progress: ProgressCallback | None) -> FuzzyIndex:
-        return FuzzyIndex(_walk(str(self.ignore.root), "", (), progress))
+        found = _walk(str(self.ignore.root), "", (), progress)
+        index = FuzzyIndex(found)
+        _release(found)
+        return index
 
     def _chain(self, rel: str) -> tuple[_Rules, ...]:
         """The rules of the ``.gitignore`` files above the directory ``rel``
@@ -360,8 +370,9 @@ class WorkspaceIndex:
 
         # when the scan began, less the lag of the coarse clock that stamps files
         self._scanned_ns = time.time_ns() - 20_000_000
-        self.fuzzy = await asyncio.to_thread(self._scan, report)
+        old, self.fuzzy = self.fuzzy, await asyncio.to_thread(self._scan, report)
         self.ready.set()
+        await asyncio.to_thread(old.release)  # a rescan's old paths go off the loop
         return len(self.fuzzy)
 
     # ------------------------------------------------------------ watch
@@ -426,6 +437,7 @@ class WorkspaceIndex:
         now, before = _chunked_set(fresh), _chunked_set(known)
         added = [path for path in fresh if path not in before]
         removed = [path for path in known if path not in now]
+        _release(fresh)
         if not added and not removed:
             return self.fuzzy, set()
         root = str(self.root)
