@@ -549,6 +549,14 @@ def test_interrupt_a_turn_with_the_key_and_the_command(
     assert len(scripted_model.requests) == 3
 
 
+def running(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status  # a zombie has exited
+
+
 def test_resume_a_session_after_restarting_neovim(
     nvim: Neovim, scripted_model: ScriptedModel
 ) -> None:
@@ -560,8 +568,11 @@ def test_resume_a_session_after_restarting_neovim(
         T.wait_pod()
         T.send("remember the word PINEAPPLE")
         T.result.session = T.info().session_id
+        T.result.servers = vim.api.nvim_get_proc_children(vim.fn.getpid())
         """
     )
+    # quitting Neovim waited for its server to exit (and release the session)
+    assert first["servers"] and not any(map(running, first["servers"]))
     session = first["session"]
     second = nvim.run(
         f"""
@@ -735,7 +746,7 @@ def test_server_exit_restart_and_new_session(nvim: Neovim, scripted_model: Scrip
         local first = T.info().session_id
         T.result.first = first
         for _, pid in ipairs(vim.api.nvim_get_proc_children(vim.fn.getpid())) do
-          vim.loop.kill(pid, 9)
+          (vim.uv or vim.loop).kill(pid, 9)
         end
         T.wait("the chat to notice", function() return T.info().pod_id == nil end)
         T.result.stopped = T.chat_text()

@@ -14,11 +14,14 @@ View.__index = View
 local ns = vim.api.nvim_create_namespace("yoi_review")
 local opened = 0
 
-vim.cmd([[
-  highlight default link YoiReviewQuestion Question
-  highlight default link YoiReviewKeys Comment
-  highlight default link YoiReviewDropped Comment
-]])
+-- (again at each review: a colorscheme clears them)
+local function define_highlights()
+  vim.cmd([[
+    highlight default link YoiReviewQuestion Question
+    highlight default link YoiReviewKeys Comment
+    highlight default link YoiReviewDropped Comment
+  ]])
+end
 
 --- The question for an edit's label, without the call id the server adds.
 function M.question(label)
@@ -268,6 +271,7 @@ end
 --- Open the review of `opts.steps` (workspace_edit.plan) with `opts.label`;
 --- `opts.on_done(result)` gets { answer, keep(step, hunk), kept, total }.
 function M.open(opts)
+  define_highlights()
   opened = opened + 1
   local rendered = diff.render(opts.steps)
   local self = setmetatable({
@@ -320,6 +324,13 @@ function M.open(opts)
       vim.schedule(function()
         self:finish("reject")
       end)
+    end,
+  })
+  vim.api.nvim_create_autocmd("VimResized", {
+    group = self.group,
+    desc = "yoi: keep the whole question in view",
+    callback = function()
+      self:_draw_header()
     end,
   })
   return self

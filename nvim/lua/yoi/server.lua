@@ -15,6 +15,10 @@ local entries = {}
 local by_client = {}
 -- bufnr -> root, for buffers that are not files (the chat buffers)
 local buffer_roots = {}
+-- client_id -> true once its server process has exited
+local exited = {}
+-- How long quitting Neovim waits for the servers to exit.
+local EXIT_WAIT_MS = 3000
 
 local GROUP = "yoi_attach"
 local watching = false
@@ -102,8 +106,35 @@ local function attach_all(entry)
   end
 end
 
+-- Neovim 0.10+ quits without waiting for its language servers to stop: a
+-- server could still hold its session when the next Neovim resumes it. Ours
+-- are waited for (they exit at once).
+local function wait_for_exits()
+  local stopping = {}
+  for client_id in pairs(by_client) do
+    local client = vim.lsp.get_client_by_id(client_id)
+    if client then
+      compat.stop(client)
+    end
+    table.insert(stopping, client_id)
+  end
+  vim.wait(EXIT_WAIT_MS, function()
+    for _, client_id in ipairs(stopping) do
+      if not exited[client_id] then
+        return false
+      end
+    end
+    return true
+  end, 10)
+end
+
 local function watch_buffers()
   local group = vim.api.nvim_create_augroup(GROUP, { clear = true })
+  vim.api.nvim_create_autocmd("VimLeavePre", {
+    group = group,
+    desc = "yoi: let the servers release their sessions before Neovim exits",
+    callback = wait_for_exits,
+  })
   vim.api.nvim_create_autocmd({ "BufReadPost", "BufNewFile", "BufFilePost" }, {
     group = group,
     desc = "yoi: let the agent read this buffer's unsaved text",
@@ -174,6 +205,7 @@ local function finish_waiting(entry, client, err)
 end
 
 local function on_exit(code, signal, client_id)
+  exited[client_id] = true
   vim.schedule(function()
     local entry = by_client[client_id]
     by_client[client_id] = nil

@@ -84,6 +84,9 @@ end
 --- `start`) and the new lines, as applying it alone shows them.
 local function hunk(before, edit, encoding)
   local after = edited(before, { edit }, encoding)
+  if #before == 0 and #after == 1 and after[1] == "" then
+    after = {} -- nothing inserted into an empty file
+  end
   local start, stop = edit.range.start.line, edit.range["end"]
   local last = math.min(stop.line, #before - 1) -- 0-based, inclusive
   local tail = math.max(#before - last - 1, 0) -- unchanged lines after it
