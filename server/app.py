@@ -18,6 +18,7 @@ request first awaits :meth:`YoiServer.ready`.
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import logging
 import os
@@ -174,13 +175,13 @@ class YoiServer(LanguageServer):
 
     async def _load_runtime(self) -> None:
         # the model process first: warming litellm up is the longest part
-        await asyncio.to_thread(importlib.import_module, "agent.llm.process")
+        await asyncio.to_thread(import_quietly, "agent.llm.process")
         from agent.llm.process import ModelProcess, model_process_env
 
         self.model_process = ModelProcess(model=self.model_hint(), env=model_process_env())
         if prewarm_enabled():
             await self.model_process.start()
-        await asyncio.to_thread(importlib.import_module, "server.startup")
+        await asyncio.to_thread(import_quietly, "server.startup")
         from server.startup import start_runtime
 
         await start_runtime(self)
@@ -331,6 +332,33 @@ class YoiServer(LanguageServer):
 
     def show_message(self, message: str, level: types.MessageType) -> None:
         self.window_show_message(types.ShowMessageParams(type=level, message=message))
+
+
+def import_quietly(module: str) -> None:
+    """Import ``module`` in a worker thread without stalling the event loop:
+    the GIL is handed back every few milliseconds anyway, but a garbage
+    collection, or pydantic's scan of every installed package for plugins,
+    holds it for 20-60 ms at a time. So the collector waits until the import
+    is done (see agent/store/verify.py's ``bulk_load`` for the same idea), and
+    yoi's server takes no third-party pydantic plugins (it would not want them
+    hooking into its validation)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        import pydantic.plugin._loader as plugins
+
+        if plugins._plugins is None:
+            plugins._plugins = {}  # pydantic's cache of plugins: none
+        importlib.import_module(module)
+    finally:
+        # what the import built lives as long as the server: straight to the
+        # oldest generation (two list splices), or the next young collection
+        # would walk all of it, holding the GIL on the event loop's thread
+        if gc.get_freeze_count() == 0:
+            gc.freeze()
+            gc.unfreeze()
+        if enabled:
+            gc.enable()
 
 
 def prewarm_enabled() -> bool:

@@ -11,15 +11,19 @@ what the command prints.
 
 from __future__ import annotations
 
-import argparse
-import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def _parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="yoi",
         description="An open, provider-neutral LLM coding agent.",
@@ -50,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
 def log_level() -> int:
     """``YOI_LOG_LEVEL`` (DEBUG, INFO, WARNING, ERROR); an unknown value falls
     back to WARNING with a note on stderr."""
+    import logging
+
     name = os.environ.get("YOI_LOG_LEVEL", "WARNING").strip().upper() or "WARNING"
     level = logging.getLevelName(name)
     if not isinstance(level, int):
@@ -62,17 +68,20 @@ def log_level() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if args.command in ("lsp", "chat") and argv is None:
+    if argv is None and sys.argv[1:2] in (["lsp"], ["chat"]):
         from agent import secrets
 
-        # provider keys never stay in this process's environment (see agent/secrets.py)
+        # provider keys never stay in this process's environment (see
+        # agent/secrets.py); first thing, so the re-execution costs little
         secrets.reexec_without_secrets()
         secrets.receive()
+    args = _parser().parse_args(argv)
     if args.command == "lsp":
         from server.main import run_lsp
 
         return run_lsp()
+    import logging
+
     logging.basicConfig(
         stream=sys.stderr,
         level=log_level(),

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import stat
 import threading
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -112,11 +113,12 @@ async def _serve(
     server.output = writer
     server.protocol.set_writer(writer)
     reader: asyncio.StreamReader | StdinAsyncReader
-    pipe = asyncio.StreamReader(limit=READ_LIMIT)
-    try:
+    mode = os.fstat(stdin.fileno()).st_mode
+    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):  # what editors give: epoll can watch it
+        pipe = asyncio.StreamReader(limit=READ_LIMIT)
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(pipe), stdin)
         reader = pipe
-    except ValueError:  # stdin is a regular file: read it through pygls' threads
+    else:  # a file, a terminal, /dev/null: read through pygls' threads
         reader = StdinAsyncReader(stdin, server.thread_pool)
     try:
         await MessageLoop(server, reader).run(stop)  # type: ignore[arg-type]

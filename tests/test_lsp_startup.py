@@ -4,6 +4,7 @@ is coalesced into few notifications."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -118,3 +119,24 @@ async def test_a_fast_stream_arrives_as_few_notifications_with_the_same_text(
     assert len(deltas) < 200  # thousands of chunks, tens to a few hundred notifications
     history = await lsp.request("yoi/pod/history", {"podId": pod})
     assert history["items"][-1]["text"] == text
+
+
+def test_the_start_up_never_stalls_the_event_loop(tmp_path: Path) -> None:
+    """Loading the runtime, starting the model process and indexing the
+    workspace stall the event loop for at most 20 ms (stalls of the server's
+    own making: time the machine did not run it at all is not counted)."""
+    root = tmp_path / "ws"
+    (root / "pkg").mkdir(parents=True)
+    for i in range(300):
+        (root / "pkg" / f"mod_{i}.py").write_text(f"X = {i}\n")
+    probe = Path(__file__).parent / "probes" / "startup_lag.py"
+    run = subprocess.run(
+        [sys.executable, str(probe), str(root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env={**os.environ, "YOI_PREWARM": "1", "YOI_HOME": str(tmp_path / "home")},
+    )
+    worst = float(run.stdout.strip().splitlines()[-1])
+    assert worst < 20, f"the event loop stalled {worst:.1f} ms (stderr: {run.stderr[-2000:]})"
