@@ -2,7 +2,10 @@
 
 ``split_for_retained`` (one pass for the byte prefix, one for the cut, one to
 repair it) against a baseline that binary-searches the cut by re-serialising
-the candidate retained tail at each probe, on the same history, in one run."""
+the candidate retained tail at each probe, on the same history, in one run.
+Also ``plan_retention``, what a compaction runs: oversized tool outputs cut to
+a stub (one more pass), the cut, and the retained tail shrunk to its budget,
+on the same history with every 1,000th result oversized."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.compaction.cut import repair_cut, split_for_retained
+from agent.compaction.cut import plan_retention, repair_cut, split_for_retained
 from agent.items import Item, ToolCall, ToolResult, assistant, user
 from agent.store import UsageRecord
 
@@ -30,7 +33,10 @@ def make_history() -> tuple[list[Item], list[UsageRecord]]:
         history.append(ToolCall(call_id=f"c{n}", name="read_file", arguments='{"path": "x.py"}'))
         history.append(
             ToolResult(
-                call_id=f"c{n}", name="read_file", summary="Read 40 lines", content="x" * 300
+                call_id=f"c{n}",
+                name="read_file",
+                summary="Read 40 lines",
+                content="x" * (40_000 if n % 1000 == 999 else 300),
             )
         )
         history.append(assistant(f"Module {n % 97} looks fine." * 3))
@@ -72,6 +78,13 @@ def main() -> None:
     print(f"split_for_retained, warm:    {warm * 1000:8.1f} ms  (item sizes known, as in a pod)")
     print(f"baseline (bisect+serialise): {base * 1000:8.1f} ms  (cut at {base_cut:,})")
     print(f"ratio: {base / cold:.1f}x (cold), {base / warm:.1f}x (warm)")
+    plan, kept = timed(lambda: plan_retention(history, records, RETAINED))
+    assert kept is not None
+    print(
+        f"plan_retention, warm:        {plan * 1000:8.1f} ms  (cut at {kept.cut:,}, "
+        f"{kept.stubbed} outputs stubbed)"
+    )
+    print(f"ratio: {plan / warm:.1f}x split_for_retained (warm), {base / plan:.1f}x under baseline")
 
 
 if __name__ == "__main__":

@@ -17,11 +17,11 @@ needs summarising: the compaction only shrinks.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from agent.items import Item, Message, Reasoning, ToolCall, ToolResult
-from agent.usage import BYTES_PER_TOKEN, Measurement, TokenEstimator
+from agent.usage import Measurement, TokenEstimator
 
 STUB = (
     "[Output removed when the context was compacted: about {tokens:,} tokens, too large to "
@@ -33,17 +33,31 @@ STUB = (
 @dataclass(frozen=True)
 class Retention:
     """``cut``: the first retained index of the history (0 with items: the
-    whole history is kept, shrunk); ``stubbed``: results cut to a stub."""
+    whole history is kept, shrunk); ``stubbed``: retained results cut to a
+    stub."""
 
     cut: int
     retained: list[Item]
     stubbed: int
 
 
-@dataclass(frozen=True)
-class _Measured:
-    history_len: int
-    input_tokens: int
+def split_for_retained(
+    history: Sequence[Item],
+    records: Sequence[Measurement],
+    retained_tokens: int,
+    base_bytes: int = 0,
+) -> int:
+    """The index of the first retained item; 0 means nothing to summarise.
+
+    One pass for the byte prefix (item sizes are computed once per item), a
+    walk back from the end while the tail fits ``retained_tokens``, and a
+    repair of the cut: the walk and the repair cost the retained tail's
+    length, not the history's."""
+    estimator = TokenEstimator(history, records, base_bytes)
+    if estimator.total() <= retained_tokens:
+        return 0
+    cut, _ = _walk_back(history, estimator, retained_tokens, stub=False)
+    return repair_cut(history, max(cut, 1))
 
 
 def plan_retention(
@@ -52,60 +66,79 @@ def plan_retention(
     retained_tokens: int,
     base_bytes: int = 0,
 ) -> Retention | None:
-    """What a compaction keeps; ``None`` when there is nothing to compact."""
+    """What a compaction keeps; ``None`` when there is nothing to compact.
+    Costs what :func:`split_for_retained` costs, plus fitting the tail."""
     estimator = TokenEstimator(history, records, base_bytes)
-    size = base_bytes + sum(item.wire_bytes for item in history)
-    rate = estimator.total() / size if size else 1 / BYTES_PER_TOKEN
-
-    def tokens(n_bytes: int) -> int:
-        return math.ceil(n_bytes * rate)
-
-    projected = list(history)
-    removed = [0]  # removed[i]: bytes taken out of history[:i]
-    stubbed = 0
-    for i, item in enumerate(history):
-        if isinstance(item, ToolResult) and item.content:
-            cost = tokens(len(item.content.encode("utf-8")))
-            if cost > retained_tokens:
-                projected[i] = _stub(item, cost)
-                stubbed += 1
-        removed.append(removed[-1] + item.wire_bytes - projected[i].wire_bytes)
-    adjusted = [
-        _Measured(r.history_len, max(1, r.input_tokens - tokens(removed[r.history_len])))
-        for r in records
-        if 0 < r.history_len <= len(history)
-    ]
-    if stubbed:
-        shrunk = TokenEstimator(projected, adjusted, base_bytes)
-        if shrunk.total() - shrunk.tokens_at(0) <= retained_tokens:
-            return Retention(0, projected, stubbed)
-    cut = split_for_retained(projected, adjusted, retained_tokens, base_bytes)
-    if cut == 0:
+    cut, stubs = _walk_back(history, estimator, retained_tokens, stub=True)
+    if not stubs and estimator.total() <= retained_tokens:
         return None
-    retained, more = _fit(projected[cut:], retained_tokens, tokens)
-    return Retention(cut, retained, stubbed + more)
+    projected = list(history)
+    for i, (short, _) in stubs.items():
+        projected[i] = short
+    if cut == 0 and stubs:
+        return Retention(0, projected, len(stubs))  # the stubs alone are enough
+    cut = repair_cut(projected, max(cut, 1))
+    tail = [
+        _Sized(item, stubs[i][1], True)
+        if i in stubs
+        else _Sized(item, estimator.tokens_at(i + 1) - estimator.tokens_at(i), False)
+        for i, item in enumerate(projected[cut:], start=cut)
+    ]
+    retained, more = _fit(tail, retained_tokens)
+    return Retention(cut, retained, len(stubs) + more)
 
 
-def _fit(items: list[Item], budget: int, tokens: Callable[[int], int]) -> tuple[list[Item], int]:
-    """Stub the largest results of ``items`` until they fit ``budget``."""
-    size = tokens(sum(item.wire_bytes for item in items))
-    if size <= budget:
-        return items, 0
-    out = list(items)
+def _walk_back(
+    history: Sequence[Item], estimator: TokenEstimator, budget: int, *, stub: bool
+) -> tuple[int, dict[int, tuple[ToolResult, int]]]:
+    """Walk back from the end while the items fit ``budget``; with ``stub``,
+    a result too large on its own counts as its stub (and is returned with
+    its cost). The cut may still separate a call from its result."""
+    stubs: dict[int, tuple[ToolResult, int]] = {}
+    used = 0
+    cut = len(history)
+    while cut > 0:
+        item = history[cut - 1]
+        cost = estimator.tokens_at(cut) - estimator.tokens_at(cut - 1)
+        if stub and cost > budget and type(item) is ToolResult and item.content:
+            short = _stub(item, cost)
+            cost = math.ceil(cost * short.wire_bytes / item.wire_bytes)
+            stubs[cut - 1] = (short, cost)
+        if used + cost > budget:
+            stubs.pop(cut - 1, None)
+            break
+        used += cost
+        cut -= 1
+    return cut, stubs
+
+
+@dataclass(frozen=True)
+class _Sized:
+    item: Item
+    tokens: int
+    stubbed: bool
+
+
+def _fit(tail: list[_Sized], budget: int) -> tuple[list[Item], int]:
+    """The items of ``tail``, the largest results cut to a stub until they
+    fit ``budget``; and how many were cut."""
+    out = [s.item for s in tail]
+    size = sum(s.tokens for s in tail)
     largest = sorted(
-        (i for i, item in enumerate(items) if isinstance(item, ToolResult) and item.content),
-        key=lambda i: items[i].wire_bytes,
+        (i for i, s in enumerate(tail) if not s.stubbed and isinstance(s.item, ToolResult)),
+        key=lambda i: tail[i].tokens,
         reverse=True,
     )
     count = 0
     for i in largest:
+        result = tail[i].item
         if size <= budget:
             break
-        result = out[i]
-        assert isinstance(result, ToolResult) and result.content is not None
-        stub = _stub(result, tokens(len(result.content.encode("utf-8"))))
-        size -= tokens(result.wire_bytes - stub.wire_bytes)
-        out[i] = stub
+        if not isinstance(result, ToolResult) or not result.content:
+            continue
+        short = _stub(result, tail[i].tokens)
+        size -= tail[i].tokens - math.ceil(tail[i].tokens * short.wire_bytes / result.wire_bytes)
+        out[i] = short
         count += 1
     return out, count
 
@@ -118,29 +151,6 @@ def _stub(result: ToolResult, tokens: int) -> ToolResult:
         content=STUB.format(tokens=tokens),
         is_error=result.is_error,
     )
-
-
-def split_for_retained(
-    history: Sequence[Item],
-    records: Sequence[Measurement],
-    retained_tokens: int,
-    base_bytes: int = 0,
-) -> int:
-    """The index of the first retained item; 0 means nothing to summarise.
-
-    Linear in the history's length: one pass for the byte prefix (item sizes
-    are computed once per item), a walk back from the end to the first index
-    whose prefix reaches ``total - retained``, and one pass to repair the cut."""
-    estimator = TokenEstimator(history, records, base_bytes)
-    total = estimator.total()
-    if total <= retained_tokens:
-        return 0
-    target = total - retained_tokens
-    # scan back from the end: the retained tail is short, so this is quick
-    cut = len(history)
-    while cut > 1 and estimator.tokens_at(cut - 1) >= target:
-        cut -= 1
-    return repair_cut(history, cut)
 
 
 def repair_cut(history: Sequence[Item], cut: int) -> int:
