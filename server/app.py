@@ -6,13 +6,15 @@ index, the model process, and the background tasks it started (each kept and
 its failure logged). Handlers are registered in :mod:`server.features`, the
 one registration site.
 
-Start-up is in two steps, so an editor sees a ready server as soon as a bare
+Start-up is in steps, so an editor sees a ready server as soon as a bare
 pygls server would be: this module imports nothing but pygls, lsprotocol and
-the method names, and answers ``initialize`` with that. The runtime (pods,
-pydantic payloads, the workspace index, knowledge) is imported after
-``initialized``, in a worker thread (:meth:`YoiServer.start_runtime`), and the
-model process starts warming up litellm at the same moment; every ``yoi/*``
-request first awaits :meth:`YoiServer.ready`.
+the method names, and answers ``initialize`` with that. Right after
+``initialized`` the model process starts warming up litellm
+(:meth:`YoiServer.start_model`). The runtime (pods, pydantic payloads, the
+workspace index, knowledge) is imported in a worker thread when the first
+``yoi/*`` request arrives (:meth:`YoiServer.start_runtime`); every ``yoi/*``
+request first awaits :meth:`YoiServer.ready`. A server that is never asked
+for yoi's features stays small.
 """
 
 from __future__ import annotations
@@ -147,6 +149,7 @@ class YoiServer(LanguageServer):
         self.model_process: ModelProcess | None = None
         self._knowledge: WorkspaceKnowledge | None = None
         self._runtime: asyncio.Task[None] | None = None
+        self._model: asyncio.Task[None] | None = None
         self.output: PipeWriter | None = None  # set by server.stdio
         self.initialize_received = False  # set by server.rpc
         self.told_approvals_unavailable = False
@@ -159,8 +162,32 @@ class YoiServer(LanguageServer):
 
     # ------------------------------------------------------------ start-up
 
+    def start_model(self) -> asyncio.Task[None]:
+        """Start the model process (once, right after ``initialized``): litellm
+        loads and warms up in it while the user is still opening files."""
+        if self._model is None:
+            self._model = self.run_task(self._start_model(), "model process start-up")
+        return self._model
+
+    async def _start_model(self) -> None:
+        await asyncio.to_thread(import_quietly, "agent.llm.process")
+        from agent.llm.process import ModelProcess, model_process_env
+
+        self.model_process = ModelProcess(model=self.model_hint(), env=model_process_env())
+        if prewarm_enabled():
+            await self.model_process.start()
+
+    async def stop_model(self) -> None:
+        """End the model process (and its start-up, if still under way)."""
+        if self._model is not None and not self._model.done():
+            self._model.cancel()
+            await asyncio.gather(self._model, return_exceptions=True)
+        if self.model_process is not None:
+            await self.model_process.close()
+
     def start_runtime(self) -> asyncio.Task[None]:
-        """Load the runtime in the background (once); see the module's doc."""
+        """Load the runtime in the background (once), when the first ``yoi/*``
+        request asks for it; see the module's doc."""
         if self._runtime is None:
             self._runtime = self.run_task(self._load_runtime(), "runtime start-up")
         return self._runtime
@@ -174,13 +201,7 @@ class YoiServer(LanguageServer):
         await asyncio.shield(self.start_runtime())
 
     async def _load_runtime(self) -> None:
-        # the model process first: warming litellm up is the longest part
-        await asyncio.to_thread(import_quietly, "agent.llm.process")
-        from agent.llm.process import ModelProcess, model_process_env
-
-        self.model_process = ModelProcess(model=self.model_hint(), env=model_process_env())
-        if prewarm_enabled():
-            await self.model_process.start()
+        await asyncio.shield(self.start_model())
         await asyncio.to_thread(import_quietly, "server.startup")
         from server.startup import start_runtime
 

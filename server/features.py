@@ -37,7 +37,7 @@ def register(server: YoiServer) -> None:
 
     @server.feature(types.INITIALIZED)
     def initialized(ls: YoiServer, params: types.InitializedParams) -> None:
-        ls.start_runtime()
+        ls.start_model()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(ls: YoiServer, params: types.DidChangeConfigurationParams) -> None:
@@ -51,6 +51,7 @@ def register(server: YoiServer) -> None:
             from server.startup import stop_runtime
 
             await stop_runtime(ls)
+        await ls.stop_model()
         await ls.stop_tasks()
         ls.shut_down = True
 

@@ -35,12 +35,9 @@ async def start_runtime(server: YoiServer) -> None:
 
 
 async def stop_runtime(server: YoiServer) -> None:
-    """Dispose every pod (their sessions are released), then end the model
-    process."""
+    """Dispose every pod (their sessions are released)."""
     if server._pods is not None:
         await server.pods.dispose_all()
-    if server.model_process is not None:
-        await server.model_process.close()
 
 
 def validated_options(server: YoiServer) -> pl.InitializationOptions:

@@ -5,6 +5,7 @@ is coalesced into few notifications."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -140,3 +141,27 @@ def test_the_start_up_never_stalls_the_event_loop(tmp_path: Path) -> None:
     )
     worst = float(run.stdout.strip().splitlines()[-1])
     assert worst < 20, f"the event loop stalled {worst:.1f} ms (stderr: {run.stderr[-2000:]})"
+
+
+async def test_the_model_process_dies_with_the_server(
+    env: dict[str, str], root: Path, scripted_model: ScriptedModel
+) -> None:
+    """kill -9 of the language server, even while its model process is still
+    importing litellm, leaves no model process behind."""
+    session = await start({**env, "YOI_PREWARM": "1"}, root)
+    server = session.client._server
+    assert server is not None
+
+    def model_pids() -> list[int]:
+        found: list[int] = []
+        for task in Path(f"/proc/{server.pid}/task").iterdir():
+            found += [int(c) for c in (task / "children").read_text().split()]
+        return found
+
+    assert await eventually(lambda: bool(model_pids()))
+    (child,) = model_pids()
+    os.kill(server.pid, signal.SIGKILL)
+    await session.client.stop()
+    # at once: it is still importing litellm (seconds), so it did not just notice
+    # its stdin closing
+    assert await eventually(lambda: not Path(f"/proc/{child}").exists(), patience=2)

@@ -181,9 +181,27 @@ async def serve(model: str | None, protocol_fd: int) -> None:
     outbox.flush()
 
 
+def _die_with_host() -> None:
+    """Linux: end this process when its host dies (``PR_SET_PDEATHSIG``), even
+    while it is busy importing and cannot notice its stdin closing."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    host = os.environ.pop("YOI_HOST_PID", "")
+    if host.isdigit() and os.getppid() != int(host):  # the host died before that took effect
+        sys.exit(0)
+
+
 def main() -> int:
     from agent import secrets
 
+    _die_with_host()
     # provider keys arrive through a pipe; in os.environ (where litellm looks)
     # they stay out of /proc/<pid>/environ, which shows the start-up environment
     os.environ.update(secrets.receive())

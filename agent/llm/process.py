@@ -119,6 +119,7 @@ class ModelProcess:
             self._loaded.clear()
             self._ready.clear()
             env = dict(os.environ if self.env is None else self.env)
+            env["YOI_HOST_PID"] = str(os.getpid())  # see child.py: it dies with its host
             handed = secrets.handover(secrets.vault()) if secrets.vault() else None
             if handed is not None:  # the keys go through a pipe, not the environment
                 env[secrets.FD_VAR] = str(handed)
