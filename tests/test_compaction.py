@@ -475,3 +475,16 @@ async def test_the_window_comes_from_litellms_map(ws: Workspace) -> None:
     assert (limits.compact_at, limits.request_at) == (None, None)
     assert configured.compaction is None
     await configured.close()
+
+
+async def test_explicit_thresholds_hold_before_the_window_is_known(ws: Workspace) -> None:
+    pod = await ws.pod(memory=MEMORY_OFF, compaction={"compact_request_threshold": 3000})
+    compaction = pod.compaction
+    assert compaction is not None
+    assert await compaction.should_yield(4000)  # explicit: no need to ask the model
+    assert not await compaction.due_after_run(5000)  # from the window, and too small to ask
+    assert pod.window.known is None and pod.context_limits().compact_at is None
+    assert await compaction.due_after_run(20_000)  # large enough: the window is asked
+    assert pod.window.known is not None and pod.window.known.source == "fallback"
+    assert pod.context_limits().compact_at == 3000  # kept at or below the request threshold
+    await pod.close()

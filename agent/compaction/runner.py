@@ -80,7 +80,11 @@ class PodCompaction:
     ) -> None:
         self.section = section
         self.window = window
-        self.policy = CompactionPolicy(compact_threshold=None, request_threshold=None)
+        # explicit thresholds hold from the start; the others once the window is known
+        self.policy = CompactionPolicy(
+            compact_threshold=section.compact_threshold or None,
+            request_threshold=section.compact_request_threshold or None,
+        )
         self.thresholds: Thresholds | None = None
         self.compactor = compactor
         self.recent_files = recent_files
@@ -114,17 +118,21 @@ class PodCompaction:
         return self.thresholds
 
     async def should_yield(self, tokens: int) -> bool:
-        """Before a request: is the context over the request threshold? Waits
-        for the model's window only when the context is large enough for the
-        answer to matter (see :data:`EARLY_CHECK_TOKENS`)."""
-        if self.thresholds is None and tokens > EARLY_CHECK_TOKENS:
-            await self.settle()
+        """Before a request: is the context over the request threshold?"""
+        await self._size_for(tokens, self.section.compact_request_threshold)
         return self.policy.should_yield(tokens)
 
     async def due_after_run(self, tokens: int) -> bool:
         """After a run: should the pod compact between turns?"""
-        await self.settle()
+        await self._size_for(tokens, self.section.compact_threshold)
         return self.policy.should_compact_after_run(tokens)
+
+    async def _size_for(self, tokens: int, explicit: int | None) -> None:
+        """Wait for the model's window when a threshold still depends on it
+        and the context is large enough for it to matter (see
+        :data:`EARLY_CHECK_TOKENS`); after a request it is known already."""
+        if self.thresholds is None and explicit is None and tokens > EARLY_CHECK_TOKENS:
+            await self.settle()
 
     def thrashing(self) -> bool:
         """A yield before any request was made since the last compaction: the
