@@ -117,6 +117,7 @@ class Neovim:
             check=False,
             cwd=self.root,
             env={**self.env, **(env or {}), "YOI_TEST_OUT": str(out)},
+            stdin=subprocess.DEVNULL,  # keys come from the script, never from ours
             capture_output=True,
             text=True,
             timeout=100,
