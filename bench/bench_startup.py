@@ -4,14 +4,16 @@ Measures, in one run, against baselines measured in the same run:
 
 - ``initialize`` answered by a cold ``yoi lsp --stdio`` process, against a bare
   pygls server that answers ``initialize`` (the floor of this stack);
-- the server's resident memory once idle after ``initialize`` (the runtime
-  loaded), against the bare server's, and the model process's beside it;
+- the server's resident memory once idle after ``initialize``, against the
+  bare server's; again once the runtime is loaded (after the first ``yoi/*``
+  request); and the model process's beside it;
 - the first ``yoi/chat``, sent 3 s (and 12 s) after ``initialized``: the time
   from sending it until the scripted model endpoint receives the request;
   also with ``YOI_PREWARM=0`` (the model client loads on that chat), which is
   what every first chat cost before the model process warmed up in advance;
 - a warm turn: ``yoi/chat`` sent → request received, against bare
-  ``litellm.acompletion`` called in this process → request received.
+  ``litellm.acompletion`` sending the very same requests (system prompt,
+  tools, history, as recorded by the endpoint) from this process.
 
 Times are medians; the endpoint stamps each request with ``time.perf_counter``
 in this process, so both ends read one clock.
@@ -82,7 +84,8 @@ def children(pid: int) -> list[int]:
 
 
 async def cold_initialize(command: list[str], env: dict[str, str], root: Path) -> dict[str, Any]:
-    """Spawn, answer initialize; then idle a while and read the memory."""
+    """Spawn, answer initialize; idle a while and read the memory; for yoi,
+    load the runtime (a yoi/* request) and read it again."""
     began = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(
         *command,
@@ -98,14 +101,23 @@ async def cold_initialize(command: list[str], env: dict[str, str], root: Path) -
         pass
     answered = time.perf_counter() - began
     proc.stdin.write(frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
-    await asyncio.sleep(6.0)  # idle: the runtime loaded, the model process warm
+    await asyncio.sleep(6.0)  # idle: the model process warm
     rss = rss_kb(proc.pid)
     model_rss = sum(rss_kb(c) for c in children(proc.pid))
-    proc.stdin.write(frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}))
+    runtime_rss = rss
+    if command == YOI_SERVER:
+        proc.stdin.write(frame({"jsonrpc": "2.0", "id": 2, "method": "yoi/pod/list"}))
+        while (await read_message(proc.stdout)).get("id") != 2:
+            pass
+        await asyncio.sleep(1.0)
+        runtime_rss = rss_kb(proc.pid)
+    proc.stdin.write(frame({"jsonrpc": "2.0", "id": 3, "method": "shutdown"}))
+    while (await read_message(proc.stdout)).get("id") != 3:
+        pass
     proc.stdin.write(frame({"jsonrpc": "2.0", "method": "exit"}))
     proc.stdin.close()
     await proc.wait()
-    return {"initialize": answered, "rss": rss, "model_rss": model_rss}
+    return {"initialize": answered, "rss": rss, "model_rss": model_rss, "runtime_rss": runtime_rss}
 
 
 async def start_client(env: dict[str, str], root: Path) -> LanguageClient:
@@ -147,17 +159,20 @@ async def first_chat(
     return latencies[0], latencies[1:]
 
 
-async def bare_litellm_turns(model: ScriptedModel, turns: int) -> list[float]:
+async def bare_litellm_turns(model: ScriptedModel, bodies: list[dict[str, Any]]) -> list[float]:
+    """The same requests yoi sent (system prompt, tools, history), sent again
+    with bare ``litellm.acompletion``: send → request at the endpoint."""
     litellm = import_litellm()
-    model.load([{"text": "ok"}] * (turns + 3))
+    model.load([{"text": "ok"}] * (len(bodies) + 3))
     latencies = []
-    for turn in range(turns + 3):
+    for turn, body in enumerate([bodies[0]] * 3 + bodies):
         sent = time.perf_counter()
         response = await litellm.acompletion(
             model="openai/scripted",
             api_base=model.base_url,
             api_key="bench",
-            messages=[{"role": "user", "content": "hi"}],
+            messages=body["messages"],
+            tools=body.get("tools"),
             stream=True,
             stream_options={"include_usage": True},
         )
@@ -198,6 +213,7 @@ async def main() -> None:
         b_rss = statistics.median(r["rss"] for r in bare)
         y_rss = statistics.median(r["rss"] for r in yoi)
         m_rss = statistics.median(r["model_rss"] for r in yoi)
+        r_rss = statistics.median(r["runtime_rss"] for r in yoi)
         print(f"cold start, median of {COLD_RUNS} processes each:")
         print(f"  initialize answered, bare pygls server: {ms(b_init)}")
         print(f"  initialize answered, yoi:               {ms(y_init)}  ({y_init / b_init:.2f}x)")
@@ -205,6 +221,10 @@ async def main() -> None:
         print(
             f"  idle RSS, yoi server:                   {y_rss / 1024:8.1f} MB  "
             f"({y_rss / b_rss:.2f}x)"
+        )
+        print(
+            f"  yoi server once the runtime is loaded:  {r_rss / 1024:8.1f} MB  "
+            f"({r_rss / b_rss:.2f}x; after its first yoi/* request)"
         )
         print(f"  idle RSS, yoi's model process:          {m_rss / 1024:8.1f} MB  (separate)")
 
@@ -221,10 +241,11 @@ async def main() -> None:
             print(f"  {label + ':':38} {ms(statistics.median(firsts))}")
 
         _, warm = await first_chat(env, root, model, 3.0, warm_turns=WARM_TURNS)
-        base = await bare_litellm_turns(model, WARM_TURNS)
+        bodies = model.requests[1:]  # the warm turns' requests, as yoi sent them
+        base = await bare_litellm_turns(model, bodies)
         w, b = statistics.median(warm), statistics.median(base)
         print(f"warm turn → request at the endpoint, median of {WARM_TURNS}:")
-        print(f"  bare litellm.acompletion:   {ms(b)}")
+        print(f"  bare litellm.acompletion:   {ms(b)}  (the same requests: prompt, tools, history)")
         print(f"  yoi/chat:                   {ms(w)}  (+{(w - b) * 1000:.1f} ms)")
 
 

@@ -171,6 +171,8 @@ class YoiServer(LanguageServer):
 
     async def _start_model(self) -> None:
         await asyncio.to_thread(import_quietly, "agent.llm.process")
+        await asyncio.to_thread(import_quietly, "server.payloads")
+        self.validate_options()
         from agent.llm.process import ModelProcess, model_process_env
 
         self.model_process = ModelProcess(model=self.model_hint(), env=model_process_env())
@@ -249,11 +251,18 @@ class YoiServer(LanguageServer):
             return
         base = self.raw_options if isinstance(self.raw_options, dict) else {}
         self.raw_options = {**base, **section}
-        if self._pods is not None:
-            from server.startup import validated_options
-
-            self.options = validated_options(self)
+        if self.options is not None:
+            self.validate_options()
         log.info("configuration changed: %s", sorted(section))
+
+    def validate_options(self) -> None:
+        """Check the editor's options (needs the payload types: after start-up);
+        bad ones fall back to the defaults with a warning naming the field."""
+        from server.payloads import initialization_options
+
+        self.options, warning = initialization_options(self.raw_options)
+        if warning is not None:
+            self.show_message(warning, types.MessageType.Warning)
 
     def model_hint(self) -> str | None:
         """The model the editor or the environment names, before any manifest

@@ -78,6 +78,16 @@ class InitializationOptions(Params):
     approvals: Literal["ask", "auto"] | None = None
 
 
+def initialization_options(raw: Any) -> tuple[InitializationOptions, str | None]:
+    """The editor's options, or the defaults and a warning naming the bad field."""
+    try:
+        return InitializationOptions.model_validate(raw or {}), None
+    except ValidationError as exc:
+        return InitializationOptions(), (
+            f"yoi: ignoring initializationOptions ({describe(exc)}); using defaults."
+        )
+
+
 P = TypeVar("P", bound=Params)
 
 

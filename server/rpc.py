@@ -58,6 +58,7 @@ PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 INVALID_PARAMS = -32602
 SERVER_NOT_INITIALIZED = -32002
+INTERNAL_ERROR = -32603
 
 
 class Reader(Protocol):
@@ -107,6 +108,8 @@ class MessageLoop:
                 self._dispatch(await self._parse(body))
             except Rejected as exc:
                 self._reject(exc)
+            except Exception:  # a bug in handling one message must not end the loop
+                log.exception("could not handle a message")
 
     # ------------------------------------------------------------ framing
 
@@ -186,6 +189,12 @@ class MessageLoop:
                 )
             if not is_request and method.startswith("$/") and method != "$/cancelRequest":
                 return  # optional notifications ($/setTrace, ...) may be ignored
+        elif data.get("id") in protocol._request_futures:
+            waiting = protocol._request_futures[data["id"]]
+            if waiting.done():  # the answer to a request we withdrew ($/cancelRequest)
+                del protocol._request_futures[data["id"]]
+                protocol._result_types.pop(data["id"], None)
+                return
         try:
             message = structure(protocol, data)
         except Exception as exc:  # cattrs' validation errors, or a type it cannot build
@@ -193,7 +202,12 @@ class MessageLoop:
             raise Rejected(INVALID_PARAMS, f"{method}: invalid params: {detail}", msg_id) from None
         if method == "initialize":
             server.initialize_received = True
-        protocol.handle_message(message)
+        try:
+            protocol.handle_message(message)
+        except Exception as exc:  # a bug: logged, and a request still gets its answer
+            log.exception("could not handle %s", method or "a response")
+            if is_request:
+                raise Rejected(INTERNAL_ERROR, f"{method}: internal error: {exc}", msg_id) from None
 
     def _reject(self, exc: Rejected) -> None:
         if exc.msg_id is None and exc.code not in (PARSE_ERROR, INVALID_REQUEST):

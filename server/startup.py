@@ -2,7 +2,7 @@
 
 :meth:`YoiServer.start_runtime` imports this module in a worker thread (it
 pulls in the whole runtime) and then calls :func:`start_runtime` on the event
-loop: the editor's options are validated, the pod manager is built, and the
+loop: the pod manager is built, and the
 workspace index and knowledge watcher start.
 """
 
@@ -10,12 +10,8 @@ from __future__ import annotations
 
 import logging
 
-from lsprotocol import types
-from pydantic import ValidationError
-
 from agent.workspace_index import WorkspaceIndex
 from server import handlers as handlers  # noqa: PLC0414 (loaded here, off the event loop)
-from server import payloads as pl
 from server.app import YoiServer
 from server.pods import PodManager
 from server.progress import WorkProgress
@@ -24,7 +20,6 @@ log = logging.getLogger(__name__)
 
 
 async def start_runtime(server: YoiServer) -> None:
-    server.options = validated_options(server)
     server.pods = PodManager(server)
     if server.root is None:
         server.log_message("yoi: no workspace folder is open; file tools are unavailable.")
@@ -38,17 +33,6 @@ async def stop_runtime(server: YoiServer) -> None:
     """Dispose every pod (their sessions are released)."""
     if server._pods is not None:
         await server.pods.dispose_all()
-
-
-def validated_options(server: YoiServer) -> pl.InitializationOptions:
-    try:
-        return pl.InitializationOptions.model_validate(server.raw_options or {})
-    except ValidationError as exc:
-        server.show_message(
-            f"yoi: ignoring initializationOptions ({pl.describe(exc)}); using defaults.",
-            types.MessageType.Warning,
-        )
-        return pl.InitializationOptions()
 
 
 async def index_workspace(server: YoiServer, index: WorkspaceIndex) -> None:

@@ -124,3 +124,16 @@ async def _serve(
         await MessageLoop(server, reader).run(stop)  # type: ignore[arg-type]
     finally:
         writer.drain_now()
+    # The client closed stdin without exit (it quit or crashed). Give running
+    # turns a moment to end as interrupted and the model process to stop, then
+    # leave: every session entry is already on disk, and a turn still waiting
+    # for an editor that is gone would otherwise keep the process alive.
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(_abandon(server), 5.0)
+    os._exit(0 if server.shut_down else 1)
+
+
+async def _abandon(server: YoiServer) -> None:
+    if server.runtime_started and server._pods is not None:
+        await server.pods.dispose_all()
+    await server.stop_model()
