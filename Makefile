@@ -46,8 +46,8 @@ demo: $(STAMP)
 # --- checks -----------------------------------------------------------------
 
 lint: $(STAMP)
-	$(BIN)/ruff check agent server tests bench
-	$(BIN)/ruff format --check agent server tests bench
+	$(BIN)/ruff check agent server terminal tests bench
+	$(BIN)/ruff format --check agent server terminal tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -88,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     if args.command == "chat":
-        from agent.cli.chat import ChatOptions, run_chat
+        from terminal.chat import ChatOptions, run_chat
 
         root = Path(args.root).expanduser().resolve()
         if not root.is_dir():
@@ -104,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 prompt=args.prompt,
             )
         )
-    from agent.cli.sessions import list_sessions, show_log
+    from terminal.sessions import list_sessions, show_log
 
     if args.command == "sessions":
         return list_sessions(as_json=args.json)

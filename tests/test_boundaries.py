@@ -1,6 +1,9 @@
-"""The agent/server boundary, enforced: agent/ never imports the editor
-protocol libraries, and only agent/llm/ imports litellm (anywhere in the
-project). Checked on the syntax tree, so lazy imports inside functions count."""
+"""The runtime/host boundary, enforced: agent/ (the runtime) imports no host
+(neither the language server in server/ nor the terminal in terminal/) and
+never the editor protocol libraries; the terminal host never speaks LSP; only
+server/cli.py (the `yoi` command) reaches the terminal host; and only
+agent/llm/ imports litellm (anywhere in the project). Checked on the syntax
+tree, so lazy imports inside functions count."""
 
 from __future__ import annotations
 
@@ -36,17 +39,37 @@ def python_files(*folders: str) -> list[Path]:
 
 def test_agent_never_imports_editor_protocol_libraries() -> None:
     offenders = {
-        str(p.relative_to(ROOT)): sorted(imported_modules(p) & {"pygls", "lsprotocol", "server"})
+        str(p.relative_to(ROOT)): sorted(
+            imported_modules(p) & {"pygls", "lsprotocol", "server", "terminal"}
+        )
         for p in python_files("agent")
     }
     assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_the_terminal_host_never_speaks_lsp() -> None:
+    offenders = {
+        str(p.relative_to(ROOT)): sorted(imported_modules(p) & {"pygls", "lsprotocol", "server"})
+        for p in python_files("terminal")
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_only_the_yoi_command_reaches_the_terminal_host() -> None:
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in python_files("server")
+        if "terminal" in imported_modules(p) and p.name != "cli.py"
+    ]
+    assert offenders == []
+    assert not (ROOT / "agent" / "cli").exists()
 
 
 def test_only_agent_llm_imports_litellm() -> None:
     llm = ROOT / "agent" / "llm"
     offenders = [
         str(p.relative_to(ROOT))
-        for p in python_files("agent", "server", "tests", "bench")
+        for p in python_files("agent", "server", "terminal", "tests", "bench")
         if "litellm" in imported_modules(p) and llm not in p.parents
     ]
     assert offenders == []

@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 from lspkit import Session
 
-from agent.cli.sessions import show_log
 from agent.items import Message
 from agent.store import RunErrored, SessionStore
 from agent.testing import ScriptedModel
 from agent.worker import CUT_OFF_MARK
+from terminal.sessions import show_log
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -21,7 +21,6 @@ import pytest
 from conftest import TEST_API_KEY, model_config
 from podkit import Workspace, make_workspace
 
-from agent.cli.sessions import show_log
 from agent.errors import BadResponse, IncompleteResponse
 from agent.events import TextDelta, ToolResultEvent, TurnEnd
 from agent.items import Item, Message, ToolCall, ToolResult, unanswered_calls
@@ -32,6 +31,7 @@ from agent.segments import TextSegment
 from agent.store import LlmUsage, RunErrored
 from agent.testing import ScriptedModel
 from agent.worker import CUT_OFF_MARK
+from terminal.sessions import show_log
 
 pytestmark = pytest.mark.timeout(60)
 

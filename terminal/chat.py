@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from agent import paths
-from agent.cli.terminal import LineReader, Style, TerminalApprovals, TerminalSink, stdout_is_tty
 from agent.disk_editor import DiskEditor
 from agent.errors import YoiError
 from agent.factory import PodHost, PodSpec, open_pod
@@ -27,6 +26,7 @@ from agent.llm.types import LlmClient, ModelConfig, RetryListener
 from agent.manifest import load_manifest
 from agent.mentions import parse_mentions
 from agent.pod import Pod, TurnResult
+from terminal.ports import LineReader, Style, TerminalApprovals, TerminalSink, stdout_is_tty
 
 HELP = """Type a message and press Enter. Mention files with @path or @path:10-20.
 Commands: /help, /session (show the session id), /exit. Ctrl-C interrupts a turn."""

@@ -1,1 +1,0 @@
-"""The terminal host: ``yoi chat``, ``yoi sessions``, ``yoi log``."""
