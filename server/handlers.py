@@ -16,6 +16,7 @@ from server import protocol as p
 from server import references
 from server.app import YoiServer
 from server.errors import maps_errors
+from server.memory_list import memory_list as list_memory
 
 
 @maps_errors(p.POD_CREATE)
@@ -89,6 +90,11 @@ async def memory_consolidate(ls: YoiServer, params: Any) -> dict[str, Any]:
     return await (await ls.knowledge()).consolidate()
 
 
+@maps_errors(p.MEMORY_LIST)
+async def memory_list(ls: YoiServer, params: Any) -> dict[str, Any]:
+    return await list_memory(ls, pl.parse(p.MEMORY_LIST, pl.MemoryListParams, params))
+
+
 @maps_errors(p.REFERENCES_COMPLETE)
 async def references_complete(ls: YoiServer, params: Any) -> dict[str, Any]:
     parsed = pl.parse(p.REFERENCES_COMPLETE, pl.ReferencesCompleteParams, params)
@@ -110,4 +116,5 @@ HANDLERS: dict[str, Callable[[YoiServer, Any], Awaitable[Any]]] = {
     p.KNOWLEDGE_GET: knowledge_get,
     p.MEMORY_EXTRACT: memory_extract,
     p.MEMORY_CONSOLIDATE: memory_consolidate,
+    p.MEMORY_LIST: memory_list,
 }

@@ -60,6 +60,10 @@ class ChatParams(Params):
     input: list[Segment] = Field(min_length=1)
 
 
+class MemoryListParams(Params):
+    pod_id: PodId | None = None
+
+
 class KnowledgeGetParams(Params):
     slug: str = Field(min_length=1)
 

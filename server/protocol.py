@@ -33,6 +33,7 @@ KNOWLEDGE_GET = "yoi/knowledge/get"
 KNOWLEDGE_CHANGED = "yoi/knowledge/changed"  # server → client notification
 MEMORY_EXTRACT = "yoi/memory/extract"
 MEMORY_CONSOLIDATE = "yoi/memory/consolidate"
+MEMORY_LIST = "yoi/memory/list"
 
 # The client → server requests, each answered by a handler in server.handlers.
 REQUESTS = (
@@ -50,6 +51,7 @@ REQUESTS = (
     KNOWLEDGE_GET,
     MEMORY_EXTRACT,
     MEMORY_CONSOLIDATE,
+    MEMORY_LIST,
 )
 
 # Feature names advertised in capabilities.experimental.yoi.features.

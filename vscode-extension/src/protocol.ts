@@ -27,6 +27,7 @@ export const Method = {
   knowledgeChanged: 'yoi/knowledge/changed',
   memoryExtract: 'yoi/memory/extract',
   memoryConsolidate: 'yoi/memory/consolidate',
+  memoryList: 'yoi/memory/list',
 } as const;
 
 export const ErrorCode = {
@@ -245,6 +246,37 @@ export interface KnowledgeGetResult {
 
 export interface KnowledgeChangedParams {
   slugs: string[];
+}
+
+export type MemoryKind = 'summary' | 'decision' | 'request';
+
+export interface MemoryRecord {
+  kind: MemoryKind;
+  /** absent for the summary */
+  slug?: string;
+  title: string;
+  /** the body's first line of prose */
+  preview: string;
+  uri: string;
+  updatedAt: number;
+  /** a decision's status: open, resolved or replaced */
+  status?: string;
+  problem?: string;
+}
+
+export interface MemoryListParams {
+  podId?: string;
+}
+
+export interface MemoryListResult {
+  enabled: boolean;
+  /** the memory folder (the manifest's `[memory] memory_dir`), as a file URI */
+  memoryDir: string;
+  /** extractions waiting to be consolidated */
+  staged: number;
+  records: MemoryRecord[];
+  /** why the configured folders were not used */
+  problem?: string;
 }
 
 export interface PodCompactResult {
