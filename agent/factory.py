@@ -17,6 +17,7 @@ from pathlib import Path
 
 from agent import paths, secrets
 from agent.approvals import ApprovalGate
+from agent.checkpoints.recorder import open_checkpoints
 from agent.compaction.compactor import CompactionSettings, Compactor
 from agent.compaction.runner import PodCompaction
 from agent.compaction.window import ContextWindow
@@ -258,6 +259,16 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
                 ),
             )
         ),
+    )
+
+    worker.checkpoints = open_checkpoints(
+        manifest.checkpoints,
+        home=spec.home,
+        root=spec.root,
+        scope=scope,
+        session=session,
+        editor=host.editor,
+        events=host.events,
     )
 
     async def render() -> str:

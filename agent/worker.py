@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
 from agent import hooks as h
+from agent.checkpoints.recorder import CheckpointPort, NoCheckpoints
 from agent.errors import LlmError, YoiError
 from agent.events import Alert, Phase, ReasoningDelta, TextDelta, ToolCallEvent
 from agent.items import Item, Message, Reasoning, ToolCall, ToolResult, unanswered_calls
@@ -43,7 +44,13 @@ from agent.llm.types import (
     Usage,
 )
 from agent.ports import EventSink
-from agent.tool_runner import ToolOutputLimits, ToolRunner, announce_results, not_run
+from agent.tool_runner import (
+    Screened,
+    ToolOutputLimits,
+    ToolRunner,
+    announce_results,
+    not_run,
+)
 from agent.tools.base import ToolSet
 
 log = logging.getLogger(__name__)
@@ -173,6 +180,7 @@ class Worker:
         self.system_prompt = system_prompt
         self.interceptor = interceptor
         self.commit = commit
+        self.checkpoints: CheckpointPort = NoCheckpoints()  # snapshots of the workspace
         self.cache_anchor: int | None = None
         self._history: list[Item] = list(history or [])
         self._interrupt_requested = False
@@ -285,6 +293,7 @@ class Worker:
     async def _loop(self, user_message: Message | None) -> int:
         if user_message is not None:
             self._history.append(user_message)  # the pod logged it as user input
+            await self.checkpoints.turn_started()
         else:
             pending = unanswered_calls(self._history)
             if pending:
@@ -429,6 +438,23 @@ class Worker:
 
         tasks = runner.start(screened.approved)
         try:
+            await self._run_batch(calls, tasks, screened, runner, record, answered)
+        finally:  # the tools may have changed files, whatever became of the batch
+            ran = [c.name for c in screened.approved]
+            await asyncio.shield(self.checkpoints.tools_done(ran))
+        if abort is not None:
+            raise _Aborted(abort)
+
+    async def _run_batch(  # noqa: PLR0917 (the parts of one _execute)
+        self,
+        calls: list[ToolCall],
+        tasks: dict[str, asyncio.Task[ToolResult]],
+        screened: Screened,
+        runner: ToolRunner,
+        record: Callable[[ToolCall, ToolResult], Coroutine[Any, Any, None]],
+        answered: set[str],
+    ) -> None:
+        try:
             for call in calls:
                 if call.call_id in screened.skipped:
                     await self._cancellable(
@@ -456,8 +482,6 @@ class Worker:
         except asyncio.CancelledError:
             await asyncio.shield(runner.cancel(tasks))
             raise
-        if abort is not None:
-            raise _Aborted(abort)
 
     def _runner(self) -> ToolRunner:
         return ToolRunner(

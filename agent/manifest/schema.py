@@ -234,6 +234,16 @@ class MemorySection(Section):
     query_excerpt_lines: Count = 3
 
 
+class CheckpointsSection(Section):
+    """``[checkpoints]``: snapshots of the workspace per turn (agent/checkpoints/).
+    Files over ``max_file_bytes`` are left out; the oldest snapshots are pruned
+    once the workspace's shadow repository passes ``max_repo_bytes``."""
+
+    enabled: StrictBool = True
+    max_file_bytes: PositiveInt = 1024 * 1024
+    max_repo_bytes: PositiveInt = 256 * 1024 * 1024
+
+
 class Manifest(Section):
     """The effective configuration of a pod, after the cascade."""
 
@@ -249,6 +259,7 @@ class Manifest(Section):
     trust: TrustSection = Field(default_factory=TrustSection)
     compaction: CompactionSection = Field(default_factory=CompactionSection)
     memory: MemorySection = Field(default_factory=MemorySection)
+    checkpoints: CheckpointsSection = Field(default_factory=CheckpointsSection)
 
     @property
     def prompt_pack(self) -> Path | None:
