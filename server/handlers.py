@@ -27,7 +27,7 @@ async def pod_create(ls: YoiServer, params: Any) -> dict[str, Any]:
 @maps_errors(p.POD_LIST)
 async def pod_list(ls: YoiServer, params: Any) -> dict[str, Any]:
     pl.parse(p.POD_LIST, pl.Empty, params)
-    return ls.pods.list()
+    return await ls.pods.list()
 
 
 @maps_errors(p.POD_DISPOSE)

@@ -98,7 +98,9 @@ class PodManager:
             "restored": params.resume_session_id is not None,
         }
 
-    def list(self) -> dict[str, Any]:
+    async def list(self) -> dict[str, Any]:
+        for entry in list(self.entries.values()):
+            await entry.pod.sized()
         return {
             "pods": [
                 {
