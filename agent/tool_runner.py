@@ -144,23 +144,19 @@ class ToolRunner:
                 f"({_preview(call.arguments)}). Call {call.name} again with a JSON object "
                 "matching its schema.",
             )
-        context = ToolCallContext(call_id=call.call_id, events=self.events)
         try:
-            output = await tool.run(tool.parse(args), context)
+            parsed = tool.parse(args)
+            context = ToolCallContext(call_id=call.call_id, events=self.events)
+            output = await tool.run(parsed, context)
         except ToolError as exc:
-            return not_run(call, str(exc)).model_copy(update={"edits": context.edits or None})
+            return not_run(call, str(exc))
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             log.exception("tool %s failed", call.name)
             return not_run(call, f"{call.name} failed unexpectedly: {type(exc).__name__}: {exc}")
         return ToolResult(
-            call_id=call.call_id,
-            name=call.name,
-            summary=output.summary,
-            content=output.content,
-            images=list(output.images) or None,
-            edits=context.edits or None,
+            call_id=call.call_id, name=call.name, summary=output.summary, content=output.content
         )
 
     def _cap(self, result: ToolResult) -> ToolResult:
@@ -203,7 +199,6 @@ def announce_results(events: EventSink, results: list[ToolResult]) -> None:
                 ok=not result.is_error,
                 summary=result.summary,
                 content=result.content,
-                edits=result.edits,
             )
         )
 

@@ -18,6 +18,8 @@ through ``workspace/applyEdit``.
   or ``didClose``.
 - Change annotations (the review prompt) only go to clients that advertised
   ``changeAnnotationSupport``; others get plain text edits.
+- An accepted edit to a document without unsaved changes is saved by the
+  client when it can be asked to (:mod:`server.saving`).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from agent.fsutil import read_regular
 from agent.ports import BufferSnapshot, EditResult, ProposedEdit
 from agent.scope import canonical
 from agent.tools.fs import decode
+from server.saving import buffer_is_clean, save_accepted
 
 if TYPE_CHECKING:
     from server.app import YoiServer
@@ -99,7 +102,12 @@ class LspEditor:
             changes = await self._edit_closed(edit)
         if isinstance(changes, EditResult):
             return changes
-        return await self._send(edit, changes)
+        # a buffer without the user's unsaved changes is saved once accepted
+        clean = doc is None or await buffer_is_clean(edit.path, doc.source)
+        result = await self._send(edit, changes)
+        if clean and result.status == "applied":
+            await save_accepted(self.server, doc.uri if doc else _uri(edit.path))
+        return result
 
     def _edit_open(
         self, doc: TextDocument, edit: ProposedEdit
@@ -118,7 +126,7 @@ class LspEditor:
     async def _edit_closed(
         self, edit: ProposedEdit
     ) -> list[types.TextDocumentEdit | types.CreateFile] | EditResult:
-        uri = from_fs_path(str(edit.path)) or edit.path.as_uri()
+        uri = _uri(edit.path)
         try:
             on_disk = await asyncio.to_thread(_read_or_none, edit.path)
         except OSError as exc:
@@ -202,6 +210,10 @@ class LspEditor:
             self.server.applied_edits[doc.uri] = (doc.version, edit.after)
             return EditResult("applied")
         return EditResult("applied", "only some of the changes were kept", partial=True)
+
+
+def _uri(path: Path) -> str:
+    return from_fs_path(str(path)) or path.as_uri()
 
 
 @functools.lru_cache(maxsize=4096)

@@ -42,6 +42,7 @@ class EditorState:
     sync_later: float | None = None  # send didChange this long after answering (eglot)
     hold_edits: asyncio.Event | None = None  # the user takes their time reviewing
     edits_cancelled: int = 0
+    saves: list[str] = field(default_factory=list)  # yoi/document/save requests (uris)
 
 
 def _offset(text: str, pos: types.Position) -> int:
@@ -79,6 +80,19 @@ def make_client(state: EditorState) -> Callable[[], LanguageClient]:
         def on_approval(params: dict[str, Any]) -> Any:
             state.approvals.append(params)
             return state.approval_answers.pop(0) if state.approval_answers else {"decision": "deny"}
+
+        @client.feature("yoi/document/save")
+        def on_save(params: dict[str, Any]) -> Any:
+            """Save an open document as an editor would: write it, then didSave."""
+            uri = params["uri"]
+            state.saves.append(uri)
+            if uri not in state.docs:
+                return {"saved": False}
+            Path(uri.removeprefix("file://")).write_bytes(state.docs[uri][1].encode())
+            client.text_document_did_save(
+                types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+            )
+            return {"saved": True}
 
         @client.feature(types.WORKSPACE_APPLY_EDIT)
         async def on_apply_edit(
@@ -150,10 +164,18 @@ def change_document(
 
 
 def capabilities(
-    *, approvals: bool = True, apply_edit: bool = True, annotations: bool = True
+    *,
+    approvals: bool = True,
+    apply_edit: bool = True,
+    annotations: bool = True,
+    save_documents: bool = False,
 ) -> types.ClientCapabilities:
     """A client's capabilities; ``approvals=False, annotations=False`` is a
-    stock client that knows none of yoi's extras (like Emacs eglot)."""
+    stock client that knows none of yoi's extras (like Emacs eglot).
+    ``save_documents``: it answers ``yoi/document/save`` (as yoi's clients do)."""
+    yoi: dict[str, Any] = {"approvals": True} if approvals else {}
+    if save_documents:
+        yoi["saveDocuments"] = True
     return types.ClientCapabilities(
         workspace=types.WorkspaceClientCapabilities(
             apply_edit=apply_edit,
@@ -168,7 +190,7 @@ def capabilities(
             ),
         ),
         window=types.WindowClientCapabilities(work_done_progress=True),
-        experimental={"yoi": {"approvals": approvals}} if approvals else None,
+        experimental={"yoi": yoi} if yoi else None,
     )
 
 

@@ -9,7 +9,6 @@ from agent.testing.script import (
     ScriptedUsage,
     Step,
     StreamEnd,
-    image_urls,
     parse_script,
 )
 from agent.testing.scripted_model import ScriptedModel
@@ -24,6 +23,5 @@ __all__ = [
     "ScriptedUsage",
     "Step",
     "StreamEnd",
-    "image_urls",
     "parse_script",
 ]

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import re
 import signal
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
@@ -24,7 +24,8 @@ from agent.errors import ExecutionFailed, InvalidArgument
 from agent.process import DEFAULT_HIDDEN_ENV, child_env, kill_group
 from agent.scope import Scope
 from agent.tools.base import Tool, ToolArgs, ToolCallContext, ToolOutput
-from agent.tools.fs import decode
+from agent.tools.fs import ScopedFs, decode
+from agent.tools.unsaved import unsaved_edits, unsaved_note
 
 TERM_GRACE_SECONDS = 2.0
 DRAIN_GRACE_SECONDS = 0.5
@@ -253,9 +254,12 @@ class RunCommand(Tool[RunCommandArgs]):
         timeout: float = 120.0,
         max_output_bytes: int = 30_000,
         hidden_env: Iterable[str] = DEFAULT_HIDDEN_ENV,
+        fs: ScopedFs | None = None,
     ) -> None:
         """``hidden_env`` names environment variables the command must not
-        see (the model's API key)."""
+        see (the model's API key). ``fs``: the agent's file access, to tell
+        when files it edited are not saved (the command reads the disk)."""
+        self.fs = fs
         self.scope = scope
         self.approvals = approvals
         self.timeout = timeout
@@ -273,16 +277,22 @@ class RunCommand(Tool[RunCommandArgs]):
         shown = self.scope.display(cwd)
         if not await asyncio.to_thread(cwd.is_dir):
             raise InvalidArgument(f"cwd {shown} is not an existing directory.")
+        reason = f"Run `{command}` in {'the workspace root' if shown == '.' else shown}"
+        unsaved = await unsaved_edits(self.fs) if self.fs is not None else []
+        if unsaved:
+            reason += f" ({unsaved_note(unsaved, ran=False)})"
         allowed = await self.approvals.check(
             call_id=call.call_id,
             tool=self.name,
             arguments=args.model_dump(exclude_none=True),
-            reason=f"Run `{command}` in {'the workspace root' if shown == '.' else shown}",
+            reason=reason,
             session_key=self.approval_key(args),
         )
         if not allowed:
             raise ExecutionFailed(f"The user denied running `{command}`.")
         timeout = args.timeout_seconds or self.timeout
+        if unsaved and self.fs is not None:  # the user may have saved while asked
+            unsaved = await unsaved_edits(self.fs)
         try:
             result = await run_shell(
                 command,
@@ -293,10 +303,10 @@ class RunCommand(Tool[RunCommandArgs]):
             )
         except OSError as exc:
             raise ExecutionFailed(f"Cannot run `{command}`: {exc.strerror or exc}.") from None
-        return _output(result, timeout)
+        return _output(result, timeout, unsaved)
 
 
-def _output(result: ShellResult, timeout: float) -> ToolOutput:
+def _output(result: ShellResult, timeout: float, unsaved: Sequence[str] = ()) -> ToolOutput:
     text = result.output.rstrip()
     first = next((line.strip() for line in text.splitlines() if line.strip()), "(no output)")
     if len(first) > 120:
@@ -320,5 +330,6 @@ def _output(result: ShellResult, timeout: float) -> ToolOutput:
             "[background processes that kept the output open were killed when the command "
             "exited; redirect their output to run them in the background]"
         )
-    content = "\n".join(part for part in (text, *notes) if part)
+    head = unsaved_note(list(unsaved), ran=True) if unsaved else ""
+    content = "\n".join(part for part in (head, text, *notes) if part)
     return ToolOutput(summary=f"{status} — {first}", content=content or None)

@@ -59,6 +59,7 @@ class Tracker:
     def __init__(self) -> None:
         self._seen: dict[Path, _Seen] = {}
         self._recent: OrderedDict[Path, None] = OrderedDict()
+        self._edited: dict[Path, None] = {}  # files the agent's accepted edits changed
 
     @staticmethod
     def _key(path: Path) -> Path:
@@ -96,6 +97,13 @@ class Tracker:
         key = self._key(path)
         self._seen.pop(key, None)
         self._recent.pop(key, None)
+
+    def mark_edited(self, path: Path) -> None:
+        self._edited[self._key(path)] = None
+
+    def edited(self) -> list[Path]:
+        """The files the agent's accepted edits changed, in the order edited."""
+        return list(self._edited)
 
     def recent(self, n: int = 5) -> list[Path]:
         """The files touched most recently, newest first."""

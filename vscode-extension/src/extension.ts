@@ -8,6 +8,7 @@ import { registerCommands } from './host/commands';
 import { EditHandler } from './host/edits';
 import { KNOWLEDGE_VIEW_ID, KnowledgeTreeProvider } from './host/knowledgeView';
 import { ReviewController } from './host/review';
+import { SaveHandler } from './host/saving';
 import { ServerController } from './host/server';
 
 let server: ServerController | undefined;
@@ -22,6 +23,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const approvals = new ApprovalBroker(server, chats, (chatId) => view.revealChat(chatId));
   const reviews = new ReviewController((edit, uris) => controller.thenSynced(uris, () => vscode.workspace.applyEdit(edit)));
   new EditHandler(server, reviews); // answers workspace/applyEdit
+  new SaveHandler(server); // answers yoi/document/save
   reviews.onDidChangeProgress(({ callId, tally }) => {
     const chat = chats.chatOfCall(callId);
     if (chat !== undefined) {

@@ -28,6 +28,9 @@ export const Method = {
   memoryExtract: 'yoi/memory/extract',
   memoryConsolidate: 'yoi/memory/consolidate',
   memoryList: 'yoi/memory/list',
+  /** server → client request */
+  documentSave: 'yoi/document/save',
+  toolCancel: 'yoi/tool/cancel',
 } as const;
 
 export const ErrorCode = {
@@ -289,6 +292,17 @@ export interface InitializationOptions {
   model?: string;
   profile?: string;
   approvals?: 'ask' | 'auto';
+}
+
+// ------------------------------------------------------------------ saving accepted edits
+
+/** `yoi/document/save` (server → client): save this document after an accepted edit. */
+export interface DocumentSaveParams {
+  uri: string;
+}
+
+export interface DocumentSaveResult {
+  saved: boolean;
 }
 
 /** `capabilities.experimental.yoi` in the initialize result. */

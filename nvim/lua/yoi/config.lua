@@ -10,6 +10,9 @@ M.defaults = {
   model = "",
   -- "ask" (confirm commands), "auto" (run them without asking) or "" (the manifest decides).
   approvals = "",
+  -- Save a file once you accept the agent's edit to it, when it had no unsaved changes
+  -- before (so the commands the agent runs next see the edit). false: never save.
+  save_accepted_edits = true,
   -- A folder holding one of these is a workspace root; otherwise the current directory.
   root_markers = { ".yoi", ".git" },
   -- Start the server as soon as a file inside a root holding `.yoi/` is opened
@@ -95,6 +98,7 @@ local RULES = {
       return type(v) == "number" and v > 0
     end,
     "a positive number",
+  save_accepted_edits = { is("boolean"), "true or false" },
   },
   ["chat.pod_name"] = { is("string"), "a string" },
   ["mappings.submit"] = { mapping, "a key or false" },

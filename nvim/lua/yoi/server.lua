@@ -159,7 +159,7 @@ local function capabilities()
   })
   caps.window = caps.window or {}
   caps.window.workDoneProgress = true
-  caps.experimental = { yoi = { approvals = true } }
+  caps.experimental = { yoi = { approvals = true, saveDocuments = true } }
   return caps
 end
 
@@ -186,6 +186,9 @@ local function handlers()
     end,
     [p.APPROVAL] = function(_, params, ctx)
       return require("yoi.ask").approval(params, ctx)
+    end,
+    [p.DOCUMENT_SAVE] = function(_, params)
+      return require("yoi.save").handler(params)
     end,
     [p.APPLY_EDIT] = function(err, params, ctx, cfg)
       return require("yoi.review").handler(err, params, ctx, cfg)

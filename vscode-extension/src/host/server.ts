@@ -25,11 +25,11 @@ import { findInterpreter, probe } from './python';
 
 export type ServerState = 'stopped' | 'starting' | 'running' | 'failed';
 
-/** Advertises `capabilities.experimental.yoi.approvals`: this client answers `yoi/approval`. */
+/** Advertises `capabilities.experimental.yoi`: this client answers `yoi/approval` and `yoi/document/save`. */
 class YoiCapabilities implements StaticFeature {
   fillClientCapabilities(capabilities: ClientCapabilities): void {
     const experimental = (capabilities.experimental ?? {}) as Record<string, unknown>;
-    capabilities.experimental = { ...experimental, yoi: { approvals: true } };
+    capabilities.experimental = { ...experimental, yoi: { approvals: true, saveDocuments: true } };
   }
   initialize(): void {}
   getState(): { kind: 'static' } {
