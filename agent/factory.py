@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agent import paths, secrets
 from agent.approvals import ApprovalGate
@@ -24,6 +25,7 @@ from agent.compaction.window import ContextWindow
 from agent.events import Alert
 from agent.hooks import CommandHook, HookPoint, Hooks
 from agent.ids import short_id, uuid7
+from agent.image_store import ImageInput, ImageStore
 from agent.input import InputResolver
 from agent.items import Item, Message
 from agent.llm.types import LlmClient, ModelConfig, RetryListener, RetryNotice
@@ -46,6 +48,9 @@ from agent.tools.builtin import ToolEnv, builtin_tools
 from agent.tools.fs import ScopedFs, Tracker
 from agent.worker import Worker, WorkerSettings
 
+if TYPE_CHECKING:
+    from agent.mcp.hub import McpHub
+
 ClientFactory = Callable[[ModelConfig, RetryListener], LlmClient]
 
 
@@ -58,6 +63,7 @@ class PodHost:
     editor: EditorPort
     client_factory: ClientFactory | None = None
     progress: ProgressPort = field(default_factory=NoProgress)
+    mcp: McpHub | None = None  # the host's MCP servers, shared by its pods
 
 
 @dataclass(frozen=True)
@@ -184,6 +190,7 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
     hidden = tuple(dict.fromkeys(("YOI_API_KEY", manifest.model.api_key_env)))
     tracker = Tracker()
     fs = ScopedFs(scope, host.editor, tracker)
+    images = ImageInput(ImageStore(paths.sessions_dir(spec.home) / "images"), fs, model="")
     gate = ApprovalGate(host.approvals, manifest.approvals.mode, cwd)
     run_command = manifest.tools.run_command
     tools = ToolSet(
@@ -195,12 +202,16 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
                 command_timeout=run_command.timeout_seconds,
                 command_output_bytes=run_command.max_output_bytes,
                 hidden_env=hidden,
+                images=images,
             )
         )
     )
+    if host.mcp is not None:
+        host.mcp.attach(tools, gate)
     model_config = manifest.model_config_for(env)
     make_client = host.client_factory or default_client
     client = make_client(model_config, retry_alerts(host.events))
+    images.model, images.ask = client.model_name, client.model_info
     window = ContextWindow(manifest.model.context_window, client.model_info)
     library = open_library(manifest, spec.root, host.events)
     memory = build_memory(
@@ -235,6 +246,7 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
         system_prompt=restored.system_prompt if restored else "",
         history=restored.history if restored else [],
     )
+    worker.images = images.for_request
 
     pod_id = short_id("pod-")
     name = spec.name or manifest.pod.name
@@ -323,6 +335,7 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
         last_run_interrupted=restored.last_run_interrupted if restored else False,
         compaction=compaction,
         memory=memory,
+        images=images,
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from server import payloads as pl
 from server import protocol as p
-from server import references
+from server import mcp, references
 from server.app import YoiServer
 from server.errors import maps_errors
 from server.memory_list import memory_list as list_memory
@@ -116,5 +116,7 @@ HANDLERS: dict[str, Callable[[YoiServer, Any], Awaitable[Any]]] = {
     p.KNOWLEDGE_GET: knowledge_get,
     p.MEMORY_EXTRACT: memory_extract,
     p.MEMORY_CONSOLIDATE: memory_consolidate,
+    p.MCP_LIST: mcp.mcp_list,
+    p.MCP_RESTART: mcp.mcp_restart,
     p.MEMORY_LIST: memory_list,
 }

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from agent.errors import SessionNotFound
 from agent.events import Alert, Event
 from agent.factory import PodHost, PodSpec, open_pod
+from agent.images import ImageRejected
 from agent.manifest import load_manifest
 from agent.pod import Pod, TurnResult
 from agent.store import SessionStore
@@ -35,6 +36,7 @@ from server.wire import (
 )
 
 if TYPE_CHECKING:
+    from agent.mcp.hub import McpHub
     from server.app import YoiServer
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,7 @@ class PodManager:
     def __init__(self, server: YoiServer) -> None:
         self.server = server
         self.entries: dict[str, PodEntry] = {}
+        self.mcp: McpHub | None = None  # set by server.startup
 
     def get(self, pod_id: str, method: str) -> PodEntry:
         entry = self.entries.get(pod_id)
@@ -75,6 +78,7 @@ class PodManager:
             editor=LspEditor(server, fallback=loaded.manifest.edits.fallback),
             progress=LspProgressPort(server),
             client_factory=server.client_factory(),
+            mcp=self.mcp,
         )
         spec = PodSpec(
             root=root,
@@ -129,15 +133,21 @@ class PodManager:
 
     def history(self, params: pl.PodHistoryParams) -> dict[str, Any]:
         pod = self.get(params.pod_id, p.POD_HISTORY).pod
-        return history_to_wire(
-            pod.session_id, pod.history, limit=params.limit, before=params.before
-        )
+        out = history_to_wire(pod.session_id, pod.history, limit=params.limit, before=params.before)
+        out["lastRunInterrupted"] = pod.last_run_interrupted
+        return out
 
     async def chat(self, params: pl.ChatParams) -> dict[str, Any]:
         """Run a turn and answer when it ends. If the request is cancelled
         (``$/cancelRequest``), the turn is interrupted and still answered."""
         pod = self.get(params.pod_id, p.CHAT).pod
-        turn = pod.start_chat(params.input)  # claims now: a busy pod fails here
+        segments = params.input
+        if pod.images is not None:  # images stored, and refused before the turn starts
+            try:
+                segments = await pod.images.prepare(segments)
+            except ImageRejected as exc:
+                raise invalid_params(p.CHAT, str(exc)) from None
+        turn = pod.start_chat(segments)  # claims now: a busy pod fails here
         try:
             result: TurnResult = await asyncio.shield(turn)
         except asyncio.CancelledError:

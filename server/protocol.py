@@ -27,14 +27,15 @@ SESSIONS_LIST = "yoi/sessions/list"
 CHAT = "yoi/chat"
 EVENT = "yoi/event"  # server → client notification
 APPROVAL = "yoi/approval"  # server → client request
-DOCUMENT_SAVE = "yoi/document/save"  # server → client request
-TOOL_CANCEL = "yoi/tool/cancel"
 REFERENCES_COMPLETE = "yoi/references/complete"
 KNOWLEDGE_LIST = "yoi/knowledge/list"
 KNOWLEDGE_GET = "yoi/knowledge/get"
 KNOWLEDGE_CHANGED = "yoi/knowledge/changed"  # server → client notification
 MEMORY_EXTRACT = "yoi/memory/extract"
 MEMORY_CONSOLIDATE = "yoi/memory/consolidate"
+MCP_LIST = "yoi/mcp/list"
+MCP_RESTART = "yoi/mcp/restart"
+MCP_CHANGED = "yoi/mcp/changed"  # server → client notification
 MEMORY_LIST = "yoi/memory/list"
 
 # The client → server requests, each answered by a handler in server.handlers.
@@ -53,6 +54,8 @@ REQUESTS = (
     KNOWLEDGE_GET,
     MEMORY_EXTRACT,
     MEMORY_CONSOLIDATE,
+    MCP_LIST,
+    MCP_RESTART,
     MEMORY_LIST,
 )
 
@@ -68,6 +71,7 @@ FEATURES = (
     "compaction",
     "knowledge",
     "memory",
+    "mcp",
 )
 
 # JSON-RPC error codes used by the custom methods.

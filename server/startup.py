@@ -13,6 +13,7 @@ import logging
 from agent.workspace_index import WorkspaceIndex
 from server import handlers as handlers  # noqa: PLC0414 (loaded here, off the event loop)
 from server.app import YoiServer
+from server.mcp import start_mcp, stop_mcp
 from server.pods import PodManager
 from server.progress import WorkProgress
 
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 
 async def start_runtime(server: YoiServer) -> None:
     server.pods = PodManager(server)
+    server.pods.mcp = start_mcp(server)
     if server.root is None:
         server.log_message("yoi: no workspace folder is open; file tools are unavailable.")
         return
@@ -33,6 +35,7 @@ async def stop_runtime(server: YoiServer) -> None:
     """Dispose every pod (their sessions are released)."""
     if server._pods is not None:
         await server.pods.dispose_all()
+        await stop_mcp(server.pods.mcp)
 
 
 async def index_workspace(server: YoiServer, index: WorkspaceIndex) -> None:

@@ -234,6 +234,30 @@ class MemorySection(Section):
     query_excerpt_lines: Count = 3
 
 
+class McpServerSection(Section):
+    """``[mcp.servers.<name>]``: one MCP server, reached over stdio (``command``,
+    ``args``, ``env``, ``cwd``) or streamable HTTP (``url``, ``headers``).
+    Values may name environment variables as ``${env:NAME}``. ``approval``:
+    "auto" runs the server's read-only tools (``readOnlyHint``) without asking;
+    ``tool_approval`` sets "ask" or "auto" for single tools. See agent/mcp/."""
+
+    command: StrictStr = ""
+    args: tuple[StrictStr, ...] = ()
+    env: dict[str, StrictStr] = Field(default_factory=dict)
+    cwd: StrictStr = ""
+    url: StrictStr = ""
+    headers: dict[str, StrictStr] = Field(default_factory=dict)
+    enabled: StrictBool = True
+    tools: tuple[StrictStr, ...] | None = None  # an allow-list; unset: every tool
+    timeout: Seconds = 60.0
+    approval: Literal["ask", "auto"] = "ask"
+    tool_approval: dict[str, Literal["ask", "auto"]] = Field(default_factory=dict)
+
+
+class McpSection(Section):
+    servers: dict[str, McpServerSection] = Field(default_factory=dict)
+
+
 class CheckpointsSection(Section):
     """``[checkpoints]``: snapshots of the workspace per turn (agent/checkpoints/).
     Files over ``max_file_bytes`` are left out; the oldest snapshots are pruned
@@ -259,6 +283,7 @@ class Manifest(Section):
     trust: TrustSection = Field(default_factory=TrustSection)
     compaction: CompactionSection = Field(default_factory=CompactionSection)
     memory: MemorySection = Field(default_factory=MemorySection)
+    mcp: McpSection = Field(default_factory=McpSection)
     checkpoints: CheckpointsSection = Field(default_factory=CheckpointsSection)
 
     @property

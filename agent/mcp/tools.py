@@ -1,0 +1,69 @@
+"""An MCP server's tool as one of a pod's tools.
+
+The connection is the hub's (one per server, shared by every pod); the tool
+object is the pod's, so it asks the pod's approval gate. A tool asks unless
+the configuration says "auto" for it (see
+:meth:`agent.mcp.config.ServerConfig.approval_for`); "allow for this session"
+covers that one tool. Its arguments are passed on as the model wrote them:
+the server checks them against its schema and answers with an error the
+model can read.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ConfigDict
+
+from agent.approvals import ApprovalGate
+from agent.errors import ExecutionFailed
+from agent.llm.types import ToolSpec
+from agent.mcp import results, schema
+from agent.tools.base import Tool, ToolArgs, ToolCallContext, ToolOutput, output_from_text
+
+if TYPE_CHECKING:
+    from agent.mcp.client import McpConnection, ToolInfo
+
+
+class McpArgs(ToolArgs):
+    """Any JSON object: the server validates it."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class McpTool(Tool[McpArgs]):
+    args_model = McpArgs
+
+    def __init__(self, connection: McpConnection, info: ToolInfo, gate: ApprovalGate) -> None:
+        server = connection.name
+        self.connection = connection
+        self.info = info
+        self.gate = gate
+        self.name = schema.tool_name(server, info.name)  # type: ignore[misc]
+        self.description = schema.description(  # type: ignore[misc]
+            server, info.title, info.description, info.read_only, info.destructive
+        )
+        self.parameters = schema.sanitize(info.input_schema)
+        self.approval = connection.config.approval_for(info.name, info.read_only)
+
+    def spec(self) -> ToolSpec:
+        return ToolSpec(name=self.name, description=self.description, parameters=self.parameters)
+
+    async def run(self, args: McpArgs, call: ToolCallContext) -> ToolOutput:
+        arguments: dict[str, Any] = dict(args.model_extra or {})
+        server, tool = self.connection.name, self.info.name
+        if self.approval == "ask":
+            allowed = await self.gate.check(
+                call_id=call.call_id,
+                tool=self.name,
+                arguments=arguments,
+                reason=f"Call {tool} on the MCP server {server}",
+                session_key=self.name,
+            )
+            if not allowed:
+                raise ExecutionFailed(f"The user denied calling {tool} on the MCP server {server}.")
+        result = await self.connection.call_tool(tool, arguments)
+        text = results.tool_result_text(result, server)
+        if result.is_error:
+            raise ExecutionFailed(results.error_text(server, tool, text))
+        return output_from_text(text)

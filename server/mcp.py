@@ -1,0 +1,108 @@
+"""The language server's MCP servers: started with the runtime, shown and
+restarted over ``yoi/mcp/*``, their status changes sent as ``yoi/mcp/changed``.
+
+:func:`start_mcp` runs when the runtime loads (after ``initialized``, with the
+first ``yoi/*`` request): it builds the hub at once (pods opened from then on
+get its tools as the servers become ready) and reads the configuration and
+imports the SDK in worker threads, so neither ``initialize`` nor the first
+chat waits for a server. Problems with the configuration, and servers an
+untrusted workspace declares, are shown once per server lifetime.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from lsprotocol import types
+from pydantic import Field
+
+from agent import secrets
+from agent.mcp.hub import McpHub, ServerState, start_hub
+from server import payloads as pl
+from server import protocol as p
+from server.app import YoiServer, import_quietly
+from server.errors import invalid_params, maps_errors
+
+log = logging.getLogger(__name__)
+
+
+class McpRestartParams(pl.Params):
+    name: str = Field(min_length=1)
+
+
+def start_mcp(server: YoiServer) -> McpHub:
+    """The server's hub; its servers start in the background."""
+    hub = McpHub()
+
+    def changed(state: ServerState) -> None:
+        if not server.shut_down:
+            server.protocol.notify(p.MCP_CHANGED, state_to_wire(state))
+
+    hub.listeners.append(changed)
+    server.run_task(_configure(server, hub), "MCP start-up")
+    return hub
+
+
+async def _configure(server: YoiServer, hub: McpHub) -> None:
+    setup = await start_hub(
+        hub,
+        server.root,
+        env=secrets.environ(),
+        overrides=server.overrides(),
+        importer=import_quietly,
+    )
+    for problem in setup.problems:
+        server.show_message(f"yoi: {problem}", types.MessageType.Warning)
+    if setup.untrusted:
+        server.show_message(f"yoi: {setup.untrusted}", types.MessageType.Warning)
+    if setup.servers:
+        names = ", ".join(s.name for s in setup.servers)
+        server.log_message(f"yoi: starting MCP servers: {names}")
+
+
+async def stop_mcp(hub: McpHub | None) -> None:
+    if hub is not None:
+        await hub.stop()
+
+
+def state_to_wire(state: ServerState) -> dict[str, Any]:
+    return {
+        "name": state.name,
+        "status": state.status,
+        "transport": state.transport,
+        "source": state.source,
+        "tools": list(state.tools),
+        "toolCount": len(state.tools),
+        "prompts": list(state.prompts),
+        "resourceCount": state.resources,
+        "lastError": state.last_error,
+        "connects": state.connects,
+    }
+
+
+def _hub(ls: YoiServer) -> McpHub:
+    hub = ls.pods.mcp
+    if hub is None:  # the runtime always starts one; a host that did not has none
+        return McpHub()
+    return hub
+
+
+@maps_errors(p.MCP_LIST)
+async def mcp_list(ls: YoiServer, params: Any) -> dict[str, Any]:
+    pl.parse(p.MCP_LIST, pl.Empty, params)
+    hub = _hub(ls)
+    return {
+        "servers": [state_to_wire(s) for s in hub.states()],
+        "configured": hub.configured.is_set(),
+    }
+
+
+@maps_errors(p.MCP_RESTART)
+async def mcp_restart(ls: YoiServer, params: Any) -> dict[str, Any]:
+    name = pl.parse(p.MCP_RESTART, McpRestartParams, params).name
+    hub = _hub(ls)
+    if not hub.restart(name):
+        known = ", ".join(sorted(hub.connections)) or "none are running"
+        raise invalid_params(p.MCP_RESTART, f"`name`: no MCP server {name!r} ({known})")
+    return {"name": name, "restarting": True}

@@ -1,0 +1,255 @@
+"""MCP servers as tools, end to end: the real language server, the real
+litellm and the scripted model, with real MCP servers (``mcp-server-time``
+and ``mcp-server-git`` from PyPI, and the fixture server over streamable
+HTTP and stdio)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lspkit import Session, start, stop
+from mcpkit import (
+    FIXTURE,
+    GIT_SERVER,
+    TIME_SERVER,
+    git_repo,
+    http_fixture,
+    record_mcp,
+    toml_server,
+    wait_ready,
+    write_user_manifest,
+)
+from pygls.exceptions import JsonRpcInvalidParams
+
+from agent.testing import ScriptedModel
+
+pytestmark = pytest.mark.timeout(90)
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "app.py").write_text("print('hi')\n")
+    return ws.resolve()
+
+
+def tool_messages(model: ScriptedModel, request: int) -> list[dict[str, Any]]:
+    return [m for m in model.requests[request]["messages"] if m["role"] == "tool"]
+
+
+def offered(model: ScriptedModel, request: int = 0) -> list[str]:
+    return [t["function"]["name"] for t in model.requests[request].get("tools", [])]
+
+
+async def test_the_time_server_answers_the_model_after_approval(
+    env: dict[str, str], root: Path, scripted_model: ScriptedModel
+) -> None:
+    write_user_manifest(
+        env, toml_server("time", command=TIME_SERVER, args=["--local-timezone", "UTC"])
+    )
+    session = await start(env, root)
+    changes = record_mcp(session)
+    try:
+        listing = await wait_ready(session, "time")
+        (server,) = listing["servers"]
+        assert server["toolCount"] == 2 and "get_current_time" in server["tools"]
+        assert server["transport"] == "stdio" and server["lastError"] is None
+        assert [c["status"] for c in changes if c["name"] == "time"][-1] == "ready"
+        scripted_model.load(
+            [
+                {
+                    "tool_calls": [
+                        {
+                            "name": "mcp__time__get_current_time",
+                            "arguments": {"timezone": "Asia/Tokyo"},
+                        }
+                    ]
+                },
+                {"text": "It is evening in Tokyo."},
+            ]
+        )
+        session.state.approval_answers.append({"decision": "allowSession"})
+        pod = await session.create_pod()
+        result = await session.chat(pod, "What time is it in Tokyo?")
+        assert result["outcome"] == "finished"
+        assert "mcp__time__get_current_time" in offered(scripted_model)
+        (approval,) = session.state.approvals
+        assert approval["tool"] == "mcp__time__get_current_time"
+        assert approval["arguments"] == {"timezone": "Asia/Tokyo"}
+        (answer,) = tool_messages(scripted_model, 1)
+        assert '"timezone": "Asia/Tokyo"' in answer["content"]
+        (done,) = session.events(pod, "toolResult")
+        assert done["ok"] and done["name"] == "mcp__time__get_current_time"
+    finally:
+        await stop(session)
+
+
+async def test_the_git_server_reads_a_repository_without_asking_when_configured_auto(
+    env: dict[str, str], root: Path, tmp_path: Path, scripted_model: ScriptedModel
+) -> None:
+    repo = git_repo(tmp_path / "repo")
+    write_user_manifest(
+        env,
+        toml_server(
+            "git",
+            command=GIT_SERVER,
+            args=["--repository", str(repo)],
+            tool_approval={"git_status": "auto"},
+        ),
+    )
+    session = await start(env, root)
+    try:
+        await wait_ready(session, "git")
+        scripted_model.load(
+            [
+                {
+                    "tool_calls": [
+                        {"name": "mcp__git__git_status", "arguments": {"repo_path": str(repo)}}
+                    ]
+                },
+                {"text": "hello.txt changed."},
+            ]
+        )
+        pod = await session.create_pod()
+        result = await session.chat(pod, "what changed?")
+        assert result["outcome"] == "finished"
+        assert session.state.approvals == []
+        (answer,) = tool_messages(scripted_model, 1)
+        assert "hello.txt" in answer["content"]
+    finally:
+        await stop(session)
+
+
+async def test_http_server_results_errors_images_resources_and_a_hang(
+    env: dict[str, str], root: Path, scripted_model: ScriptedModel
+) -> None:
+    with http_fixture() as (_proc, port):
+        write_user_manifest(
+            env,
+            toml_server(
+                "fx",
+                url=f"http://127.0.0.1:{port}/mcp",
+                timeout=2,
+                approval="auto",
+                tool_approval={
+                    "picture": "auto",
+                    "embedded": "auto",
+                    "fail": "auto",
+                    "hang": "auto",
+                },
+            ),
+        )
+        session = await start(env, root)
+        try:
+            listing = await wait_ready(session, "fx")
+            (server,) = listing["servers"]
+            assert server["transport"] == "http" and server["resourceCount"] == 1
+            assert server["prompts"] == ["review"]
+            calls = [
+                {"name": "mcp__fx__echo", "arguments": {"text": "hi"}},
+                {"name": "mcp__fx__picture", "arguments": {}},
+                {"name": "mcp__fx__embedded", "arguments": {}},
+                {"name": "mcp__fx__fail", "arguments": {"message": "the disk is on fire"}},
+                {"name": "mcp__fx__hang", "arguments": {}},
+            ]
+            scripted_model.load([{"tool_calls": calls}, {"text": "done"}])
+            pod = await session.create_pod()
+            result = await session.chat(pod, "use the tools")
+            assert result["outcome"] == "finished"  # the hang did not hold the turn
+            answers = {m["tool_call_id"]: m["content"] for m in tool_messages(scripted_model, 1)}
+            assert len(answers) == 5
+            texts = list(answers.values())
+            assert "echo: hi" in texts[0]
+            assert "a one-pixel picture" in texts[1] and "[image from fx: image/png" in texts[1]
+            assert "[resource notes://inline]\ninline notes" in texts[2]
+            assert "the disk is on fire" in texts[3] and "reported an error" in texts[3]
+            assert "did not answer the tool hang within 2 s" in texts[4]
+            results = {e["name"]: e for e in session.events(pod, "toolResult")}
+            assert results["mcp__fx__echo"]["ok"] and not results["mcp__fx__fail"]["ok"]
+            assert not results["mcp__fx__hang"]["ok"]
+            # the connection survived the hang: the next call works
+            scripted_model.load(
+                [
+                    {"tool_calls": [{"name": "mcp__fx__echo", "arguments": {"text": "again"}}]},
+                    {"text": "ok"},
+                ]
+            )
+            await session.chat(pod, "once more")
+            assert "echo: again" in tool_messages(scripted_model, 1)[-1]["content"]
+        finally:
+            await stop(session)
+
+
+async def test_a_crashed_server_is_restarted_and_its_tool_works_again(
+    env: dict[str, str], root: Path, scripted_model: ScriptedModel
+) -> None:
+    write_user_manifest(
+        env,
+        toml_server("fx", command=env_python(), args=[FIXTURE, "stdio"], approval="auto"),
+    )
+    session = await start(env, root)
+    changes = record_mcp(session)
+    try:
+        await wait_ready(session, "fx")
+        scripted_model.load(
+            [
+                {"tool_calls": [{"name": "mcp__fx__crash", "arguments": {}}]},
+                {"text": "it crashed"},
+            ]
+        )
+        session.state.approval_answers.append({"decision": "allow"})
+        pod = await session.create_pod()
+        assert (await session.chat(pod, "crash it"))["outcome"] == "finished"
+        (crashed,) = tool_messages(scripted_model, 1)
+        assert "fx" in crashed["content"]
+        listing = await wait_ready(session, "fx")
+        assert listing["servers"][0]["connects"] == 2
+        statuses = [c["status"] for c in changes if c["name"] == "fx"]
+        assert "error" in statuses and statuses[-1] == "ready"
+        scripted_model.load(
+            [
+                {"tool_calls": [{"name": "mcp__fx__echo", "arguments": {"text": "back"}}]},
+                {"text": "ok"},
+            ]
+        )
+        await session.chat(pod, "again")
+        assert "echo: back" in tool_messages(scripted_model, 1)[-1]["content"]
+    finally:
+        await stop(session)
+
+
+async def test_restart_and_unknown_names(env: dict[str, str], root: Path) -> None:
+    write_user_manifest(
+        env,
+        toml_server("fx", command=env_python(), args=[FIXTURE, "stdio"])
+        + toml_server("off", command="nothing", enabled=False),
+    )
+    session: Session = await start(env, root)
+    try:
+        await wait_ready(session, "fx")
+        answer = await session.request("yoi/mcp/restart", {"name": "fx"})
+        assert answer == {"name": "fx", "restarting": True}
+        async with asyncio.timeout(30):
+            while True:
+                listing = await session.request("yoi/mcp/list", {})
+                fx = next(s for s in listing["servers"] if s["name"] == "fx")
+                if fx["connects"] == 2 and fx["status"] == "ready":
+                    break
+                await asyncio.sleep(0.1)
+        assert {s["name"]: s["status"] for s in listing["servers"]} == {
+            "fx": "ready",
+            "off": "disabled",
+        }
+        with pytest.raises(JsonRpcInvalidParams, match="no MCP server 'nope'"):
+            await session.request("yoi/mcp/restart", {"name": "nope"})
+    finally:
+        await stop(session)
+
+
+def env_python() -> str:
+    return sys.executable
