@@ -6,16 +6,22 @@ HTTP and stdio)."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from lspkit import Session, start, stop
+from lspkit import Session, eventually, start, stop
 from mcpkit import (
     FIXTURE,
     GIT_SERVER,
     TIME_SERVER,
+    alive,
+    cmdline,
+    descendants,
     git_repo,
     http_fixture,
     record_mcp,
@@ -253,3 +259,100 @@ async def test_restart_and_unknown_names(env: dict[str, str], root: Path) -> Non
 
 def env_python() -> str:
     return sys.executable
+
+
+async def test_an_untrusted_workspace_starts_none_of_its_servers_and_says_how_to_trust_it(
+    env: dict[str, str], root: Path, tmp_path: Path
+) -> None:
+    marker = tmp_path / "started"
+    declared = {
+        "mcpServers": {"repo": {"command": "/bin/sh", "args": ["-c", f"touch {marker}; exec cat"]}}
+    }
+    (root / ".mcp.json").write_text(json.dumps(declared))
+    (root / ".yoi").mkdir()
+    (root / ".yoi" / "manifest.toml").write_text(
+        toml_server("also", command="/bin/sh", args=["-c", f"touch {marker}"])
+    )
+    session = await start(env, root)
+    try:
+        listing = await session.request("yoi/mcp/list", {})
+        async with asyncio.timeout(30):
+            while not listing["configured"]:
+                listing = await session.request("yoi/mcp/list", {})
+        assert listing["servers"] == []
+        assert await eventually(lambda: bool(trust_messages(session)))
+        (message,) = trust_messages(session)
+        assert "repo in" in message and ".mcp.json" in message and "also in" in message
+        assert str(Path(env["YOI_CONFIG_DIR"]) / "manifest.toml") in message
+        await session.create_pod()  # a pod does not repeat it
+        await asyncio.sleep(0.5)
+        assert len(trust_messages(session)) == 1
+        assert not marker.exists()
+    finally:
+        await stop(session)
+
+
+async def test_a_trusted_workspace_starts_its_mcp_json_servers(
+    env: dict[str, str], root: Path
+) -> None:
+    declared = {"mcpServers": {"fx": {"command": sys.executable, "args": [FIXTURE, "stdio"]}}}
+    (root / ".mcp.json").write_text(json.dumps(declared))
+    write_user_manifest(env, f'[trust]\nworkspaces = ["{root}"]\n')
+    session = await start(env, root)
+    try:
+        listing = await wait_ready(session, "fx")
+        assert listing["servers"][0]["source"] == str(root / ".mcp.json")
+        assert trust_messages(session) == []
+    finally:
+        await stop(session)
+
+
+def trust_messages(session: Session) -> list[str]:
+    return [
+        m.message
+        for m in session.client.messages
+        if "not trusted" in m.message and "MCP" in m.message
+    ]
+
+
+def mcp_processes(server_pid: int) -> list[int]:
+    return [
+        pid
+        for pid in descendants(server_pid)
+        if "mcp-server-time" in cmdline(pid)
+        or FIXTURE in cmdline(pid)
+        or "launch.py" in cmdline(pid)
+    ]
+
+
+async def test_no_mcp_process_survives_shutdown(env: dict[str, str], root: Path) -> None:
+    write_user_manifest(
+        env,
+        toml_server("time", command=TIME_SERVER)
+        + toml_server("fx", command=sys.executable, args=[FIXTURE, "stdio"]),
+    )
+    session = await start(env, root)
+    server = session.client._server
+    assert server is not None
+    await wait_ready(session, "time", "fx")
+    pids = mcp_processes(server.pid)
+    assert len(pids) >= 4  # a launcher and a server each
+    await stop(session)
+    assert await eventually(lambda: not any(alive(p) for p in pids), patience=10)
+
+
+async def test_no_mcp_process_survives_a_killed_server(env: dict[str, str], root: Path) -> None:
+    write_user_manifest(
+        env,
+        toml_server("time", command=TIME_SERVER)
+        + toml_server("fx", command=sys.executable, args=[FIXTURE, "stdio"]),
+    )
+    session = await start(env, root)
+    server = session.client._server
+    assert server is not None
+    await wait_ready(session, "time", "fx")
+    pids = mcp_processes(server.pid)
+    assert len(pids) >= 4
+    os.kill(server.pid, signal.SIGKILL)
+    await session.client.stop()
+    assert await eventually(lambda: not any(alive(p) for p in pids), patience=10)
