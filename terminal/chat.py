@@ -24,8 +24,10 @@ from agent.factory import PodHost, PodSpec, open_pod
 from agent.llm.process import ModelProcess, RemoteLlmClient, model_process_env
 from agent.llm.types import LlmClient, ModelConfig, RetryListener
 from agent.manifest import load_manifest
+from agent.mcp.hub import McpHub
 from agent.mentions import parse_mentions
 from agent.pod import Pod, TurnResult
+from terminal.mcp import start_servers, wait_for_servers
 from terminal.ports import LineReader, Style, TerminalApprovals, TerminalSink, stdout_is_tty
 
 HELP = """Type a message and press Enter. Mention files with @path or @path:10-20.
@@ -68,6 +70,7 @@ class ChatSession:
         self.model_process = ModelProcess(
             model=options.model or os.environ.get("YOI_MODEL"), env=model_process_env()
         )
+        self.mcp = McpHub()  # the same MCP servers as the editors', started in run()
 
     def on_sigint(self) -> None:
         if self.turn is not None and not self.turn.done() and self.pod is not None:
@@ -91,6 +94,7 @@ class ChatSession:
             approvals=approvals,
             editor=DiskEditor(confirm=approvals.confirm_edit),
             client_factory=client,
+            mcp=self.mcp,
         )
         spec = PodSpec(
             root=options.root,
@@ -105,15 +109,20 @@ class ChatSession:
         loop.add_signal_handler(signal.SIGINT, self.on_sigint)
         # litellm loads and warms up in the model process while the user types
         await self.model_process.start()
+        mcp = asyncio.ensure_future(
+            start_servers(self.mcp, self.options.root, _overrides(self.options))
+        )
         try:
             self.pod = pod = await self.open()
         except YoiError as exc:
             print(f"yoi: {exc}", file=sys.stderr)
             await self.model_process.close()
+            await _stop_servers(self.mcp, mcp)
             return 2
         try:
             self._banner(pod)
             if self.options.prompt is not None:
+                await wait_for_servers(self.mcp, mcp)
                 result = await self._turn(pod, self.options.prompt)
                 return 0 if result.outcome in ("finished", "paused") else 1
             return await self._repl(pod)
@@ -121,6 +130,7 @@ class ChatSession:
             loop.remove_signal_handler(signal.SIGINT)
             await pod.close()
             await self.model_process.close()
+            await _stop_servers(self.mcp, mcp)
             self.sink._line(self.style.dim(f"session {pod.session_id}"))
 
     def _banner(self, pod: Pod) -> None:
@@ -173,6 +183,13 @@ class ChatSession:
         finally:
             self.turn = None
             self.sink.end_turn()
+
+
+async def _stop_servers(hub: McpHub, starting: asyncio.Task[None]) -> None:
+    if not starting.done():
+        starting.cancel()
+    await asyncio.gather(starting, return_exceptions=True)
+    await hub.stop()
 
 
 def run_chat(options: ChatOptions) -> int:
