@@ -10,8 +10,16 @@ end
 local command = vim.api.nvim_create_user_command
 
 command("YoiChat", function(args)
-  yoi().chat({ text = args.args })
-end, { nargs = "*", desc = "yoi: open the chat (and send the text, if any)" })
+  if args.range > 0 then
+    yoi().add_selection(args.line1, args.line2, args.args)
+  else
+    yoi().chat({ text = args.args })
+  end
+end, { nargs = "*", range = true, desc = "yoi: open the chat (with a range: add those lines; text: send it)" })
+
+command("YoiAttach", function(args)
+  require("yoi.attach").command(args.args)
+end, { nargs = 1, complete = "file", desc = "yoi: attach an image (PNG, JPEG, GIF, WebP) to the chat" })
 
 command("YoiNew", function()
   yoi().new()
@@ -36,3 +44,11 @@ end, { desc = "yoi: open a knowledge record" })
 command("YoiRestart", function()
   yoi().restart()
 end, { desc = "yoi: restart the server; the chat resumes its session" })
+
+command("YoiUnsaved", function(args)
+  yoi().unsaved(args.bang)
+end, { bang = true, desc = "yoi: files the agent changed and are not saved (! saves them)" })
+
+command("YoiMemory", function()
+  yoi().memory()
+end, { desc = "yoi: open a memory record (summary, decisions, requests)" })
