@@ -17,9 +17,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from agent.images import ImageRef
 from agent.segments import Segment
 
 Role = Literal["user", "assistant", "system"]
+EditOutcomeStatus = Literal["applied", "partial", "rejected", "stale", "failed"]
 
 
 class _Item(BaseModel):
@@ -68,9 +70,21 @@ class ToolCall(_Item):
         return value if isinstance(value, dict) else None
 
 
+class EditOutcome(BaseModel):
+    """How an edit a tool proposed ended, kept with its result so a reloaded
+    chat can show it: ``partial`` when the user kept only some of the change."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    uri: str
+    status: EditOutcomeStatus
+    message: str | None = None
+
+
 class ToolResult(_Item):
     """The result of one tool call. ``summary`` is a one-line description that
-    always survives pruning; ``content`` is the (prunable) detail."""
+    always survives pruning; ``content`` is the (prunable) detail; ``edits``
+    says how the edits the call proposed ended (edit tools only)."""
 
     kind: Literal["tool_result"] = "tool_result"
     call_id: str
@@ -78,6 +92,8 @@ class ToolResult(_Item):
     summary: str
     content: str | None = None
     is_error: bool = False
+    images: list[ImageRef] | None = None  # what read_file of an image returned
+    edits: list[EditOutcome] | None = None
 
     def wire_text(self) -> str:
         """What the model sees: the summary, then the content when present."""

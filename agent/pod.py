@@ -32,6 +32,7 @@ from agent.compaction.window import ContextWindow
 from agent.errors import PodBusy, YoiError
 from agent.events import Alert, TurnEnd, TurnStart, UsageEvent
 from agent.ids import now_ms
+from agent.image_store import ImageInput
 from agent.input import InputResolver
 from agent.items import Item, Message, system, user, user_segments
 from agent.llm.types import Usage
@@ -120,8 +121,10 @@ class Pod:
         last_run_interrupted: bool = False,
         compaction: PodCompaction | None = None,
         memory: PodMemory | None = None,
+        images: ImageInput | None = None,
     ) -> None:
         self.info = info
+        self.images = images
         self.worker = worker
         self.session = session
         self.registry = registry
@@ -240,6 +243,8 @@ class Pod:
             self._release()
 
     async def _chat(self, segments: list[Segment]) -> TurnResult:
+        if self.images is not None:  # stored before they are logged (a no-op if they are)
+            segments = await self.images.prepare(segments)
         resolved = await self.resolver.resolve(segments)
         for alert in resolved.alerts:
             self.events.emit(alert)

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+
+from agent.images import ImageRef, check_data_url_header
 
 
 class _Segment(BaseModel):
@@ -74,8 +76,47 @@ class WorkflowSegment(_Segment):
     slug: str = Field(min_length=1)
 
 
+class ImageSegment(_Segment):
+    """An image: a workspace ``path`` or a ``data`` URL as the user gave it.
+
+    Before a turn is logged the image is stored (:mod:`agent.image_store`)
+    and the segment keeps ``sha256``, ``mime`` and ``size`` instead of
+    ``data``, so the log holds a reference, not megabytes of base64. ``name``
+    labels a pasted image (its file name)."""
+
+    kind: Literal["image"]
+    path: str | None = Field(default=None, min_length=1)
+    data: str | None = None
+    name: str | None = None
+    mime: str | None = None
+    size: int | None = None
+    sha256: str | None = None
+
+    @field_validator("data")
+    @classmethod
+    def _data_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_data_url_header(value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ImageSegment:
+        if self.sha256 is None and (self.path is None) == (self.data is None):
+            raise ValueError("an image needs exactly one of path or data")
+        return self
+
+    def ref(self) -> ImageRef | None:
+        """The stored image, once the segment has been stored."""
+        if self.sha256 is None or self.mime is None or self.size is None:
+            return None
+        return ImageRef(sha256=self.sha256, mime=self.mime, size=self.size, name=self.label())
+
+    def label(self) -> str:
+        return self.name or self.path or "pasted image"
+
+
 Segment = Annotated[
-    TextSegment | PasteSegment | FileSegment | KnowledgeSegment | WorkflowSegment,
+    TextSegment | PasteSegment | FileSegment | KnowledgeSegment | WorkflowSegment | ImageSegment,
     Field(discriminator="kind"),
 ]
 SegmentListAdapter: TypeAdapter[list[Segment]] = TypeAdapter(list[Segment])
@@ -83,6 +124,12 @@ SegmentListAdapter: TypeAdapter[list[Segment]] = TypeAdapter(list[Segment])
 
 def load_segments(data: Any) -> list[Segment]:
     return SegmentListAdapter.validate_python(data)
+
+
+def images_of(segments: list[Segment]) -> list[ImageRef]:
+    """The stored images among ``segments``, in order."""
+    refs = (s.ref() for s in segments if isinstance(s, ImageSegment))
+    return [ref for ref in refs if ref is not None]
 
 
 def dump_segments(segments: list[Segment]) -> list[dict[str, Any]]:
@@ -111,6 +158,8 @@ def mention(segment: Segment) -> str:
             return f"#{slug}"
         case WorkflowSegment(slug=slug):
             return f"/{slug}"
+        case ImageSegment():
+            return f"[image: {segment.label()}]"
         case _:
             return ""
 
@@ -143,6 +192,8 @@ def flatten(segments: list[Segment], attachments: dict[int, Attachment]) -> str:
             case PasteSegment(text=text, label=label):
                 head = f"[Pasted: {label}]\n" if label else ""
                 inline.append(f"\n{head}{fence(text)}\n")
+            case ImageSegment():  # the image itself goes as a content part
+                inline.append(mention(segment))
             case _:
                 inline.append(mention(segment))
                 att = attachments.get(index)

@@ -144,19 +144,23 @@ class ToolRunner:
                 f"({_preview(call.arguments)}). Call {call.name} again with a JSON object "
                 "matching its schema.",
             )
+        context = ToolCallContext(call_id=call.call_id, events=self.events)
         try:
-            parsed = tool.parse(args)
-            context = ToolCallContext(call_id=call.call_id, events=self.events)
-            output = await tool.run(parsed, context)
+            output = await tool.run(tool.parse(args), context)
         except ToolError as exc:
-            return not_run(call, str(exc))
+            return not_run(call, str(exc)).model_copy(update={"edits": context.edits or None})
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             log.exception("tool %s failed", call.name)
             return not_run(call, f"{call.name} failed unexpectedly: {type(exc).__name__}: {exc}")
         return ToolResult(
-            call_id=call.call_id, name=call.name, summary=output.summary, content=output.content
+            call_id=call.call_id,
+            name=call.name,
+            summary=output.summary,
+            content=output.content,
+            images=list(output.images) or None,
+            edits=context.edits or None,
         )
 
     def _cap(self, result: ToolResult) -> ToolResult:
@@ -199,6 +203,7 @@ def announce_results(events: EventSink, results: list[ToolResult]) -> None:
                 ok=not result.is_error,
                 summary=result.summary,
                 content=result.content,
+                edits=result.edits,
             )
         )
 

@@ -182,6 +182,8 @@ class Worker:
         self.commit = commit
         self.checkpoints: CheckpointPort = NoCheckpoints()  # snapshots of the workspace
         self.cache_anchor: int | None = None
+        # the data URLs of a request's images (agent.image_store.ImageInput.for_request)
+        self.images: Callable[[list[Item]], Awaitable[dict[str, str]]] | None = None
         self._history: list[Item] = list(history or [])
         self._interrupt_requested = False
         self._current: asyncio.Future[Any] | None = None
@@ -349,12 +351,14 @@ class Worker:
 
     async def _request(self, extra: tuple[Item, ...]) -> Response:
         history_len = len(self._history)
+        sent = [*self._history, *extra]
         request = LlmRequest(
             system=self.system_prompt,
-            items=[*self._history, *extra],
+            items=sent,
             tools=self.tools.specs(),
             settings=self.settings.request,
             cache_anchor=self.cache_anchor,
+            images=await self.images(sent) if self.images is not None else {},
         )
         self._partial_text = []
         self._partial_reasoning = []

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from agent.compaction.policy import ContextLimits
+from agent.images import ImageRef
 from agent.items import Item, Message, Reasoning, ToolCall, ToolResult
 from agent.pod import TurnResult
 from agent.segments import dump_segments
@@ -32,9 +33,21 @@ def item_to_wire(item: Item) -> dict[str, Any]:
             out["summary"] = summary
             if content is not None:
                 out["content"] = content
+            if item.images:
+                out["images"] = [image_to_wire(ref) for ref in item.images]
+            if item.edits:
+                out["edits"] = [e.model_dump(exclude_none=True) for e in item.edits]
             return out
         case Reasoning(text=text):
             return {"kind": "reasoning", "text": text}
+
+
+def image_to_wire(ref: ImageRef) -> dict[str, Any]:
+    """An ``ImageInfo`` (docs/protocol.md): what a client shows of an image."""
+    out: dict[str, Any] = {"mime": ref.mime, "size": ref.size, "sha256": ref.sha256}
+    if ref.name is not None:
+        out["name"] = ref.name
+    return out
 
 
 def history_to_wire(

@@ -15,9 +15,9 @@ What
     snapshot is what the agent and the user see.
 
 How
-    Incremental: ``git ls-files -m -o -d`` finds what changed since the last
-    snapshot (the shadow index keeps every file's stat data), only those paths
-    are hashed (``update-index``), ``write-tree`` reuses the unchanged trees,
+    Incremental: ``git diff-files`` and ``git ls-files -o`` find what changed
+    since the last snapshot (the shadow index keeps every file's stat data),
+    only those paths are hashed (``update-index``), ``write-tree`` reuses the unchanged trees,
     and ``commit-tree`` records the result. Snapshots are parentless commits
     kept by the refs ``refs/yoi/snap/<seq>``, in order, so the oldest can be
     pruned (:meth:`ShadowRepo.prune`) without rewriting the rest.
@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
 import os
 import stat
 from collections.abc import Iterator, Mapping, Sequence
@@ -39,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agent.checkpoints.git import GitFailed, ShadowGit, split_z
+from agent.fsutil import umask
 from agent.scope import Permission, Scope
 
 SNAP_REFS = "refs/yoi/snap/"
@@ -127,19 +129,43 @@ class ShadowRepo:
         bytes the editor holds for them (unsaved text)."""
         with self.locked():
             self._write_excludes()
-            skipped = self._stage()
+            modes = self._read_modes()
+            skipped = self._stage(modes)
             if overrides:
                 self._stage_overrides(overrides)
             tree = self.git.text(["write-tree"])
-            message = kind + ("\n\nskipped: " + "\0".join(skipped) if skipped else "")
+            message = kind + "\n\n" + json.dumps({"modes": modes, "skipped": skipped})
             commit = self.git.text(["commit-tree", tree, "-m", message])
             seq = self._last_seq() + 1
             self.git.run(["update-ref", f"{SNAP_REFS}{seq:012d}", commit])
             (self.git_dir / "yoi-last").write_text(f"{seq}\n")
+            (self.git_dir / "yoi-modes.json").write_text(json.dumps(modes))
             return Snapshot(seq, commit, kind, tuple(skipped))
 
-    def _stage(self) -> list[str]:
-        listed = self.git.out(["ls-files", "-z", "-m", "-o", "-d", "--exclude-standard"])
+    def _read_modes(self) -> dict[str, int]:
+        try:
+            loaded = json.loads((self.git_dir / "yoi-modes.json").read_text())
+        except (OSError, ValueError):
+            return {}
+        return {str(k): int(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
+
+    def modes(self, commit: str) -> dict[str, int]:
+        """The permission bits git cannot hold (anything but 0644 and 0755 less
+        the umask) of the files in snapshot ``commit``."""
+        body = self.git.out(["cat-file", "commit", commit]).split(b"\n\n", 1)
+        for line in body[-1].decode(errors="replace").splitlines()[1:]:
+            with contextlib.suppress(ValueError, AttributeError):
+                found = json.loads(line).get("modes", {})
+                return {str(k): int(v) for k, v in found.items()}
+        return {}
+
+    def _stage(self, modes: dict[str, int]) -> list[str]:
+        """Stage what changed since the last snapshot; ``modes`` is kept up to
+        date for the paths looked at."""
+        # diff-files: every tracked path whose stat data changed (a chmod too);
+        # ls-files -o: the untracked ones
+        listed = self.git.out(["diff-files", "-z", "--name-only"])
+        listed += self.git.out(["ls-files", "-z", "-o", "--exclude-standard"])
         paths: list[str] = []
         skipped: list[str] = []
         for rel in dict.fromkeys(split_z(listed)):
@@ -149,6 +175,7 @@ class ShadowRepo:
                 st = os.lstat(self.root / rel)
             except FileNotFoundError:
                 paths.append(rel)  # deleted: --remove drops it
+                modes.pop(rel, None)
                 continue
             except OSError:
                 continue
@@ -157,6 +184,11 @@ class ShadowRepo:
                 continue
             if stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode):
                 paths.append(rel)
+                bits = stat.S_IMODE(st.st_mode)
+                if stat.S_ISREG(st.st_mode) and bits != default_bits(bool(bits & 0o100)):
+                    modes[rel] = bits
+                else:
+                    modes.pop(rel, None)
         if paths:
             data = b"\0".join(os.fsencode(p) for p in paths) + b"\0"
             self.git.run(["update-index", "-z", "--add", "--remove", "--stdin"], input=data)
@@ -328,6 +360,11 @@ class ShadowRepo:
                 if self.size() <= self.settings.max_repo_bytes:
                     break
             return dropped
+
+
+def default_bits(executable: bool) -> int:
+    """The permission bits a file git restores gets (0644 or 0755 less the umask)."""
+    return (0o777 if executable else 0o666) & ~umask()
 
 
 def _add_diff(diffs: dict[str, str], lines: list[str]) -> None:

@@ -215,11 +215,11 @@ def lookup_model_info(litellm: Any, model: str) -> ModelInfo:
         value = info.get(name)
         return value if isinstance(value, int) and value > 0 else None
 
-    vision = info.get("supports_vision")
+    # a mapped model without the flag has no vision (litellm.supports_vision says so too)
     return ModelInfo(
         max_input_tokens=count("max_input_tokens") or count("max_tokens"),
         max_output_tokens=count("max_output_tokens"),
-        supports_vision=vision if isinstance(vision, bool) else None,
+        supports_vision=bool(info.get("supports_vision")),
     )
 
 

@@ -20,16 +20,23 @@ Provider differences (decided from the model string, see :func:`wire_options`):
   is never sent to any provider.
 - Anthropic models get ``cache_control`` breakpoints on up to three items: the
   cache anchor, the item before the most recent user message, and the last item.
+
+Images (:mod:`agent.images`) go as ``image_url`` content parts with data URLs:
+a user message's images after its text; the images tool results returned
+(``read_file`` of an image) in one user message after the run of tool
+messages, since tool messages carry text only on most providers. An image
+whose data URL is not in the request is left out with a line saying so.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from agent.ids import short_id
+from agent.images import ImageRef, describe
 from agent.items import Item, Message, Reasoning, ToolCall, ToolResult
 from agent.llm.types import (
     LlmRequest,
@@ -41,6 +48,7 @@ from agent.llm.types import (
     ToolSpec,
     Usage,
 )
+from agent.segments import images_of
 
 EPHEMERAL = {"type": "ephemeral"}
 
@@ -103,6 +111,7 @@ class _Wire:
         self.messages: list[dict[str, Any]] = []
         self.placed = [-1] * count  # message index of each item; -1: not sent
         self._turn: _Assistant | None = None
+        self.tool_images: list[dict[str, Any]] = []  # parts waiting for the tool run's end
         if system:
             self.messages.append({"role": "system", "content": system})
 
@@ -124,8 +133,16 @@ class _Wire:
 
     def add(self, position: int, message: dict[str, Any]) -> None:
         self.close_turn()
+        if message["role"] != "tool":
+            self.flush_images()
         self.placed[position] = len(self.messages)
         self.messages.append(message)
+
+    def flush_images(self) -> None:
+        """The images of the tool results just sent, as one user message."""
+        if self.tool_images:
+            self.messages.append({"role": "user", "content": self.tool_images})
+            self.tool_images = []
 
 
 def to_messages(
@@ -133,6 +150,7 @@ def to_messages(
     items: Sequence[Item],
     options: WireOptions = WireOptions(),
     cache_anchor: int | None = None,
+    images: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Chat messages for the system prompt and ``items``.
 
@@ -140,6 +158,7 @@ def to_messages(
     message; each tool result becomes a ``tool`` message with
     :meth:`ToolResult.wire_text`."""
     wire = _Wire(system, len(items))
+    urls = images or {}
     for position, item in enumerate(items):
         if isinstance(item, Reasoning):
             if options.signed_reasoning and item.signature:
@@ -155,8 +174,11 @@ def to_messages(
             turn.calls.append({"id": item.call_id, "type": "function", "function": function})
             turn.items.append(position)
         else:
-            wire.add(position, _single(item, options))
+            wire.add(position, _single(item, options, urls))
+            if isinstance(item, ToolResult) and item.images:
+                wire.tool_images += _tool_image_parts(item, urls)
     wire.close_turn()
+    wire.flush_images()
     messages = wire.messages
     if options.cache_breakpoints:
         for index in sorted({wire.placed[i] for i in _breakpoints(items, cache_anchor)} - {-1}):
@@ -164,11 +186,41 @@ def to_messages(
     return messages
 
 
-def _single(item: Message | ToolResult, options: WireOptions) -> dict[str, Any]:
+def _single(
+    item: Message | ToolResult, options: WireOptions, urls: Mapping[str, str]
+) -> dict[str, Any]:
     if isinstance(item, ToolResult):
         return {"role": "tool", "tool_call_id": item.call_id, "content": item.wire_text()}
     role = "user" if item.role == "system" and options.notes_as_user else item.role
-    return {"role": role, "content": item.text}
+    refs = images_of(item.segments) if item.segments else []
+    if not refs:
+        return {"role": role, "content": item.text}
+    text, parts = item.text, []
+    for ref in refs:
+        url = urls.get(ref.sha256)
+        if url is None:
+            text += f"\n[image not sent: {describe(ref)}]"
+        else:
+            parts.append(_image_part(url))
+    return {"role": role, "content": [{"type": "text", "text": text}, *parts]}
+
+
+def _image_part(url: str) -> dict[str, Any]:
+    return {"type": "image_url", "image_url": {"url": url}}
+
+
+def _tool_image_parts(result: ToolResult, urls: Mapping[str, str]) -> list[dict[str, Any]]:
+    parts: list[dict[str, Any]] = []
+    for ref in result.images or ():
+        url = urls.get(ref.sha256)
+        if url is not None:
+            parts.append(_image_text(result, ref))
+            parts.append(_image_part(url))
+    return parts
+
+
+def _image_text(result: ToolResult, ref: ImageRef) -> dict[str, Any]:
+    return {"type": "text", "text": f"The image {result.name} returned: {describe(ref)}"}
 
 
 def _breakpoints(items: Sequence[Item], anchor: int | None) -> set[int]:
@@ -189,6 +241,8 @@ def _with_cache_control(message: dict[str, Any]) -> dict[str, Any]:
     content = marked.get("content")
     if isinstance(content, str) and content:
         marked["content"] = [{"type": "text", "text": content, "cache_control": EPHEMERAL}]
+    elif isinstance(content, list) and content:
+        marked["content"] = [*content[:-1], {**content[-1], "cache_control": EPHEMERAL}]
     elif marked.get("tool_calls"):
         calls = list(marked["tool_calls"])
         calls[-1] = {**calls[-1], "cache_control": EPHEMERAL}
@@ -218,7 +272,11 @@ def completion_arguments(request: LlmRequest, config: ModelConfig) -> dict[str, 
     arguments: dict[str, Any] = {
         "model": model,
         "messages": to_messages(
-            request.system, request.items, wire_options(model), request.cache_anchor
+            request.system,
+            request.items,
+            wire_options(model),
+            request.cache_anchor,
+            request.images,
         ),
         "stream": True,
         "stream_options": {"include_usage": True},

@@ -56,6 +56,9 @@ class LlmRequest:
     # Index of the item after which a prompt-cache breakpoint helps (compaction
     # sets it to the summary); providers with automatic caching ignore it.
     cache_anchor: int | None = None
+    # Data URLs of the images the items refer to, by SHA-256 (agent.image_store);
+    # an image missing here is sent as a line saying it was left out.
+    images: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

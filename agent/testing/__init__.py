@@ -9,6 +9,7 @@ from agent.testing.script import (
     ScriptedUsage,
     Step,
     StreamEnd,
+    image_urls,
     parse_script,
 )
 from agent.testing.scripted_model import ScriptedModel
@@ -23,5 +24,6 @@ __all__ = [
     "ScriptedUsage",
     "Step",
     "StreamEnd",
+    "image_urls",
     "parse_script",
 ]

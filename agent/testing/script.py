@@ -211,3 +211,18 @@ def completion_payload(step: ReplyStep, body: Mapping[str, Any], number: int) ->
         ]
     choice = {"index": 0, "message": message, "finish_reason": finish_reason_of(step)}
     return {**envelope(number, "chat.completion", [choice]), "usage": usage_payload(step, body)}
+
+
+def image_urls(body: Mapping[str, Any]) -> list[str]:
+    """The URLs of every ``image_url`` content part of a chat request body, in
+    message order (what a test asserts an image reached the model by)."""
+    urls: list[str] = []
+    for message in body.get("messages") or ():
+        content = message.get("content") if isinstance(message, Mapping) else None
+        for part in content if isinstance(content, list) else ():
+            if isinstance(part, Mapping) and part.get("type") == "image_url":
+                image = part.get("image_url")
+                url = image.get("url") if isinstance(image, Mapping) else image
+                if isinstance(url, str):
+                    urls.append(url)
+    return urls

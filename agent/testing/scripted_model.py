@@ -89,6 +89,7 @@ from agent.testing.script import (
     Step,
     completion_payload,
     finish_reason_of,
+    image_urls,
     parse_script,
     reply_deltas,
     sse_chunk,
@@ -416,6 +417,11 @@ class ScriptedModel:
         """Every chat request body received since the script was loaded."""
         with self._state.cond:
             return list(self._state.requests)
+
+    @property
+    def image_urls(self) -> list[list[str]]:
+        """The image URLs each recorded request carried (:func:`image_urls`)."""
+        return [image_urls(body) for body in self.requests]
 
     @property
     def arrivals(self) -> list[float]:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from agent.errors import InvalidArgument
+from agent.images import ImageRef
+from agent.items import EditOutcome
 from agent.llm.types import ToolSpec
 from agent.ports import EventSink
 
@@ -37,12 +39,15 @@ A = TypeVar("A", bound=ToolArgs)
 class ToolOutput:
     summary: str
     content: str | None = None
+    images: tuple[ImageRef, ...] = ()  # sent to the model after the result
 
 
 @dataclass(frozen=True)
 class ToolCallContext:
     call_id: str
     events: EventSink
+    edits: list[EditOutcome] = field(default_factory=list)
+    """How the edits this call proposed ended (kept with its result)."""
 
 
 class Tool(ABC, Generic[A]):

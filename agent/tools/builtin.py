@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.approvals import ApprovalGate
 from agent.ports import EditorPort
@@ -14,6 +14,9 @@ from agent.tools.files import EditFile, ListDir, ReadFile, WriteFile
 from agent.tools.fs import ScopedFs
 from agent.tools.ignore import IgnoreTree
 from agent.tools.search import Glob, Grep
+
+if TYPE_CHECKING:
+    from agent.image_store import ImageInput
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class ToolEnv:
     command_timeout: float = 120.0
     command_output_bytes: int = 30_000
     hidden_env: tuple[str, ...] = DEFAULT_HIDDEN_ENV
+    images: ImageInput | None = None  # read_file returns image files as images
 
 
 def builtin_tools(env: ToolEnv) -> list[Tool[Any]]:
@@ -37,7 +41,7 @@ def builtin_tools(env: ToolEnv) -> list[Tool[Any]]:
     root = env.fs.scope.root
     ignore = IgnoreTree(root) if root is not None else None
     return [
-        ReadFile(env.fs),
+        ReadFile(env.fs, env.images),
         ListDir(env.fs),
         Glob(env.fs, ignore),
         Grep(env.fs, ignore),
@@ -49,6 +53,6 @@ def builtin_tools(env: ToolEnv) -> list[Tool[Any]]:
             timeout=env.command_timeout,
             max_output_bytes=env.command_output_bytes,
             hidden_env=env.hidden_env,
+            fs=env.fs,
         ),
     ]
-            fs=env.fs,

@@ -11,15 +11,20 @@ import asyncio
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import Field
 
 from agent.errors import EditConflict, ExecutionFailed, FileNotFound, InvalidArgument
 from agent.events import EditEvent, EditStatus
+from agent.images import describe, is_image_name
+from agent.items import EditOutcome, EditOutcomeStatus
 from agent.ports import EditorPort, EditResult, ProposedEdit
 from agent.tools.base import Tool, ToolArgs, ToolCallContext, ToolOutput
 from agent.tools.fs import FileText, FileTooLarge, ScopedFs
+
+if TYPE_CHECKING:
+    from agent.image_store import ImageInput
 
 DEFAULT_READ_LINES = 2000
 MAX_LINE_CHARS = 2000
@@ -77,14 +82,18 @@ class ReadFile(Tool[ReadFileArgs]):
         "Read a text file. Lines come numbered (`number<TAB>text`); the numbers are not "
         "part of the file. Shows the editor's unsaved text when the file is open there. "
         f"Reads up to {DEFAULT_READ_LINES} lines from the top unless offset/limit are given. "
-        "Read a file before editing or overwriting it."
+        "Read a file before editing or overwriting it. An image file (PNG, JPEG, GIF, "
+        "WebP) comes back as the image itself."
     )
     args_model: ClassVar[type[ToolArgs]] = ReadFileArgs
 
-    def __init__(self, fs: ScopedFs) -> None:
+    def __init__(self, fs: ScopedFs, images: ImageInput | None = None) -> None:
         self.fs = fs
+        self.images = images
 
     async def run(self, args: ReadFileArgs, call: ToolCallContext) -> ToolOutput:
+        if self.images is not None and is_image_name(args.path):
+            return await self._image(self.images, args.path)
         first = args.offset or 1
         count = args.limit or DEFAULT_READ_LINES
         try:
@@ -113,6 +122,16 @@ class ReadFile(Tool[ReadFileArgs]):
         return ToolOutput(
             summary=f"Read lines {first}-{last} of {total} from {shown}", content=content
         )
+
+    async def _image(self, images: ImageInput, raw: str) -> ToolOutput:
+        ref = await images.read(raw)
+        if await images.sees_images() is False:
+            return ToolOutput(
+                summary=f"{describe(ref)} is an image; not shown",
+                content=f"The model {images.model} cannot view images, so the image was not "
+                "sent. Ask the user to describe it if it matters.",
+            )
+        return ToolOutput(summary=f"Read the image {describe(ref)}", images=(ref,))
 
     async def _read_window(self, raw: str, first: int, count: int) -> ToolOutput:
         window = await self.fs.read_lines(raw, first, count)
@@ -226,6 +245,7 @@ def ensure_seen(fs: ScopedFs, call: ToolCallContext, path: Path, current: FileTe
     except EditConflict as exc:
         if fs.tracker.has(path):
             _emit(call, path.as_uri(), "stale", str(exc))
+            call.edits.append(EditOutcome(uri=path.as_uri(), status="stale", message=str(exc)))
         raise
 
 
@@ -264,6 +284,9 @@ async def propose(
         _emit(call, uri, "failed", "interrupted before the editor answered")
         raise
     _emit(call, uri, result.status, result.message)
+    if result.status == "applied":
+        fs.tracker.mark_edited(path)
+    call.edits.append(_outcome(uri, result))
     detail = f" ({result.message})" if result.message else ""
     match result.status:
         case "applied" if result.partial:
@@ -284,12 +307,21 @@ async def propose(
             raise EditConflict(
                 f"{shown} changed before the change could be applied, so nothing was "
                 f"written{detail}. Read it again before editing."
-    if result.status == "applied":
-        fs.tracker.mark_edited(path)
-    call.edits.append(_outcome(uri, result))
             )
         case _:
             raise ExecutionFailed(f"The change to {shown} could not be applied{detail}.")
+
+
+def _outcome(uri: str, result: EditResult) -> EditOutcome:
+    """How the edit ended, for the tool's result in the history."""
+    match result.status:
+        case "applied":
+            status: EditOutcomeStatus = "partial" if result.partial else "applied"
+        case "proposed":  # an editor port that never answered
+            status = "failed"
+        case _:
+            status = result.status
+    return EditOutcome(uri=uri, status=status, message=result.message)
 
 
 def _emit(call: ToolCallContext, uri: str, status: EditStatus, message: str | None) -> None:

@@ -1,0 +1,107 @@
+"""A session's turns and their checkpoints, read from its log.
+
+Turn ``n`` (1-based) is the session's ``n``-th :class:`~agent.store.UserInput`;
+its checkpoint is the ``checkpoints`` extension entry of kind ``turn`` that
+follows it (written by :mod:`agent.checkpoints.recorder`). A forked session
+holds its parent's entries up to the fork, so it lists those turns too.
+A session that started from a compaction lists the turns after it.
+
+Restores are recorded in the log as ``checkpoints`` extensions of kind
+``restore`` (``state`` ``begun``, then ``done``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from agent.errors import InvalidArgument
+from agent.store import Extension, LogEntry, SessionStore, UserInput
+
+DOMAIN = "checkpoints"
+
+
+@dataclass(frozen=True)
+class Turn:
+    index: int
+    ts: int
+    text: str
+    commit: str | None  # the snapshot at the turn's start; None: not recorded
+    seq: int | None
+    before_hash: str  # the hash of the log's last entry before this turn
+
+
+@dataclass(frozen=True)
+class Timeline:
+    session_id: str
+    turns: tuple[Turn, ...]
+    head: str | None
+
+    def turn(self, index: int, field: str = "turn") -> Turn:
+        for turn in self.turns:
+            if turn.index == index:
+                return turn
+        raise InvalidArgument(
+            f"`{field}` {index} is not a turn of session {self.session_id} "
+            f"(it has {len(self.turns)} turns)."
+        )
+
+
+def read_timeline(store: SessionStore, session_id: str) -> Timeline:
+    """The turns of ``session_id`` (reads and verifies the whole log)."""
+    read = store.read(session_id)
+    turns: list[Turn] = []
+    pending: dict[str, Any] | None = None
+    previous_hash = ""
+    for record in read.records:
+        entry: LogEntry = record.entry
+        if isinstance(entry, UserInput):
+            _close(turns, pending)
+            pending = {
+                "index": len(turns) + 1,
+                "ts": entry.ts,
+                "text": entry.text,
+                "commit": None,
+                "seq": None,
+                "before_hash": previous_hash,
+            }
+        elif (
+            isinstance(entry, Extension)
+            and _is_turn_checkpoint(entry)
+            and pending is not None
+            and pending["commit"] is None
+        ):
+            payload = entry.payload
+            assert isinstance(payload, dict)
+            pending["commit"] = str(payload.get("commit"))
+            seq = payload.get("seq")
+            pending["seq"] = seq if isinstance(seq, int) else None
+        previous_hash = record.hash
+    _close(turns, pending)
+    return Timeline(session_id, tuple(turns), read.head)
+
+
+def _close(turns: list[Turn], pending: dict[str, Any] | None) -> None:
+    if pending is not None:
+        turns.append(Turn(**pending))
+
+
+def _is_turn_checkpoint(entry: Extension) -> bool:
+    return (
+        entry.domain == DOMAIN
+        and isinstance(entry.payload, dict)
+        and entry.payload.get("kind") == "turn"
+        and isinstance(entry.payload.get("commit"), str)
+    )
+
+
+def restore_entry(ts: int, turn: int, commit: str, files: list[str], state: str) -> Extension:
+    """The log's record of a restore (``state``: ``begun`` or ``done``)."""
+    payload: dict[str, Any] = {
+        "kind": "restore",
+        "turn": turn,
+        "commit": commit,
+        "files": list(files),
+        "state": state,
+    }
+    return Extension(ts=ts, domain=DOMAIN, payload=payload)

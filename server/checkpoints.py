@@ -1,0 +1,387 @@
+"""``yoi/checkpoints/*`` and ``yoi/session/fork|resend``: list a pod's turns
+and their checkpoints, diff them, restore files and conversation, fork.
+
+A restore claims the pod (a running turn makes it fail with ``busy``), takes a
+snapshot of the workspace as it is now, and brings every changed path back to
+the checkpoint: open documents through one ``workspace/applyEdit`` (pinned to
+their versions, so the editor's undo and its conflict check apply), closed
+files on disk (:mod:`agent.checkpoints.restore`). Paths changed outside the
+agent since the checkpoint are only overwritten after the client confirms
+through ``yoi/approval`` (tool ``restore_checkpoint``, with the diffs), or with
+``force``; a client without approvals gets an error and nothing changes. The
+restore is logged (``begun``, then ``done``) in the pod's session; a
+conversation restore then continues the pod on a fork of its session that ends
+before the turn (:mod:`agent.checkpoints.fork`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pydantic import Field
+from pygls.workspace import TextDocument
+
+from agent import paths
+from agent.checkpoints import restore as rs
+from agent.checkpoints.fork import continue_on, fork_before
+from agent.checkpoints.recorder import Recorder
+from agent.checkpoints.shadow import Change, ShadowRepo
+from agent.checkpoints.timeline import Timeline, Turn, read_timeline, restore_entry
+from agent.errors import YoiError
+from agent.events import Alert
+from agent.ids import now_ms, uuid7
+from agent.pod import Pod
+from agent.ports import ApprovalRequest
+from agent.segments import Segment
+from agent.store import SessionStore
+from server import payloads as pl
+from server import protocol as p
+from server.app import YoiServer
+from server.approvals import LspApprovals
+from server.editor import line_edits, path_of
+from server.errors import maps_errors
+
+TurnIndex = Field(ge=1, strict=True)
+
+
+class ListParams(pl.Params):
+    pod_id: pl.PodId
+
+
+class DiffParams(pl.Params):
+    pod_id: pl.PodId
+    turn: int = TurnIndex
+    to_turn: int | None = Field(default=None, ge=1, strict=True)
+
+
+class RestoreParams(pl.Params):
+    pod_id: pl.PodId
+    turn: int = TurnIndex
+    files: bool = True
+    conversation: bool = False
+    force: bool = False  # overwrite changes made outside the agent without asking
+
+
+class ForkParams(pl.Params):
+    pod_id: pl.PodId
+    turn: int = TurnIndex
+
+
+class ResendParams(pl.Params):
+    pod_id: pl.PodId
+    turn: int = TurnIndex
+    input: list[Segment] = Field(min_length=1)
+    files: bool = False
+    force: bool = False
+
+
+class CheckpointsOff(YoiError):
+    pass
+
+
+# ---------------------------------------------------------------- handlers
+
+
+@maps_errors(p.CHECKPOINTS_LIST)
+async def checkpoints_list(ls: YoiServer, params: Any) -> dict[str, Any]:
+    pod = _pod(ls, pl.parse(p.CHECKPOINTS_LIST, ListParams, params).pod_id, p.CHECKPOINTS_LIST)
+    timeline = await asyncio.to_thread(read_timeline, _store(ls), pod.session_id)
+    repo = _repo(pod)
+    files = await asyncio.to_thread(_files_per_turn, repo, timeline) if repo else {}
+    return {
+        "sessionId": pod.session_id,
+        "turns": [
+            {
+                "turn": t.index,
+                "time": t.ts,
+                "text": t.text,
+                "checkpoint": t.index in files,
+                "files": sorted(files.get(t.index, ())),
+            }
+            for t in timeline.turns
+        ],
+    }
+
+
+@maps_errors(p.CHECKPOINTS_DIFF)
+async def checkpoints_diff(ls: YoiServer, params: Any) -> dict[str, Any]:
+    parsed = pl.parse(p.CHECKPOINTS_DIFF, DiffParams, params)
+    pod = _pod(ls, parsed.pod_id, p.CHECKPOINTS_DIFF)
+    recorder = _recorder(pod)
+    timeline = await asyncio.to_thread(read_timeline, _store(ls), pod.session_id)
+    start = _checkpoint(recorder.repo, timeline.turn(parsed.turn))
+    if parsed.to_turn is not None:
+        end = _checkpoint(recorder.repo, timeline.turn(parsed.to_turn, "toTurn"))
+    else:
+        end = await _snapshot(recorder, "now")
+    changes, diffs = await asyncio.to_thread(_diffs, recorder.repo, start, end)
+    return {
+        "turn": parsed.turn,
+        "toTurn": parsed.to_turn,
+        "files": [
+            {"path": c.path, "status": _status(c), "diff": diffs.get(c.path, "")} for c in changes
+        ],
+    }
+
+
+@maps_errors(p.CHECKPOINTS_RESTORE)
+async def checkpoints_restore(ls: YoiServer, params: Any) -> dict[str, Any]:
+    parsed = pl.parse(p.CHECKPOINTS_RESTORE, RestoreParams, params)
+    pod = _pod(ls, parsed.pod_id, p.CHECKPOINTS_RESTORE)
+    pod._claim()  # a running turn: busy; no turn starts during the restore
+    try:
+        return await _restore(ls, pod, parsed)
+    finally:
+        pod._release()
+
+
+@maps_errors(p.SESSION_FORK)
+async def session_fork(ls: YoiServer, params: Any) -> dict[str, Any]:
+    parsed = pl.parse(p.SESSION_FORK, ForkParams, params)
+    pod = _pod(ls, parsed.pod_id, p.SESSION_FORK)
+    store = _store(ls)
+    timeline = await asyncio.to_thread(read_timeline, store, pod.session_id)
+    turn = timeline.turn(parsed.turn)
+    new_id = await asyncio.to_thread(fork_before, store, pod.session_id, turn)
+    created = await ls.pods.create(pl.PodCreateParams(resume_session_id=new_id))
+    return {**created, "forkedFrom": {"sessionId": pod.session_id, "turn": turn.index}}
+
+
+@maps_errors(p.SESSION_RESEND)
+async def session_resend(ls: YoiServer, params: Any) -> dict[str, Any]:
+    parsed = pl.parse(p.SESSION_RESEND, ResendParams, params)
+    pod = _pod(ls, parsed.pod_id, p.SESSION_RESEND)
+    request = RestoreParams(
+        pod_id=parsed.pod_id,
+        turn=parsed.turn,
+        files=parsed.files,
+        conversation=True,
+        force=parsed.force,
+    )
+    pod._claim()
+    try:
+        restored = await _restore(ls, pod, request)
+    finally:
+        pod._release()
+    result = await ls.pods.chat(pl.ChatParams(pod_id=parsed.pod_id, input=parsed.input))
+    return {**result, "restored": restored}
+
+
+# ---------------------------------------------------------------- the restore
+
+
+async def _restore(ls: YoiServer, pod: Pod, params: RestoreParams) -> dict[str, Any]:
+    store = _store(ls)
+    timeline = await asyncio.to_thread(read_timeline, store, pod.session_id)
+    turn = timeline.turn(params.turn)
+    result: dict[str, Any] = {"turn": turn.index, "files": [], "sessionId": pod.session_id}
+    if params.files:
+        result["files"] = await _restore_files(ls, pod, turn, params.force)
+    if params.conversation:
+        old = pod.session_id
+        new_id = await asyncio.to_thread(fork_before, store, old, turn)
+        await continue_on(pod, store, new_id)
+        result["sessionId"] = new_id
+        result["forkedFrom"] = {"sessionId": old, "turn": turn.index}
+        pod.events.emit(
+            Alert(
+                level="info",
+                source="checkpoints",
+                message=(
+                    f"The conversation went back to before turn {turn.index}: it continues in "
+                    f"session {new_id}; session {old} stays as it was."
+                ),
+            )
+        )
+    return result
+
+
+async def _restore_files(ls: YoiServer, pod: Pod, turn: Turn, force: bool) -> list[str]:
+    recorder = _recorder(pod)
+    repo = recorder.repo
+    target = _checkpoint(repo, turn)
+    now = await recorder.snapshot("now")
+    if now is None:
+        raise CheckpointsOff(f"Checkpoints are off for this pod: {recorder.broken}")
+    plan = await asyncio.to_thread(rs.plan, repo, target, turn.seq, now.commit, now.seq)
+    if plan.conflicts and not force:
+        await _confirm(ls, pod, turn, plan)
+    paths_ = plan.paths
+    await pod.session.append([restore_entry(now_ms(), turn.index, target, paths_, "begun")])
+    open_docs = _open_documents(ls, repo.root)
+    in_editor = [c for c in plan.changes if c.path in open_docs and c.new_sha is not None]
+    on_disk = [c for c in plan.changes if c not in in_editor]
+    if in_editor:
+        await _apply_in_editor(ls, repo, in_editor, open_docs)
+    if on_disk:
+        await asyncio.to_thread(rs.write_files, repo, on_disk, plan.modes)
+    if plan.chmods:
+        await asyncio.to_thread(rs.set_modes, repo.root, plan.chmods)
+    await recorder.snapshot("restore")
+    await pod.session.append([restore_entry(now_ms(), turn.index, target, paths_, "done")])
+    return paths_
+
+
+async def _confirm(ls: YoiServer, pod: Pod, turn: Turn, plan: rs.Plan) -> None:
+    shown = ", ".join(plan.conflicts[:5]) + (" …" if len(plan.conflicts) > 5 else "")
+    why = (
+        f"{len(plan.conflicts)} file(s) changed outside the agent after turn {turn.index} "
+        f"({shown}); restoring overwrites those changes"
+    )
+    if not ls.yoi_client_option("approvals"):
+        raise YoiError(
+            f"Nothing was restored: {why}, and this editor cannot ask for confirmation (it did "
+            "not advertise the approvals capability). Save a copy of those changes, or restore "
+            "with `force: true` to overwrite them."
+        )
+    diffs = await asyncio.to_thread(
+        repo_diffs, _recorder(pod).repo, plan.now, plan.target, plan.conflicts
+    )
+    approvals = LspApprovals(
+        ls,
+        pod_id=lambda: pod.id,
+        warn=lambda m: pod.events.emit(Alert(level="warn", source="checkpoints", message=m)),
+    )
+    request = ApprovalRequest(
+        tool_call_id=f"restore-{uuid7()}",
+        tool="restore_checkpoint",
+        arguments={"turn": turn.index, "files": list(plan.conflicts), "diffs": diffs},
+        reason=why,
+        cwd=_recorder(pod).repo.root,
+        session_key=f"restore_checkpoint:{turn.index}",
+    )
+    if await approvals.request_approval(request) == "deny":
+        raise YoiError(f"Nothing was restored: the user kept the changes ({why}).")
+
+
+def repo_diffs(repo: ShadowRepo, old: str, new: str, files: tuple[str, ...]) -> dict[str, str]:
+    return repo.unified_diff(old, new, files)
+
+
+def _open_documents(ls: YoiServer, root: Path) -> dict[str, tuple[str, str, int | None]]:
+    """Open documents inside ``root``: relative path → (uri, text, version)."""
+    try:
+        documents = dict(ls.workspace.text_documents)
+    except RuntimeError:
+        return {}
+    found: dict[str, tuple[str, str, int | None]] = {}
+    for uri, doc in documents.items():
+        path = path_of(uri)
+        if path is None or not path.is_relative_to(root) or path == root:
+            continue
+        text = doc.source
+        applied = ls.applied_edits.get(uri)
+        if applied is not None and applied[0] == doc.version:
+            text = applied[1]
+        found[path.relative_to(root).as_posix()] = (uri, text, doc.version)
+    return found
+
+
+async def _apply_in_editor(
+    ls: YoiServer,
+    repo: ShadowRepo,
+    changes: list[Change],
+    docs: dict[str, tuple[str, str, int | None]],
+) -> None:
+    blobs = await asyncio.to_thread(repo.blobs, [c.new_sha for c in changes if c.new_sha])
+    edits: list[types.TextDocumentEdit | types.CreateFile] = []
+    after: dict[str, str] = {}
+    for change in changes:
+        assert change.new_sha is not None
+        uri, text, version = docs[change.path]
+        target = blobs[change.new_sha].decode("utf-8", errors="surrogateescape")
+        after[uri] = target
+        plain = [
+            types.TextEdit(range=e.range, new_text=e.new_text)
+            for e in line_edits(TextDocument(uri, text), text, target)
+        ]
+        identifier = types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version)
+        edits.append(types.TextDocumentEdit(text_document=identifier, edits=list(plain)))
+    params = types.ApplyWorkspaceEditParams(
+        label="Restore checkpoint", edit=types.WorkspaceEdit(document_changes=edits)
+    )
+    try:
+        answer = await ls.request_cancellable(types.WORKSPACE_APPLY_EDIT, params)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        raise YoiError(
+            f"Nothing was restored: the editor could not apply the edit ({exc})."
+        ) from exc
+    if not answer.applied:
+        reason = answer.failure_reason or "the editor refused it"
+        raise YoiError(f"The open documents were not restored: {reason}. Nothing else changed.")
+    for uri, target in after.items():
+        doc = ls.workspace.text_documents.get(uri)
+        if doc is not None and doc.source != target:  # the client syncs later
+            ls.applied_edits[uri] = (doc.version, target)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _pod(ls: YoiServer, pod_id: str, method: str) -> Pod:
+    return ls.pods.get(pod_id, method).pod
+
+
+def _store(ls: YoiServer) -> SessionStore:
+    return SessionStore(paths.sessions_dir(ls.home))
+
+
+def _recorder(pod: Pod) -> Recorder:
+    checkpoints = pod.worker.checkpoints
+    if not isinstance(checkpoints, Recorder):
+        raise CheckpointsOff(
+            "Checkpoints are off for this pod: no workspace folder is open, or "
+            "[checkpoints] enabled = false in a manifest."
+        )
+    return checkpoints
+
+
+def _repo(pod: Pod) -> ShadowRepo | None:
+    checkpoints = pod.worker.checkpoints
+    return checkpoints.repo if isinstance(checkpoints, Recorder) else None
+
+
+def _checkpoint(repo: ShadowRepo, turn: Turn) -> str:
+    if turn.commit is None or not repo.exists(turn.commit):
+        raise CheckpointsOff(
+            f"Turn {turn.index} has no checkpoint (checkpoints were off, or it was pruned "
+            "to keep the workspace's checkpoints under [checkpoints] max_repo_bytes)."
+        )
+    return turn.commit
+
+
+async def _snapshot(recorder: Recorder, kind: str) -> str:
+    snap = await recorder.snapshot(kind)
+    if snap is None:
+        raise CheckpointsOff(f"Checkpoints are off for this pod: {recorder.broken}")
+    return snap.commit
+
+
+def _files_per_turn(repo: ShadowRepo, timeline: Timeline) -> dict[int, set[str]]:
+    """For each turn with a checkpoint: the paths that changed from its start
+    to the next turn's start (the last one: to the latest snapshot)."""
+    snaps = repo.snapshots()
+    kept = {s.commit for s in snaps}
+    turns = [t for t in timeline.turns if t.commit in kept]
+    if not turns:
+        return {}
+    ends = [t.commit for t in turns[1:]] + [snaps[-1].commit]
+    pairs = [(t.commit, end) for t, end in zip(turns, ends, strict=True) if t.commit and end]
+    return {t.index: files for t, files in zip(turns, repo.changed_between(pairs), strict=True)}
+
+
+def _diffs(repo: ShadowRepo, start: str, end: str) -> tuple[list[Change], dict[str, str]]:
+    return repo.changes(start, end), repo.unified_diff(start, end)
+
+
+def _status(change: Change) -> str:
+    if change.old_sha is None:
+        return "added"
+    if change.new_sha is None:
+        return "deleted"
+    return "modified"
