@@ -31,6 +31,10 @@ export const Method = {
   /** server → client request */
   documentSave: 'yoi/document/save',
   toolCancel: 'yoi/tool/cancel',
+  mcpList: 'yoi/mcp/list',
+  mcpRestart: 'yoi/mcp/restart',
+  /** server → client notification */
+  mcpChanged: 'yoi/mcp/changed',
 } as const;
 
 export const ErrorCode = {
@@ -309,4 +313,36 @@ export interface DocumentSaveResult {
 export interface ServerYoiCapabilities {
   protocolVersion: number;
   features: string[];
+}
+
+// ------------------------------------------------------------------ MCP servers
+
+export type McpStatus = 'starting' | 'ready' | 'error' | 'stopped' | 'disabled';
+
+/** One MCP server: an entry of `yoi/mcp/list`, and the params of `yoi/mcp/changed`. */
+export interface McpServer {
+  name: string;
+  status: McpStatus;
+  transport: 'stdio' | 'http' | '';
+  source: string;
+  tools: string[];
+  toolCount: number;
+  prompts: string[];
+  resourceCount: number;
+  lastError: string | null;
+  connects: number;
+}
+
+export interface McpListResult {
+  servers: McpServer[];
+  configured: boolean;
+}
+
+export interface McpRestartParams {
+  name: string;
+}
+
+export interface McpRestartResult {
+  name: string;
+  restarting: true;
 }
