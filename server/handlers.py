@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from server import checkpoints, mcp, references
 from server import payloads as pl
 from server import protocol as p
-from server import mcp, references
 from server.app import YoiServer
 from server.errors import maps_errors
 from server.memory_list import memory_list as list_memory
@@ -119,4 +119,9 @@ HANDLERS: dict[str, Callable[[YoiServer, Any], Awaitable[Any]]] = {
     p.MCP_LIST: mcp.mcp_list,
     p.MCP_RESTART: mcp.mcp_restart,
     p.MEMORY_LIST: memory_list,
+    p.CHECKPOINTS_LIST: checkpoints.checkpoints_list,
+    p.CHECKPOINTS_DIFF: checkpoints.checkpoints_diff,
+    p.CHECKPOINTS_RESTORE: checkpoints.checkpoints_restore,
+    p.SESSION_FORK: checkpoints.session_fork,
+    p.SESSION_RESEND: checkpoints.session_resend,
 }

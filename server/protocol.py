@@ -37,6 +37,11 @@ MCP_LIST = "yoi/mcp/list"
 MCP_RESTART = "yoi/mcp/restart"
 MCP_CHANGED = "yoi/mcp/changed"  # server → client notification
 MEMORY_LIST = "yoi/memory/list"
+CHECKPOINTS_LIST = "yoi/checkpoints/list"
+CHECKPOINTS_DIFF = "yoi/checkpoints/diff"
+CHECKPOINTS_RESTORE = "yoi/checkpoints/restore"
+SESSION_FORK = "yoi/session/fork"
+SESSION_RESEND = "yoi/session/resend"
 
 # The client → server requests, each answered by a handler in server.handlers.
 REQUESTS = (
@@ -57,6 +62,11 @@ REQUESTS = (
     MCP_LIST,
     MCP_RESTART,
     MEMORY_LIST,
+    CHECKPOINTS_LIST,
+    CHECKPOINTS_DIFF,
+    CHECKPOINTS_RESTORE,
+    SESSION_FORK,
+    SESSION_RESEND,
 )
 
 # Feature names advertised in capabilities.experimental.yoi.features.
