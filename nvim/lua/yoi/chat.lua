@@ -4,11 +4,14 @@
 --- (see transcript.lua for how it is drawn). When the server stops, the chat
 --- keeps its session id, and the next message starts a server and resumes it.
 local compat = require("yoi.compat")
+local complete = require("yoi.complete")
 local config = require("yoi.config")
+local history = require("yoi.history")
 local p = require("yoi.protocol")
 local render = require("yoi.render")
 local segments = require("yoi.segments")
 local server = require("yoi.server")
+local spinner = require("yoi.spinner")
 local transcript = require("yoi.transcript")
 local window = require("yoi.window")
 
@@ -30,10 +33,16 @@ local function create(root)
   vim.bo[buf].filetype = "markdown"
   vim.bo[buf].omnifunc = "v:lua.require'yoi'.omnifunc" -- after the filetype's own
   -- `generation` counts server stops: answers from a stopped server are ignored.
-  local chat = setmetatable({ root = root, buf = buf, waiting = {}, generation = 0 }, Chat)
+  -- `edited`: URIs of the files whose agent edits were applied (:YoiUnsaved).
+  local chat = setmetatable({ root = root, buf = buf, waiting = {}, generation = 0, edited = {} }, Chat)
   chat.t = transcript.new(buf, window.hint())
+  chat.spinner = spinner.new(function(text)
+    chat.t:set_hint(text and (text .. "  " .. window.hint()) or window.hint())
+    chat:refresh_status()
+  end)
   server.set_buffer_root(buf, root)
   window.map_keys(chat)
+  history.watch(chat)
   local group = vim.api.nvim_create_augroup("yoi_chat_" .. buf, { clear = true })
   vim.api.nvim_create_autocmd("BufWinEnter", {
     group = group,
@@ -99,10 +108,7 @@ function Chat:ensure_pod(callback)
     end
     self.starting = false
     if err and resume then
-      self:note(("could not resume session %s: %s; the next message starts a new session"):format(
-        resume,
-        p.describe_error(err)
-      ))
+      self:note(("could not resume the session: %s; the next message starts a new one"):format(p.describe_error(err)))
       self.session_id = nil
     end
     if not err then
@@ -141,6 +147,7 @@ function Chat:_adopt(result)
   self.pod_id = result.podId
   self.session_id = result.sessionId
   self.model = result.model
+  complete.prefetch(self.root)
   local known = early_events[self.root] or {}
   early_events[self.root] = nil
   for _, params in ipairs(known) do
@@ -192,6 +199,7 @@ function Chat:submit(text)
     self.t:set_input("")
   end
   render.user(self.t, text)
+  self.spinner:set("sending")
   self.running = true
   self.header = false
   self.outcome_shown = false
@@ -199,6 +207,7 @@ function Chat:submit(text)
   self:ensure_pod(function(pod_id, err)
     if not pod_id then
       self.running = false
+      self.spinner:set(nil)
       self:note("not sent: " .. tostring(err))
       if typed then
         self.t:set_input(text)
@@ -206,7 +215,7 @@ function Chat:submit(text)
       self:refresh_status()
       return
     end
-    local params = { podId = pod_id, input = segments.parse(text, self.root) }
+    local params = { podId = pod_id, input = segments.parse(text, self.root, complete.known(self.root)) }
     self.requesting = true
     local generation = self.generation
     server.request(self.root, p.CHAT, params, function(rpc_err, result)
@@ -220,6 +229,7 @@ end
 function Chat:_chat_done(err, result)
   self.requesting = false
   self.running = false
+  self.spinner:set(nil)
   self.header = false
   local outcome
   if err then
@@ -267,6 +277,13 @@ function Chat:on_event(event)
   if kind ~= "reasoningDelta" then
     self.t:end_reasoning()
   end
+  if kind == "phase" then
+    self.spinner:set(spinner.phase_label(event))
+  elseif kind == "textDelta" or kind == "reasoningDelta" or kind == "turnEnd" then
+    self.spinner:set(nil) -- the reply shows for itself
+  elseif kind == "edit" and event.status == "applied" and event.uri then
+    self.edited[event.uri] = true
+  end
   if kind == "turnStart" then
     self.running = true
     self:_assistant_header()
@@ -302,42 +319,16 @@ function Chat:on_event(event)
     self:note("compacting the context…")
   elseif kind == "compactDone" then
     self.session_id = event.sessionId or self.session_id
+    self.history = nil -- older pages belong to the session before
     self:note("context compacted")
   elseif kind == "compactFailed" then
     self:note("compaction failed: " .. tostring(event.error))
   end
 end
 
---- Continue a stored session in this chat (`:YoiSessions`).
-function Chat:resume(session_id, callback)
-  callback = callback or function() end
-  if session_id == self.session_id and self.pod_id then
-    callback(true)
-    return
-  end
-  if self.running then
-    notify("a turn is running; stop it before resuming another session", vim.log.levels.WARN)
-    callback(false)
-    return
-  end
-  self:_create_pod(session_id, function(err, result)
-    if err then
-      notify(("could not resume session %s: %s"):format(session_id, p.describe_error(err)), vim.log.levels.ERROR)
-      callback(false)
-      return
-    end
-    self:_dispose()
-    self:_adopt(result)
-    server.request(self.root, p.POD_HISTORY, { podId = self.pod_id }, function(herr, history)
-      if not herr and type(history) == "table" then
-        render.history(self.t, history.items)
-      end
-      self:note(("resumed session %s"):format(session_id))
-      self.t:blank()
-      self:refresh_status()
-      callback(true)
-    end)
-  end)
+--- Continue a stored session in this chat (`:YoiSessions`; see history.resume).
+function Chat:resume(session, callback)
+  history.resume(self, session, callback)
 end
 
 --- Start over with a new pod and session (`:YoiNew`).
@@ -348,6 +339,8 @@ function Chat:new_session(callback)
   end
   self:_dispose()
   self.session_id = nil
+  self.history = nil
+  self.edited = {}
   self.name = nil
   self.context_tokens = nil
   self.t:clear()
@@ -397,6 +390,8 @@ function Chat:_dispose()
 end
 
 function Chat:_wiped()
+  self.spinner:set(nil)
+  pcall(vim.api.nvim_del_augroup_by_name, "yoi_history_" .. self.buf)
   self:_dispose()
   server.set_buffer_root(self.buf, nil)
   chats[self.root] = nil
@@ -411,6 +406,7 @@ function Chat:info()
     model = self.model,
     name = self.name,
     running = self.running == true,
+    activity = self.spinner:text(),
     starting = self.starting == true,
     last_outcome = self.last_outcome,
     context_tokens = self.context_tokens,
@@ -483,6 +479,7 @@ function M.server_stopped(root, info)
   chat.requesting = false
   chat.starting = false
   chat.header = false
+  chat.spinner:set(nil)
   local waiting = chat.waiting
   chat.waiting = {}
   for _, cb in ipairs(waiting) do

@@ -25,13 +25,21 @@ M.defaults = {
     size = 0.4,
     -- Display name of new pods ("" : the manifest's [pod] name).
     pod_name = "",
+    -- Items of a resumed session drawn at first; older ones load as you scroll to the top.
+    history_page = 200,
   },
   -- Mappings in the chat buffer: set one to false to skip it, or `mappings = false`.
   mappings = {
     submit = "<CR>", -- normal mode
     submit_insert = "<C-s>", -- insert and normal mode
     interrupt = "<C-c>", -- insert and normal mode
+    yank_code = "gy", -- yank the code block under the cursor
+    apply_code = "ga", -- apply it to the lines sent with :'<,'>YoiChat (else below the cursor)
+    help = "?", -- list the chat's keys
   },
+  -- Visual mode, in every buffer (set by setup()): add the selection to the chat
+  -- as `@path:first-last` (like :'<,'>YoiChat). false: no key.
+  selection_key = "<leader>ya",
   review = {
     -- Keys in the review of an edit (see :help yoi-review).
     keys = {
@@ -90,6 +98,7 @@ local RULES = {
   cmd_env = { is("table"), "a table of strings" },
   model = { is("string"), "a string" },
   approvals = { one_of("", "ask", "auto"), '"ask", "auto" or ""' },
+  save_accepted_edits = { is("boolean"), "true or false" },
   root_markers = { string_list, "a list of file names" },
   autostart = { is("boolean"), "true or false" },
   ["chat.position"] = { one_of("right", "left", "bottom", "top", "tab"), "right, left, bottom, top or tab" },
@@ -98,12 +107,21 @@ local RULES = {
       return type(v) == "number" and v > 0
     end,
     "a positive number",
-  save_accepted_edits = { is("boolean"), "true or false" },
   },
   ["chat.pod_name"] = { is("string"), "a string" },
   ["mappings.submit"] = { mapping, "a key or false" },
   ["mappings.submit_insert"] = { mapping, "a key or false" },
   ["mappings.interrupt"] = { mapping, "a key or false" },
+  ["mappings.yank_code"] = { mapping, "a key or false" },
+  ["mappings.apply_code"] = { mapping, "a key or false" },
+  ["mappings.help"] = { mapping, "a key or false" },
+  selection_key = { mapping, "a key or false" },
+  ["chat.history_page"] = {
+    function(v)
+      return type(v) == "number" and v >= 1 and v == math.floor(v)
+    end,
+    "a whole number of at least 1",
+  },
   ["review.keys.accept"] = { nonempty, "a key" },
   ["review.keys.reject"] = { nonempty, "a key" },
   ["review.keys.quit"] = { nonempty, "a key" },

@@ -1,77 +1,10 @@
---- :checkhealth yoi — the server command, its Python, and whether it starts.
+--- :checkhealth yoi — the server command, its Python, whether it starts, and
+--- the model a pod of this workspace gets (an error when there is none).
 local compat = require("yoi.compat")
 local config = require("yoi.config")
+local probe = require("yoi.health_probe")
 
 local M = {}
-
-local function frame(message)
-  local body = vim.json.encode(message)
-  return ("Content-Length: %d\r\n\r\n%s"):format(#body, body)
-end
-
--- The bodies of the framed messages in `output`.
-local function messages(output)
-  local found = {}
-  local pos = 1
-  while true do
-    local s, e, length = output:find("Content%-Length: (%d+)\r\n.-\r\n\r\n", pos)
-    if not s then
-      break
-    end
-    local body = output:sub(e + 1, e + tonumber(length))
-    local ok, decoded = pcall(vim.json.decode, body)
-    if ok then
-      table.insert(found, decoded)
-    end
-    pos = e + tonumber(length) + 1
-  end
-  return found
-end
-
---- Start the server, initialize it without a workspace and shut it down.
---- Returns the initialize result, or nil and what went wrong.
-function M.probe(cmd, timeout_ms)
-  local stdout, stderr = {}, {}
-  local ok, job = pcall(vim.fn.jobstart, cmd, {
-    env = next(config.values.cmd_env) and config.values.cmd_env or nil,
-    stdout_buffered = true,
-    stderr_buffered = true,
-    on_stdout = function(_, data)
-      stdout = data
-    end,
-    on_stderr = function(_, data)
-      stderr = data
-    end,
-  })
-  if not ok or job <= 0 then
-    return nil, "could not run it: " .. tostring(ok and job or "jobstart failed")
-  end
-  local input = frame({
-    jsonrpc = "2.0",
-    id = 1,
-    method = "initialize",
-    params = { processId = vim.NIL, rootUri = vim.NIL, capabilities = vim.empty_dict() },
-  }) .. frame({ jsonrpc = "2.0", method = "initialized", params = vim.empty_dict() }) .. frame({
-    jsonrpc = "2.0",
-    id = 2,
-    method = "shutdown",
-  }) .. frame({ jsonrpc = "2.0", method = "exit" })
-  vim.fn.chansend(job, input)
-  vim.fn.chanclose(job, "stdin")
-  local code = vim.fn.jobwait({ job }, timeout_ms or 15000)[1]
-  if code == -1 then
-    vim.fn.jobstop(job)
-    return nil, "it did not answer within " .. math.floor((timeout_ms or 15000) / 1000) .. " s"
-  end
-  for _, message in ipairs(messages(table.concat(stdout, "\n"))) do
-    if message.id == 1 and type(message.result) == "table" then
-      return message.result
-    end
-  end
-  local tail = vim.trim(table.concat(stderr, "\n"))
-  local why = tail ~= "" and (":\n" .. tail) or ""
-  return nil, ("it exited with code %d without answering initialize%s"):format(code, why)
-end
 
 -- The interpreter named on a script's `#!` line, if any.
 local function shebang_python(path)
@@ -86,6 +19,45 @@ local function shebang_python(path)
     return interpreter
   end
   return nil
+end
+
+local function thousands(n)
+  local text = tostring(math.floor(n))
+  return (text:reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^,", ""))
+end
+
+-- The model a new pod of `root` gets, and its context window.
+function M.report_model(h, found, root)
+  local where = vim.fn.fnamemodify(root, ":~")
+  if not found.pod then
+    h.error(("a pod for %s could not start: %s"):format(where, tostring(found.pod_error)))
+    return
+  end
+  local model = found.pod.model
+  if model == nil or model == "" or model == "(no model)" then
+    h.error(("no model configured for %s: every chat would fail"):format(where), {
+      "Set one in require('yoi').setup({ model = 'anthropic/claude-sonnet-4-5' }),",
+      "or `name` under [model] in .yoi/manifest.toml (or the user manifest),",
+      "or the environment: YOI_MODEL (with YOI_API_KEY, YOI_API_BASE as needed).",
+    })
+    return
+  end
+  h.ok(("model for %s: %s"):format(where, model))
+  local pod = found.pods or {}
+  if type(pod.contextWindow) == "number" then
+    local text = ("context window: %s tokens"):format(thousands(pod.contextWindow))
+    if pod.contextWindowSource then
+      text = text .. " (from the " .. pod.contextWindowSource .. ")"
+    end
+    if type(pod.compactAt) == "number" then
+      text = text .. ("; compacts at %s"):format(thousands(pod.compactAt))
+    else
+      text = text .. "; compaction between turns is off"
+    end
+    h.info(text)
+  else
+    h.info("context window: not known until the first request (set [model] context_window to fix it)")
+  end
 end
 
 function M.check()
@@ -133,10 +105,12 @@ function M.check()
     h.info("Python: the server command is not a Python script; skipped")
   end
 
-  local result, err = M.probe(cmd)
-  if not result then
+  local workspace = require("yoi.server").root_for(0)
+  local found, err = probe.run(cmd, workspace)
+  if not found then
     h.error("`" .. table.concat(cmd, " ") .. "` does not start: " .. err, { "Run it in a terminal to see why." })
   else
+    local result = found.init
     local info = result.serverInfo or {}
     local yoi = result.capabilities and result.capabilities.experimental and result.capabilities.experimental.yoi
     if type(yoi) ~= "table" or yoi.protocolVersion ~= require("yoi.protocol").VERSION then
@@ -150,6 +124,7 @@ function M.check()
           table.concat(yoi.features or {}, ", ")
         )
       )
+      M.report_model(h, found, workspace)
     end
   end
 

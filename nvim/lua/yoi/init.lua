@@ -40,6 +40,12 @@ function M.setup(opts)
     })
   end
   require("yoi.complete").register_cmp()
+  if config.values.selection_key then
+    vim.keymap.set("x", config.values.selection_key, ":YoiChat<CR>", {
+      silent = true,
+      desc = "yoi: add the selection to the chat",
+    })
+  end
 end
 
 --- Open the chat of the current workspace (`:YoiChat`); with `opts.text`, send it.
@@ -51,6 +57,28 @@ function M.chat(opts)
     chat:submit(opts.text)
   end
   return chat:info()
+end
+
+--- Add lines `first`..`last` of the current buffer to the chat's input as
+--- `@path:first-last` (`:'<,'>YoiChat`); with `text`, send both at once.
+function M.add_selection(first, last, text)
+  local bufnr = vim.api.nvim_get_current_buf()
+  if require("yoi.chat").for_buffer(bufnr) then
+    return M.chat({ text = text })
+  end
+  local chat = require("yoi.chat").open(root(), { focus = false })
+  require("yoi.context").add(chat, bufnr, first, last, text)
+end
+
+--- List the files the agent changed that are not saved (`:YoiUnsaved`);
+--- `save`: write them all (`:YoiUnsaved!`).
+function M.unsaved(save)
+  return require("yoi.unsaved").show(current_chat(), save)
+end
+
+--- Pick a memory record (summary, decisions, requests) and open it (`:YoiMemory`).
+function M.memory()
+  require("yoi.pickers").memory(root())
 end
 
 --- Send the typed message (or `text`) from the current workspace's chat.

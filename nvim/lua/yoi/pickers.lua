@@ -1,4 +1,5 @@
---- Pickers (vim.ui.select): sessions to resume, knowledge records to open.
+--- Pickers (vim.ui.select): sessions to resume, knowledge and memory records
+--- to open (in a file window, never over the chat).
 local p = require("yoi.protocol")
 local server = require("yoi.server")
 
@@ -21,6 +22,19 @@ local function ago(ms)
     return ("%d h ago"):format(math.floor(seconds / 3600))
   end
   return os.date("%Y-%m-%d", math.floor(ms / 1000))
+end
+
+--- Open a record's file in a file window (not the chat's).
+local function open_record(uri)
+  vim.api.nvim_set_current_win(require("yoi.window").editor_window())
+  vim.cmd("edit " .. vim.fn.fnameescape(vim.uri_to_fname(uri)))
+end
+
+--- "“title” (3 turns, 2 h ago)": a session as notes name it.
+function M.describe_session(session)
+  local title = session.title ~= nil and session.title ~= "" and session.title or "(no message yet)"
+  local turns = session.turnCount == 1 and "1 turn" or (tostring(session.turnCount or 0) .. " turns")
+  return ("“%s” (%s, %s)"):format(title, turns, ago(session.updatedAt))
 end
 
 --- One line for a session in the picker.
@@ -57,7 +71,7 @@ function M.sessions(root, opts)
         return
       end
       local chat = require("yoi.chat").open(root)
-      chat:resume(session.sessionId, opts.on_resumed)
+      chat:resume(session, opts.on_resumed)
     end)
   end)
 end
@@ -102,9 +116,63 @@ function M.knowledge(root)
         end,
       }, function(record)
         if record and record.uri then
-          vim.cmd("edit " .. vim.fn.fnameescape(vim.uri_to_fname(record.uri)))
+          open_record(record.uri)
         end
       end)
+    end)
+  end)
+end
+
+local MEMORY_KINDS = { summary = "summary", decision = "decision", request = "request" }
+
+--- One line for a memory record in the picker.
+function M.format_memory(record)
+  local text = ("[%s] %s"):format(MEMORY_KINDS[record.kind] or tostring(record.kind), record.title or record.slug or "")
+  if record.status and record.status ~= "" then
+    text = text .. " (" .. record.status .. ")"
+  end
+  if record.preview and record.preview ~= "" then
+    text = text .. " — " .. record.preview
+  end
+  if record.problem then
+    text = text .. " ⚠ " .. record.problem
+  end
+  return text
+end
+
+--- Pick a memory record (`yoi/memory/list`) and open its file.
+function M.memory(root)
+  local chat = require("yoi.chat").get(root)
+  local params = chat and chat.pod_id and { podId = chat.pod_id } or vim.empty_dict()
+  server.request(root, p.MEMORY_LIST, params, function(err, result)
+    if err then
+      if type(err) == "table" and err.code == p.METHOD_NOT_FOUND then
+        notify("this yoi server does not list memory yet (yoi/memory/list)", vim.log.levels.WARN)
+      else
+        notify("could not list memory: " .. p.describe_error(err), vim.log.levels.ERROR)
+      end
+      return
+    end
+    result = result or {}
+    local records = result.records or {}
+    if result.problem then
+      notify(result.problem, vim.log.levels.WARN)
+    end
+    if #records == 0 then
+      local where = result.memoryDir and vim.fn.fnamemodify(vim.uri_to_fname(result.memoryDir), ":~:.") or "memory"
+      local off = result.enabled == false and " (memory is off for this workspace)" or ""
+      notify(("no memory records in %s yet%s"):format(where, off))
+      return
+    end
+    local staged = (result.staged or 0) > 0 and (" · %d extraction(s) to consolidate"):format(result.staged) or ""
+    vim.ui.select(records, {
+      prompt = "Open a yoi memory record" .. staged,
+      kind = "yoi.memory",
+      format_item = M.format_memory,
+    }, function(record)
+      if record and record.uri then
+        open_record(record.uri)
+      end
     end)
   end)
 end

@@ -22,6 +22,7 @@ M.TOOL_CANCEL = "yoi/tool/cancel"
 M.REFERENCES_COMPLETE = "yoi/references/complete"
 M.KNOWLEDGE_LIST = "yoi/knowledge/list"
 M.KNOWLEDGE_GET = "yoi/knowledge/get"
+M.MEMORY_LIST = "yoi/memory/list"
 
 -- Standard LSP methods the plugin handles itself.
 M.APPLY_EDIT = "workspace/applyEdit"

@@ -12,6 +12,9 @@ M.OUTCOMES = {
   limitReached = "stopped: the turn reached its limit of model requests",
 }
 
+-- How the note the pod logs after an interrupted turn begins.
+M.INTERRUPTED_NOTE = "[Interrupted by user]"
+
 -- The argument worth showing on a tool call's folded line.
 local function brief(args)
   if type(args) ~= "table" then
@@ -114,6 +117,9 @@ function M.history(t, items)
         t:after_tools()
         t:lines(vim.split(item.text, "\n", { plain = true }))
       end
+    elseif item.kind == "message" and vim.startswith(vim.trim(item.text or ""), M.INTERRUPTED_NOTE) then
+      M.note(t, M.OUTCOMES.interrupted) -- the pod's note after an interrupted turn
+      last_role = nil
     elseif item.kind == "message" then
       t:lines({ "> ℹ " .. transcript.one_line(item.text, 200) })
     elseif item.kind == "toolCall" then

@@ -34,6 +34,12 @@ function Transcript:_mark_prompt(row)
   self.prompt_id = vim.api.nvim_buf_set_extmark(self.buf, ns, row, 0, opts)
 end
 
+--- Show `hint` next to the prompt line (the keys, or what the turn is doing).
+function Transcript:set_hint(hint)
+  self.hint = hint
+  self:_mark_prompt(self:prompt_row())
+end
+
 --- The 0-based row of the prompt line (restored at the end if it was deleted).
 function Transcript:prompt_row()
   local pos = vim.api.nvim_buf_get_extmark_by_id(self.buf, ns, self.prompt_id, {})

@@ -5,7 +5,7 @@ local transcript = require("yoi.transcript")
 
 local M = {}
 
---- The keys shown next to the prompt line.
+--- The keys shown next to the prompt line (short: `?` lists them all).
 function M.hint()
   local m = config.values.mappings
   local parts = {}
@@ -15,7 +15,9 @@ function M.hint()
   if m.interrupt then
     table.insert(parts, m.interrupt .. " stop")
   end
-  table.insert(parts, "@file <C-x><C-o>")
+  if m.help then
+    table.insert(parts, m.help .. " keys")
+  end
   return table.concat(parts, " · ")
 end
 
@@ -43,6 +45,35 @@ function M.set_statusline(buf, statusline)
   for _, win in ipairs(vim.fn.win_findbuf(buf)) do
     vim.wo[win].statusline = escape(statusline)
   end
+end
+
+--- A window of the current tab to open a file in, never a chat's: the
+--- previous window, another file window, or a new split left of the chat.
+function M.editor_window()
+  local chat = require("yoi.chat")
+  local function usable(win)
+    if not (win and win ~= 0 and vim.api.nvim_win_is_valid(win)) then
+      return false
+    end
+    local buf = vim.api.nvim_win_get_buf(win)
+    local floating = vim.api.nvim_win_get_config(win).relative ~= ""
+    return not floating and chat.for_buffer(buf) == nil and vim.bo[buf].buftype == ""
+  end
+  local current = vim.api.nvim_get_current_win()
+  if usable(current) then
+    return current
+  end
+  local previous = vim.fn.win_getid(vim.fn.winnr("#"))
+  if usable(previous) then
+    return previous
+  end
+  for _, win in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
+    if usable(win) then
+      return win
+    end
+  end
+  vim.cmd("leftabove vnew")
+  return vim.api.nvim_get_current_win()
 end
 
 --- Open a window for `buf` where `chat.position` says; returns it.
@@ -97,6 +128,21 @@ function M.map_keys(chat)
       end
     end, opts("stop the running turn"))
   end
+  if m.yank_code then
+    vim.keymap.set("n", m.yank_code, function()
+      require("yoi.codeblock").yank(chat)
+    end, opts("yank the code block under the cursor"))
+  end
+  if m.apply_code then
+    vim.keymap.set("n", m.apply_code, function()
+      require("yoi.codeblock").apply(chat)
+    end, opts("apply the code block under the cursor (to the lines you sent, else below the cursor)"))
+  end
+  if m.help then
+    vim.keymap.set("n", m.help, function()
+      require("yoi.keyhelp").show(chat.buf)
+    end, opts("show the chat's keys"))
+  end
 end
 
 local function short_tokens(n)
@@ -112,14 +158,16 @@ end
 --- " yoi · <pod> · <model> · <state> · context <n> · <progress>"
 function M.statusline(info, progress)
   local parts = { "yoi" }
-  if info.name and info.name ~= "" then
+  if info.name and info.name ~= "" and info.name ~= "yoi" then
     table.insert(parts, info.name)
   end
   if info.model then
     table.insert(parts, info.model)
   end
   local state = "stopped"
-  if info.running then
+  if info.activity then
+    state = info.activity
+  elseif info.running then
     state = "running"
   elseif info.pod_id then
     state = "idle"

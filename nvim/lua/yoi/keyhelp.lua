@@ -1,0 +1,81 @@
+--- `?` in the chat: a float listing the chat buffer's keys and commands.
+local config = require("yoi.config")
+
+local M = {}
+
+--- The help's lines for the current mappings.
+function M.lines()
+  local m = config.values.mappings
+  local rows = {}
+  local function add(key, what)
+    if key then
+      table.insert(rows, { key, what })
+    end
+  end
+  add(m.submit, "send the message (on a tool call: open or close it)")
+  add(m.submit_insert, "send the message (insert mode too)")
+  add(m.interrupt, "stop the running turn")
+  add("<C-x><C-o>", "complete @file, #knowledge, /workflow (insert mode)")
+  add(m.yank_code, "yank the code block under the cursor")
+  add(m.apply_code, "apply it (over the lines sent with :'<,'>YoiChat)")
+  add("za", "open or close a tool call")
+  add("gg", "at the top: load older messages")
+  add(m.help, "this help")
+  if config.values.selection_key then
+    add(config.values.selection_key, "(visual, any buffer) add the selection")
+  end
+  local width = 0
+  for _, row in ipairs(rows) do
+    width = math.max(width, vim.fn.strdisplaywidth(row[1]))
+  end
+  local lines = { " yoi chat keys" }
+  for _, row in ipairs(rows) do
+    table.insert(lines, (" %s%s  %s"):format(row[1], (" "):rep(width - vim.fn.strdisplaywidth(row[1])), row[2]))
+  end
+  vim.list_extend(lines, {
+    "",
+    " :YoiUnsaved   files the agent changed, not saved yet (! saves)",
+    " :YoiSessions  resume a session · :YoiNew start over",
+    " q or <Esc> closes this help",
+  })
+  return lines
+end
+
+--- Show the help over the chat window; any of q, <Esc>, ? closes it.
+function M.show()
+  local lines = M.lines()
+  local width = 0
+  for _, line in ipairs(lines) do
+    width = math.max(width, vim.fn.strdisplaywidth(line) + 1)
+  end
+  local parent = vim.api.nvim_get_current_win()
+  width = math.min(width, math.max(20, vim.api.nvim_win_get_width(parent) - 2))
+  local height = math.min(#lines, math.max(3, vim.api.nvim_win_get_height(parent) - 2))
+  local buf = vim.api.nvim_create_buf(false, true)
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+  vim.bo[buf].modifiable = false
+  vim.bo[buf].bufhidden = "wipe"
+  local win = vim.api.nvim_open_win(buf, true, {
+    relative = "win",
+    win = parent,
+    row = 0,
+    col = 0,
+    width = width,
+    height = height,
+    style = "minimal",
+    border = "rounded",
+  })
+  vim.wo[win].wrap = true
+  local function close()
+    if vim.api.nvim_win_is_valid(win) then
+      vim.api.nvim_win_close(win, true)
+    end
+  end
+  for _, key in ipairs({ "q", "<Esc>", config.values.mappings.help or "?" }) do
+    vim.keymap.set("n", key, close, { buffer = buf, nowait = true, silent = true, desc = "yoi: close the help" })
+  end
+  vim.api.nvim_create_autocmd("WinLeave", { buffer = buf, once = true, callback = close })
+  return win
+end
+
+return M
