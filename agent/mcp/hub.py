@@ -83,11 +83,11 @@ class McpHub:
     def configure(self, setup: McpSetup) -> None:
         """Create (and start) a connection per configured server. The SDK
         must be imported already (see :func:`start_hub`)."""
-        from agent.mcp.client import McpConnection
-
         if self._stopped:
             return
         self.disabled = setup.disabled
+        if setup.servers:  # the SDK: imported by start_hub, off the event loop
+            from agent.mcp.client import McpConnection
         for config in setup.servers:
             connection = McpConnection(config, self._changed)
             self.connections[config.name] = connection
