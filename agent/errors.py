@@ -8,6 +8,7 @@ who sees an error and what happens next::
     │   │                         the run goes on
     │   ├── InvalidArgument       bad or missing tool arguments
     │   ├── ScopeDenied           a path outside the scope, or read-only
+    │   │   └── WriteConflict     a sub-agent holds write access there
     │   ├── FileNotFound
     │   ├── EditConflict          not read first, changed since read, no match,
     │   │                         ambiguous match, rejected by the user
@@ -64,6 +65,11 @@ class InvalidArgument(ToolError):
 
 class ScopeDenied(ToolError):
     pass
+
+
+class WriteConflict(ScopeDenied):
+    """The path is in a subtree a sub-agent holds write access to while it
+    runs (agent/agents/); the message names the sub-agent."""
 
 
 class FileNotFound(ToolError):

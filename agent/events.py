@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic.alias_generators import to_camel
 
+from agent.items import EditOutcome
+
 AlertLevel = Literal["info", "warn", "error"]
 Outcome = Literal["finished", "paused", "limitReached", "interrupted", "error"]
 EditStatus = Literal["proposed", "applied", "rejected", "stale", "failed"]
@@ -54,6 +56,16 @@ class ToolResultEvent(_Event):
     ok: bool
     summary: str
     content: str | None = None
+    edits: list[EditOutcome] | None = None  # how the call's edits ended
+
+
+class ToolOutputEvent(_Event):
+    """Live output of a running tool (``run_command``): progress, not history.
+    The log keeps only the call's result."""
+
+    type: Literal["toolOutput"] = "toolOutput"
+    id: str
+    text: str
 
 
 class Phase(_Event):
@@ -112,6 +124,24 @@ class CompactFailed(_Event):
     error: str
 
 
+class SubAgentEvent(_Event):
+    """A sub-agent of this pod started or ended a run (agent/agents/).
+    ``pod_id`` is the sub-agent's own pod (its events carry it); ``call_id``
+    the ``spawn_agent`` call that started it; ``status`` ``running`` or how
+    the run ended; ``answer`` its final message."""
+
+    type: Literal["subAgent"] = "subAgent"
+    pod_id: str
+    name: str
+    status: str
+    call_id: str | None = None
+    session_id: str | None = None
+    task: str | None = None
+    scope: str | None = None
+    answer: str | None = None
+    error: str | None = None
+
+
 class Alert(_Event):
     """A user-facing message: something the user should know or act on.
 
@@ -130,6 +160,7 @@ Event = Annotated[
     | ReasoningDelta
     | ToolCallEvent
     | ToolResultEvent
+    | ToolOutputEvent
     | Phase
     | EditEvent
     | UsageEvent
@@ -137,6 +168,7 @@ Event = Annotated[
     | CompactStart
     | CompactDone
     | CompactFailed
+    | SubAgentEvent
     | Alert,
     Field(discriminator="type"),
 ]

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agent import paths, secrets
+from agent.agents import wiring as agents
 from agent.approvals import ApprovalGate
 from agent.checkpoints.recorder import open_checkpoints
 from agent.compaction.compactor import CompactionSettings, Compactor
@@ -26,10 +27,10 @@ from agent.events import Alert
 from agent.hooks import CommandHook, HookPoint, Hooks
 from agent.ids import short_id, uuid7
 from agent.image_store import ImageInput, ImageStore
-from agent.input import InputResolver
 from agent.items import Item, Message
 from agent.llm.types import LlmClient, ModelConfig, RetryListener, RetryNotice
 from agent.manifest import LoadedManifest, Manifest, ManifestProblem
+from agent.mcp.references import input_resolver
 from agent.memory.consolidate import Consolidator
 from agent.memory.library import MemoryLibrary
 from agent.memory.setup import build_memory, consolidator_for, folders_outside, open_library
@@ -49,6 +50,8 @@ from agent.tools.fs import ScopedFs, Tracker
 from agent.worker import Worker, WorkerSettings
 
 if TYPE_CHECKING:
+    from agent.agents.manager import Delegation
+    from agent.agents.port import AgentHost
     from agent.mcp.hub import McpHub
 
 ClientFactory = Callable[[ModelConfig, RetryListener], LlmClient]
@@ -64,6 +67,7 @@ class PodHost:
     client_factory: ClientFactory | None = None
     progress: ProgressPort = field(default_factory=NoProgress)
     mcp: McpHub | None = None  # the host's MCP servers, shared by its pods
+    agents: AgentHost | None = None  # the host's side of sub-agents (agent/agents/)
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,7 @@ class PodSpec:
     resume_session_id: str | None = None
     env: Mapping[str, str] | None = None
     config_dir: Path | None = None
+    delegation: Delegation | None = None  # a sub-agent (agent/agents/manager.py)
 
 
 def default_client(config: ModelConfig, on_retry: RetryListener) -> LlmClient:
@@ -184,6 +189,8 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
     for alert in prepared.alerts:
         host.events.emit(alert)
     scope, catalog, restored = prepared.scope, prepared.catalog, prepared.restored
+    pod_id = agents.pod_id_for(spec, short_id("pod-"))
+    scope = agents.pod_scope(spec, scope, pod_id)
     cwd = spec.root or Path.cwd()
 
     # the model's key never reaches commands or hooks the agent runs
@@ -206,6 +213,8 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
             )
         )
     )
+    children = agents.children_for(spec, host, scope, open_pod)
+    tools = agents.pod_tools(spec, tools, children)
     if host.mcp is not None:
         host.mcp.attach(tools, gate)
     model_config = manifest.model_config_for(env)
@@ -248,7 +257,6 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
     )
     worker.images = images.for_request
 
-    pod_id = short_id("pod-")
     name = spec.name or manifest.pod.name
     session_id = restored.session_id if restored else uuid7()
     await asyncio.to_thread(registry.register, pod_id, name, session_id, str(cwd))
@@ -318,13 +326,13 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
         catalog=catalog,
         host=host,
     )
-    return Pod(
+    pod = Pod(
         info=PodInfo(pod_id=pod_id, name=name, root=spec.root, model=client.model_name),
         worker=worker,
         session=session,
         registry=registry,
-        resolver=InputResolver(
-            fs, spec.root, knowledge_dir=library.layout.knowledge_dir if library else None
+        resolver=input_resolver(
+            host.mcp, fs, spec.root, library.layout.knowledge_dir if library else None
         ),
         catalog=catalog,
         events=host.events,
@@ -337,6 +345,8 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
         memory=memory,
         images=images,
     )
+    await agents.bind(pod, spec, children, restored)
+    return pod
 
 
 def open_consolidator(

@@ -23,7 +23,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from agent.compaction.compactor import CompactionFailed
 from agent.compaction.policy import ContextLimits
@@ -56,6 +56,9 @@ from agent.store import (
 )
 from agent.usage import TokenEstimator
 from agent.worker import Proceed, RequestMeasure, RunReport, Worker, YieldRun
+
+if TYPE_CHECKING:
+    from agent.agents.port import Subordinates
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +148,7 @@ class Pod:
         self._idle = asyncio.Event()
         self._idle.set()
         self._notes: list[str] = []
+        self.children: Subordinates | None = None  # its sub-agents (agent/agents/)
         self._turn_usage = _TurnUsage()
         self._closed = False
         # A restored history's items are sized (serialized once each) in a
@@ -269,11 +273,17 @@ class Pod:
         """Whether :meth:`interrupt` was called during the current turn."""
         return self._interrupted
 
+    def stop_tool(self, call_id: str) -> bool:
+        """Stop one running tool call (a command) and let the turn go on; the
+        model gets its output so far. ``False`` when no such call runs."""
+        return self.worker.running_calls.stop(call_id)
+
     def interrupt(self) -> bool:
         """Stop whatever the pod is doing — the model's stream, tools, hooks,
-        compaction, memory work; ``False`` when it was idle."""
+        compaction, memory work, its sub-agents; ``False`` when nothing ran."""
+        children = self.children is not None and self.children.interrupt_all()
         if self.state == "idle":
-            return False
+            return children
         self._interrupted = True
         self.worker.interrupt()
         if self._side_task is not None and not self._side_task.done():
@@ -376,6 +386,15 @@ class Pod:
         self._notes.append(message)
         del self._notes[:-128]
 
+    @property
+    def pending_notes(self) -> int:
+        """Notes waiting for the next request."""
+        return len(self._notes)
+
+    async def wait_idle(self) -> None:
+        """Return once no turn (or compaction, or memory work) is running."""
+        await self._idle.wait()
+
     async def close(self) -> None:
         """Stop what the pod is doing, wait for it to end cleanly, then give
         its session back (so another pod may resume it)."""
@@ -386,6 +405,8 @@ class Pod:
         self.window.close()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), CLOSE_PATIENCE)
+        if self.children is not None:
+            await self.children.close()
         await asyncio.to_thread(self.registry.release, self.id)
 
     # ------------------------------------------------------------ internals

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
-from agent.errors import SessionInUse, YoiError
+from agent.errors import SessionInUse, WriteConflict, YoiError
 from agent.fsutil import atomic_write_bytes
 from agent.ids import now_ms
 
@@ -54,6 +54,11 @@ class Allocation(BaseModel):
     # the process's start time in clock ticks after boot (Linux): a pid reused
     # by another process does not keep the session
     process_start: int | None = None
+    # a sub-agent (agent/agents/): the pod that spawned it, and the subtrees
+    # (canonical absolute paths) it holds write access to while it runs; no
+    # other pod may write there meanwhile
+    parent_pod_id: str | None = None
+    writes: tuple[str, ...] = ()
 
 
 _TableAdapter: TypeAdapter[list[Allocation]] = TypeAdapter(list[Allocation])
@@ -84,9 +89,48 @@ class PodRegistry:
         )
         with self._table() as table:
             _check_free(table, session_id, pod_id)
+            prior = next((a for a in table if a.pod_id == pod_id), None)
+            if prior is not None:  # a reservation keeps its delegation
+                allocation = allocation.model_copy(
+                    update={"parent_pod_id": prior.parent_pod_id, "writes": prior.writes}
+                )
             table[:] = [a for a in table if a.pod_id != pod_id]
             table.append(allocation)
         return allocation
+
+    def reserve(
+        self, pod_id: str, name: str, parent_pod_id: str, writes: tuple[str, ...], cwd: Path | str
+    ) -> Allocation:
+        """Pre-register sub-agent ``pod_id`` of ``parent_pod_id`` holding write
+        access to ``writes`` (its session is named when it registers).
+        Raises :class:`agent.errors.WriteConflict` when another pod holds a
+        subtree that overlaps one of them."""
+        allocation = Allocation(
+            pod_id=pod_id,
+            name=name,
+            pid=os.getpid(),
+            session_id=f"reserved:{pod_id}",
+            cwd=str(cwd),
+            started_at=now_ms(),
+            process_start=process_start(os.getpid()),
+            parent_pod_id=parent_pod_id,
+            writes=writes,
+        )
+        with self._table() as table:
+            _check_writes(table, pod_id, parent_pod_id, writes)
+            table[:] = [a for a in table if a.pod_id != pod_id]
+            table.append(allocation)
+        return allocation
+
+    def set_writes(self, pod_id: str, writes: tuple[str, ...]) -> None:
+        """Change the subtrees pod ``pod_id`` holds (empty: it holds none, as a
+        sub-agent between runs); same conflicts as :meth:`reserve`."""
+        with self._table() as table:
+            index = next((i for i, a in enumerate(table) if a.pod_id == pod_id), None)
+            if index is None:
+                raise PodNotRegistered(f"Pod {pod_id} is not in the pod registry.")
+            _check_writes(table, pod_id, table[index].parent_pod_id, writes)
+            table[index] = table[index].model_copy(update={"writes": writes})
 
     def update_session(self, pod_id: str, session_id: str) -> Allocation:
         """Move pod ``pod_id`` to ``session_id`` (after a fork or a compaction)."""
@@ -166,6 +210,46 @@ def _check_free(table: list[Allocation], session_id: str, pod_id: str) -> None:
             f"Session {session_id} is already open in another yoi pod ({owner.name}, "
             f"process {owner.pid}). Close it there first, or start a new session."
         )
+
+
+def overlaps(a: str, b: str) -> bool:
+    """Whether two subtrees (canonical absolute paths) overlap."""
+    pa, pb = Path(a), Path(b)
+    return pa == pb or pa.is_relative_to(pb) or pb.is_relative_to(pa)
+
+
+def _check_writes(
+    table: list[Allocation], pod_id: str, parent_pod_id: str | None, writes: tuple[str, ...]
+) -> None:
+    """Another pod's subtree may overlap a requested one only when that pod is
+    an ancestor of ``pod_id`` and its subtree holds the requested one (a
+    sub-agent delegating part of its own)."""
+    by_id = {a.pod_id: a for a in table}
+    ancestors: set[str] = set()
+    cursor = parent_pod_id
+    while cursor is not None and cursor not in ancestors:
+        ancestors.add(cursor)
+        parent = by_id.get(cursor)
+        cursor = parent.parent_pod_id if parent is not None else None
+    for other in table:
+        if other.pod_id == pod_id:
+            continue
+        for held in other.writes:
+            for wanted in writes:
+                if not overlaps(held, wanted):
+                    continue
+                if other.pod_id in ancestors and Path(wanted).is_relative_to(held):
+                    continue
+                raise WriteConflict(
+                    f"{wanted} overlaps {held}, which sub-agent {other.name} ({other.pod_id}, "
+                    f"process {other.pid}) holds write access to while it runs; wait until it "
+                    "ends or stop it, or delegate another folder."
+                )
+
+
+def is_live(allocation: Allocation) -> bool:
+    """Whether the allocation's process is alive (and the same process)."""
+    return _holds(allocation)
 
 
 def _holds(allocation: Allocation) -> bool:

@@ -17,7 +17,7 @@ from agent.errors import SessionError, YoiError
 from agent.ids import now_ms, uuid7
 from agent.items import Item
 from agent.registry import PodRegistry
-from agent.store import LogEntry, Origin, SessionStart, SessionStore
+from agent.store import LogEntry, Origin, SessionStart, SessionStore, SpawnedBy
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ class SessionHandle:
         self.cwd = cwd
         self.model = model
         self.on_fork = on_fork
+        self.spawned_by: SpawnedBy | None = None  # a sub-agent's link to its parent
         self._lock = asyncio.Lock()
 
     @property
@@ -69,6 +70,7 @@ class SessionHandle:
             model=self.model,
             compacted_from=compacted_from,
             turn_count=turn_count,
+            spawned_by=self.spawned_by,
         )
 
     async def start(self, system_prompt: str, history: Sequence[Item]) -> None:

@@ -49,9 +49,7 @@ class LspApprovals:
     async def request_approval(self, request: ApprovalRequest) -> ApprovalDecision:
         if not self.server.yoi_client_option("approvals"):
             raise ApprovalUnavailable(self._cannot_ask(request))
-        params = p.approval_params(
-            self.pod_id(), request.tool_call_id, request.tool, request.arguments, request.reason
-        )
+        params = self.params(request)
         try:
             answer: Any = await asyncio.wait_for(
                 self.server.request_cancellable(p.APPROVAL, params), self.timeout_seconds
@@ -68,6 +66,12 @@ class LspApprovals:
             return decision  # type: ignore[no-any-return]
         self.warn(f"{request.tool} was denied: the editor answered {answer!r}.")
         return "deny"
+
+    def params(self, request: ApprovalRequest) -> dict[str, Any]:
+        """The ``yoi/approval`` params for ``request``."""
+        return p.approval_params(
+            self.pod_id(), request.tool_call_id, request.tool, request.arguments, request.reason
+        )
 
     def _cannot_ask(self, request: ApprovalRequest) -> str:
         manifest = paths.config_dir() / MANIFEST_FILE

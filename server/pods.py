@@ -23,6 +23,7 @@ from agent.pod import Pod, TurnResult
 from agent.store import SessionStore
 from server import payloads as pl
 from server import protocol as p
+from server.agents import LspAgentHost
 from server.approvals import LspApprovals
 from server.editor import LspEditor
 from server.errors import invalid_params
@@ -46,6 +47,7 @@ log = logging.getLogger(__name__)
 class PodEntry:
     pod: Pod
     sink: LspEventSink
+    parent_pod_id: str | None = None  # a sub-agent (server/agents.py)
 
 
 class PodManager:
@@ -53,6 +55,7 @@ class PodManager:
         self.server = server
         self.entries: dict[str, PodEntry] = {}
         self.mcp: McpHub | None = None  # set by server.startup
+        self.agents = LspAgentHost(self)
 
     def get(self, pod_id: str, method: str) -> PodEntry:
         entry = self.entries.get(pod_id)
@@ -79,6 +82,7 @@ class PodManager:
             progress=LspProgressPort(server),
             client_factory=server.client_factory(),
             mcp=self.mcp,
+            agents=self.agents,
         )
         spec = PodSpec(
             root=root,
@@ -116,6 +120,7 @@ class PodManager:
                     "contextTokens": e.pod.context_tokens(),
                     "turnCount": e.pod.turn_count,
                     **limits_to_wire(e.pod.context_limits()),
+                    **({"parentPodId": e.parent_pod_id} if e.parent_pod_id else {}),
                 }
                 for pod_id, e in self.entries.items()
             ]

@@ -268,6 +268,18 @@ class CheckpointsSection(Section):
     max_repo_bytes: PositiveInt = 256 * 1024 * 1024
 
 
+class AgentsSection(Section):
+    """``[agents]``: sub-agents (agent/agents/). ``max_children``: a pod's
+    sub-agents at once; ``max_depth``: how deep sub-agents may nest (2: a
+    sub-agent may start sub-agents of its own, they may not); ``max_requests``:
+    the model requests one run of a sub-agent may make."""
+
+    enabled: StrictBool = True
+    max_children: PositiveInt = 4
+    max_depth: PositiveInt = 2
+    max_requests: PositiveInt = 30
+
+
 class Manifest(Section):
     """The effective configuration of a pod, after the cascade."""
 
@@ -285,6 +297,7 @@ class Manifest(Section):
     memory: MemorySection = Field(default_factory=MemorySection)
     mcp: McpSection = Field(default_factory=McpSection)
     checkpoints: CheckpointsSection = Field(default_factory=CheckpointsSection)
+    agents: AgentsSection = Field(default_factory=AgentsSection)
 
     @property
     def prompt_pack(self) -> Path | None:

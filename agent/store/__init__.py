@@ -22,6 +22,7 @@ from agent.store.entries import (
     RunCompleted,
     RunErrored,
     SessionStart,
+    SpawnedBy,
     TurnEnd,
     UserInput,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "SessionInfo",
     "SessionStart",
     "SessionStore",
+    "SpawnedBy",
     "TurnEnd",
     "UsageRecord",
     "UserInput",

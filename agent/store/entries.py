@@ -31,6 +31,17 @@ class Origin(BaseModel):
     at_hash: str
 
 
+class SpawnedBy(BaseModel):
+    """A sub-agent's session (agent/agents/): the session of the pod that
+    spawned it, the id of the ``spawn_agent`` tool call that did, and the
+    sub-agent's name."""
+
+    model_config = ConfigDict(frozen=True)
+    session_id: str
+    call_id: str
+    name: str
+
+
 class _Entry(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
@@ -38,7 +49,8 @@ class _Entry(BaseModel):
 class SessionStart(_Entry):
     """The first entry of every session. ``history`` is the seed history:
     empty for a new session, the summary and retained items after a
-    compaction, the forking pod's history for a fork."""
+    compaction, the forking pod's history for a fork. ``spawned_by`` links a
+    sub-agent's session to its parent's (absent for every other session)."""
 
     kind: Literal["session_start"] = "session_start"
     ts: int = Field(default_factory=now_ms)
@@ -50,6 +62,7 @@ class SessionStart(_Entry):
     forked_from: Origin | None = None
     compacted_from: Origin | None = None
     turn_count: int = Field(default=0, ge=0)  # runs before this session (after compaction)
+    spawned_by: SpawnedBy | None = None
 
 
 class UserInput(_Entry):

@@ -16,6 +16,8 @@ MODEL_ID = "scripted"
 
 class _Step(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+    # answers only a request whose first user message contains this text
+    match: str | None = None
 
 
 class ScriptedToolCall(_Step):
@@ -226,3 +228,15 @@ def image_urls(body: Mapping[str, Any]) -> list[str]:
                 if isinstance(url, str):
                     urls.append(url)
     return urls
+
+
+def first_user_text(body: Mapping[str, Any]) -> str:
+    """The text of a chat request's first user message (its parts joined)."""
+    for message in body.get("messages") or ():
+        if isinstance(message, Mapping) and message.get("role") == "user":
+            content = message.get("content")
+            if isinstance(content, str):
+                return content
+            parts = content if isinstance(content, list) else ()
+            return "".join(str(p.get("text", "")) for p in parts if isinstance(p, Mapping))
+    return ""

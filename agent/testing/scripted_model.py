@@ -60,6 +60,12 @@ until the client disconnects or the server stops (the same as a reply with
 
     {"hang": true, "text": "partial"}
 
+Any step may have ``match``: it then answers only a request whose first user
+message contains that text (a conversation's identity: a test's prompt, a
+sub-agent's task), so conversations that run at the same time each get their
+own steps, in order; a step without ``match`` answers any request. A request
+gets the first step not played yet that answers it.
+
 An exhausted script answers 400 saying so. Also: ``GET /v1/models``,
 ``GET /_script/requests`` (the recorded bodies), and ``POST /_script`` with a
 list of steps (or ``{"steps": [...]}``), which loads a new script and forgets
@@ -89,6 +95,7 @@ from agent.testing.script import (
     Step,
     completion_payload,
     finish_reason_of,
+    first_user_text,
     image_urls,
     parse_script,
     reply_deltas,
@@ -105,6 +112,7 @@ class _State:
         self.cond = threading.Condition()
         self.steps = steps
         self.position = 0
+        self.used: set[int] = set()  # steps played out of order (``match``)
         self.requests: list[dict[str, Any]] = []
         self.arrivals: list[float] = []  # time.perf_counter() at each request
         self.disconnects = 0
@@ -114,6 +122,7 @@ class _State:
         with self.cond:
             self.steps = steps
             self.position = 0
+            self.used = set()
             self.requests = []
             self.arrivals = []
             self.disconnects = 0
@@ -125,11 +134,26 @@ class _State:
             self.requests.append(body)
             self.arrivals.append(arrived)
             number = len(self.requests)
-            step = self.steps[self.position] if self.position < len(self.steps) else None
-            if step is not None:
-                self.position += 1
+            index = self._pick(body)
+            step = self.steps[index] if index is not None else None
+            if index is not None:
+                self.used.add(index)
+                while self.position in self.used:
+                    self.position += 1
             self.cond.notify_all()
             return number, step
+
+    def _pick(self, body: dict[str, Any]) -> int | None:
+        """The first step not played yet that answers this request (its
+        ``match``, if any, is in the request's first user message)."""
+        first = first_user_text(body)
+        for index in range(self.position, len(self.steps)):
+            if index in self.used:
+                continue
+            match = self.steps[index].match
+            if match is None or match in first:
+                return index
+        return None
 
     def note_disconnect(self) -> None:
         with self.cond:
@@ -434,7 +458,7 @@ class ScriptedModel:
     def remaining(self) -> int:
         """Steps not played yet."""
         with self._state.cond:
-            return len(self._state.steps) - self._state.position
+            return len(self._state.steps) - len(self._state.used)
 
     @property
     def disconnects(self) -> int:

@@ -1,0 +1,74 @@
+"""Who may write where while sub-agents run: the write claims of the registry.
+
+A sub-agent's allocation in ``<home>/pods.json`` lists the subtrees it holds
+write access to while it runs (:meth:`agent.registry.PodRegistry.reserve`).
+A write to a path inside such a subtree is allowed only to the pod holding
+the deepest subtree that covers it (so a sub-agent that delegated part of its
+own subtree to a sub-agent of its own cannot write there either, meanwhile).
+
+:class:`ClaimView` answers that question on every write without taking the
+registry's lock: it re-reads ``pods.json`` only when the file changed (the
+registry replaces it atomically, so a read always sees a whole table), which
+costs one ``stat`` per write. Claims of a process that is gone are ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from agent.errors import WriteConflict
+from agent.registry import Allocation, is_live
+
+
+class ClaimView:
+    def __init__(self, home: Path) -> None:
+        self.file = home / "pods.json"
+        self._stamp: tuple[int, int, int] | None = None
+        self._claims: list[tuple[Path, Allocation]] = []
+
+    def holder_of(self, path: Path) -> Allocation | None:
+        """The live pod holding the deepest write subtree that covers the
+        canonical ``path``, or ``None``."""
+        best: tuple[Path, Allocation] | None = None
+        for subtree, holder in self._current():
+            if (path == subtree or path.is_relative_to(subtree)) and (
+                best is None or subtree.is_relative_to(best[0])
+            ):
+                best = (subtree, holder)
+        if best is None or not is_live(best[1]):
+            return None
+        return best[1]
+
+    def check(self, path: Path, writer: str, shown: str) -> None:
+        """Raise :class:`WriteConflict` unless pod ``writer`` may write ``path``."""
+        holder = self.holder_of(path)
+        if holder is None or holder.pod_id == writer:
+            return
+        raise WriteConflict(
+            f"`{shown}` is inside a folder delegated to the sub-agent {holder.name} "
+            f"({holder.pod_id}), which holds write access to it while it runs; wait until it "
+            "has finished (or stop it), then write here."
+        )
+
+    def _current(self) -> list[tuple[Path, Allocation]]:
+        try:
+            st = os.stat(self.file)
+        except FileNotFoundError:
+            self._stamp, self._claims = None, []
+            return []
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        if stamp != self._stamp:
+            self._claims = _read_claims(self.file)
+            self._stamp = stamp
+        return self._claims
+
+
+def _read_claims(file: Path) -> list[tuple[Path, Allocation]]:
+    try:
+        data = json.loads(file.read_bytes())
+        rows = [Allocation.model_validate(a) for a in data["allocations"]]
+    except (OSError, ValueError, TypeError, KeyError):
+        return []  # the registry logs an unreadable table and treats it as empty
+    return [(Path(w), a) for a in rows for w in a.writes]
