@@ -30,7 +30,7 @@ from agent.checkpoints.fork import continue_on, fork_before
 from agent.checkpoints.recorder import Recorder
 from agent.checkpoints.shadow import Change, ShadowRepo
 from agent.checkpoints.timeline import Timeline, Turn, read_timeline, restore_entry
-from agent.errors import YoiError
+from agent.errors import InvalidArgument, YoiError
 from agent.events import Alert
 from agent.ids import now_ms, uuid7
 from agent.pod import Pod
@@ -42,7 +42,7 @@ from server import protocol as p
 from server.app import YoiServer
 from server.approvals import LspApprovals
 from server.editor import line_edits, path_of
-from server.errors import maps_errors
+from server.errors import invalid_params, maps_errors
 
 TurnIndex = Field(ge=1, strict=True)
 
@@ -112,9 +112,10 @@ async def checkpoints_diff(ls: YoiServer, params: Any) -> dict[str, Any]:
     pod = _pod(ls, parsed.pod_id, p.CHECKPOINTS_DIFF)
     recorder = _recorder(pod)
     timeline = await asyncio.to_thread(read_timeline, _store(ls), pod.session_id)
-    start = _checkpoint(recorder.repo, timeline.turn(parsed.turn))
+    start = _checkpoint(recorder.repo, _turn(timeline, parsed.turn, p.CHECKPOINTS_DIFF))
     if parsed.to_turn is not None:
-        end = _checkpoint(recorder.repo, timeline.turn(parsed.to_turn, "toTurn"))
+        to_turn = _turn(timeline, parsed.to_turn, p.CHECKPOINTS_DIFF, "toTurn")
+        end = _checkpoint(recorder.repo, to_turn)
     else:
         end = await _snapshot(recorder, "now")
     changes, diffs = await asyncio.to_thread(_diffs, recorder.repo, start, end)
@@ -144,7 +145,7 @@ async def session_fork(ls: YoiServer, params: Any) -> dict[str, Any]:
     pod = _pod(ls, parsed.pod_id, p.SESSION_FORK)
     store = _store(ls)
     timeline = await asyncio.to_thread(read_timeline, store, pod.session_id)
-    turn = timeline.turn(parsed.turn)
+    turn = _turn(timeline, parsed.turn, p.SESSION_FORK)
     new_id = await asyncio.to_thread(fork_before, store, pod.session_id, turn)
     created = await ls.pods.create(pl.PodCreateParams(resume_session_id=new_id))
     return {**created, "forkedFrom": {"sessionId": pod.session_id, "turn": turn.index}}
@@ -163,7 +164,7 @@ async def session_resend(ls: YoiServer, params: Any) -> dict[str, Any]:
     )
     pod._claim()
     try:
-        restored = await _restore(ls, pod, request)
+        restored = await _restore(ls, pod, request, p.SESSION_RESEND)
     finally:
         pod._release()
     result = await ls.pods.chat(pl.ChatParams(pod_id=parsed.pod_id, input=parsed.input))
@@ -173,10 +174,12 @@ async def session_resend(ls: YoiServer, params: Any) -> dict[str, Any]:
 # ---------------------------------------------------------------- the restore
 
 
-async def _restore(ls: YoiServer, pod: Pod, params: RestoreParams) -> dict[str, Any]:
+async def _restore(
+    ls: YoiServer, pod: Pod, params: RestoreParams, method: str = p.CHECKPOINTS_RESTORE
+) -> dict[str, Any]:
     store = _store(ls)
     timeline = await asyncio.to_thread(read_timeline, store, pod.session_id)
-    turn = timeline.turn(params.turn)
+    turn = _turn(timeline, params.turn, method)
     result: dict[str, Any] = {"turn": turn.index, "files": [], "sessionId": pod.session_id}
     if params.files:
         result["files"] = await _restore_files(ls, pod, turn, params.force)
@@ -325,6 +328,13 @@ async def _apply_in_editor(
 
 def _pod(ls: YoiServer, pod_id: str, method: str) -> Pod:
     return ls.pods.get(pod_id, method).pod
+
+
+def _turn(timeline: Timeline, index: int, method: str, field: str = "turn") -> Turn:
+    try:
+        return timeline.turn(index, field)
+    except InvalidArgument as exc:
+        raise invalid_params(method, str(exc)) from None
 
 
 def _store(ls: YoiServer) -> SessionStore:

@@ -292,3 +292,17 @@ async def test_restore_during_a_turn_is_busy(
     assert caught.value.code == -32803 and caught.value.data == {"reason": "busy"}
     await lsp.request("yoi/pod/interrupt", {"podId": pod})
     await turn
+
+
+async def test_an_unknown_turn_is_invalid_params(
+    lsp: Session, root: Path, scripted_model: ScriptedModel
+) -> None:
+    scripted_model.load([{"text": "one"}])
+    pod = await lsp.create_pod()
+    await lsp.chat(pod, "first")
+    with pytest.raises(JsonRpcException) as caught:
+        await restore(lsp, pod, 5)
+    assert caught.value.code == -32602 and "`turn` 5" in caught.value.message
+    with pytest.raises(JsonRpcException) as caught:
+        await lsp.request("yoi/checkpoints/diff", {"podId": pod, "turn": 1, "toTurn": 3})
+    assert caught.value.code == -32602 and "`toTurn` 3" in caught.value.message

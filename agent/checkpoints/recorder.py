@@ -38,6 +38,14 @@ DOMAIN = "checkpoints"
 FILE_TOOLS = frozenset({"write_file", "edit_file", "run_command", "memory_write", "memory_edit"})
 
 
+PRUNE_EVERY = 10  # turns between two size checks of the shadow repository
+
+
+def _log_failure(task: asyncio.Future[int]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("pruning the checkpoints failed: %s", task.exception())
+
+
 class CheckpointPort(Protocol):
     async def turn_started(self) -> None:
         """A user turn begins (its input is logged). Never raises."""
@@ -74,6 +82,8 @@ class Recorder:
         self.broken: str | None = None
         self._lock = asyncio.Lock()
         self._told_skipped: set[str] = set()
+        self._turns = 0
+        self.pruning: asyncio.Future[int] | None = None
 
     async def turn_started(self) -> None:
         snap = await self.snapshot("turn")
@@ -84,6 +94,10 @@ class Recorder:
             await self.session.append([Extension(ts=now_ms(), domain=DOMAIN, payload=payload)])
         except YoiError:
             log.exception("could not log the turn's checkpoint")
+        if self._turns % PRUNE_EVERY == 0 and (self.pruning is None or self.pruning.done()):
+            self.pruning = asyncio.ensure_future(asyncio.to_thread(self.repo.prune))
+            self.pruning.add_done_callback(_log_failure)
+        self._turns += 1
 
     async def tools_done(self, names: Sequence[str]) -> None:
         if FILE_TOOLS.intersection(names):

@@ -128,6 +128,9 @@ class ShadowRepo:
         """Record the workspace now; ``overrides`` maps relative paths to the
         bytes the editor holds for them (unsaved text)."""
         with self.locked():
+            # we hold the workspace's lock: an index.lock is a killed process's
+            with contextlib.suppress(FileNotFoundError):
+                (self.git_dir / "index.lock").unlink()
             self._write_excludes()
             modes = self._read_modes()
             skipped = self._stage(modes)
@@ -167,6 +170,7 @@ class ShadowRepo:
         listed = self.git.out(["diff-files", "-z", "--name-only"])
         listed += self.git.out(["ls-files", "-z", "-o", "--exclude-standard"])
         paths: list[str] = []
+        gone: list[str] = []  # tracked paths that are folders now
         skipped: list[str] = []
         for rel in dict.fromkeys(split_z(listed)):
             if rel.endswith("/"):  # a nested repository: never entered
@@ -179,6 +183,10 @@ class ShadowRepo:
                 continue
             except OSError:
                 continue
+            if stat.S_ISDIR(st.st_mode):
+                gone.append(rel)
+                modes.pop(rel, None)
+                continue
             if stat.S_ISREG(st.st_mode) and st.st_size > self.settings.max_file_bytes:
                 skipped.append(rel)
                 continue
@@ -189,10 +197,31 @@ class ShadowRepo:
                     modes[rel] = bits
                 else:
                     modes.pop(rel, None)
+        self._recheck_modes(modes)
+        if gone:
+            data = b"\0".join(os.fsencode(p) for p in gone) + b"\0"
+            self.git.run(["update-index", "-z", "--force-remove", "--stdin"], input=data)
         if paths:
             data = b"\0".join(os.fsencode(p) for p in paths) + b"\0"
-            self.git.run(["update-index", "-z", "--add", "--remove", "--stdin"], input=data)
+            self.git.run(
+                ["update-index", "-z", "--add", "--remove", "--replace", "--stdin"], input=data
+            )
         return skipped
+
+    def _recheck_modes(self, modes: dict[str, int]) -> None:
+        """A chmod within the second of the last snapshot escapes git's stat
+        check: the few files with unusual bits are looked at every time."""
+        for rel in list(modes):
+            try:
+                st = os.lstat(self.root / rel)
+            except OSError:
+                modes.pop(rel, None)
+                continue
+            bits = stat.S_IMODE(st.st_mode)
+            if not stat.S_ISREG(st.st_mode) or bits == default_bits(bool(bits & 0o100)):
+                modes.pop(rel, None)
+            else:
+                modes[rel] = bits
 
     def _stage_overrides(self, overrides: Mapping[str, bytes]) -> None:
         lines: list[bytes] = []

@@ -35,6 +35,11 @@ export const Method = {
   mcpRestart: 'yoi/mcp/restart',
   /** server → client notification */
   mcpChanged: 'yoi/mcp/changed',
+  checkpointsList: 'yoi/checkpoints/list',
+  checkpointsDiff: 'yoi/checkpoints/diff',
+  checkpointsRestore: 'yoi/checkpoints/restore',
+  sessionFork: 'yoi/session/fork',
+  sessionResend: 'yoi/session/resend',
 } as const;
 
 export const ErrorCode = {
@@ -345,4 +350,81 @@ export interface McpRestartParams {
 export interface McpRestartResult {
   name: string;
   restarting: true;
+}
+
+// ------------------------------------------------------------------ checkpoints
+
+export interface CheckpointTurn {
+  turn: number;
+  /** Unix ms */
+  time: number;
+  text: string;
+  checkpoint: boolean;
+  /** paths changed from this turn's start to the next one's (the last: to now) */
+  files: string[];
+}
+
+export interface CheckpointsListParams {
+  podId: string;
+}
+
+export interface CheckpointsListResult {
+  sessionId: string;
+  turns: CheckpointTurn[];
+}
+
+export interface CheckpointsDiffParams {
+  podId: string;
+  turn: number;
+  toTurn?: number;
+}
+
+export interface CheckpointFileDiff {
+  path: string;
+  status: 'added' | 'modified' | 'deleted';
+  /** unified diff (git format) */
+  diff: string;
+}
+
+export interface CheckpointsDiffResult {
+  turn: number;
+  toTurn: number | null;
+  files: CheckpointFileDiff[];
+}
+
+export interface CheckpointsRestoreParams {
+  podId: string;
+  turn: number;
+  files?: boolean;
+  conversation?: boolean;
+  /** overwrite files changed outside the agent without asking */
+  force?: boolean;
+}
+
+export interface CheckpointsRestoreResult {
+  turn: number;
+  files: string[];
+  sessionId: string;
+  forkedFrom?: { sessionId: string; turn: number };
+}
+
+export interface SessionForkParams {
+  podId: string;
+  turn: number;
+}
+
+export interface SessionForkResult extends PodCreateResult {
+  forkedFrom: { sessionId: string; turn: number };
+}
+
+export interface SessionResendParams {
+  podId: string;
+  turn: number;
+  input: Segment[];
+  files?: boolean;
+  force?: boolean;
+}
+
+export interface SessionResendResult extends ChatResult {
+  restored: CheckpointsRestoreResult;
 }
