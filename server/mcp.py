@@ -18,6 +18,7 @@ from lsprotocol import types
 from pydantic import Field
 
 from agent import secrets
+from agent.fuzzy import FuzzyIndex
 from agent.mcp.hub import McpHub, ServerState, start_hub
 from server import payloads as pl
 from server import protocol as p
@@ -106,3 +107,30 @@ async def mcp_restart(ls: YoiServer, params: Any) -> dict[str, Any]:
         known = ", ".join(sorted(hub.connections)) or "none are running"
         raise invalid_params(p.MCP_RESTART, f"`name`: no MCP server {name!r} ({known})")
     return {"name": name, "restarting": True}
+
+
+def reference_items(ls: YoiServer, kind: str, prefix: str, limit: int) -> list[dict[str, Any]]:
+    """``yoi/references/complete`` items after the files (``@server:uri``, a
+    server's resources) and the workflows (``/server:prompt``, its prompts)."""
+    hub = ls.pods.mcp
+    if hub is None or limit <= 0 or kind not in ("file", "workflow"):
+        return []
+    details: dict[str, str] = {}
+    for name, connection in hub.connections.items():
+        if connection.status != "ready":
+            continue
+        if kind == "file":
+            for resource in connection.resources:
+                about = resource.description or resource.name
+                details[f"{name}:{resource.uri}"] = f"{about} · MCP {name}"
+        else:
+            for prompt in connection.prompts:
+                details[f"{name}:{prompt.name}"] = f"{prompt.description or ''} · MCP {name}"
+    matches = FuzzyIndex(list(details)).search(prefix, limit)
+    items: list[dict[str, Any]] = []
+    for match in matches:
+        item = {"kind": kind, "label": match.path, "detail": details[match.path], "open": False}
+        if kind == "file":
+            item["path"] = match.path
+        items.append(item)
+    return items

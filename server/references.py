@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent.fuzzy import FuzzyIndex
 from agent.input import list_documents
+from server import mcp
 from server import payloads as pl
 from server.editor import LspEditor
 
@@ -37,6 +38,8 @@ async def complete(server: YoiServer, params: pl.ReferencesCompleteParams) -> di
     else:
         folder = "knowledge" if params.kind == "knowledge" else "workflows"
         items = await _records(server, params.kind, folder, params.prefix, params.limit)
+    # MCP resources (@server:uri) after the files, MCP prompts (/server:prompt) after workflows
+    items += mcp.reference_items(server, params.kind, params.prefix, params.limit - len(items))
     return {"items": items}
 
 

@@ -356,3 +356,45 @@ async def test_no_mcp_process_survives_a_killed_server(env: dict[str, str], root
     os.kill(server.pid, signal.SIGKILL)
     await session.client.stop()
     assert await eventually(lambda: not any(alive(p) for p in pids), patience=10)
+
+
+async def test_prompts_as_workflows_and_resources_as_references(
+    env: dict[str, str], root: Path, scripted_model: ScriptedModel
+) -> None:
+    with http_fixture() as (_proc, port):
+        write_user_manifest(env, toml_server("fx", url=f"http://127.0.0.1:{port}/mcp"))
+        session = await start(env, root)
+        try:
+            await wait_ready(session, "fx")
+            files = await session.request("yoi/references/complete", {"prefix": "", "kind": "file"})
+            paths = [i["path"] for i in files["items"]]
+            assert paths[-1] == "fx:notes://readme" and "app.py" in paths  # after the files
+            readme = files["items"][-1]
+            assert readme["kind"] == "file" and "MCP fx" in readme["detail"]
+            flows = await session.request(
+                "yoi/references/complete", {"prefix": "rev", "kind": "workflow"}
+            )
+            assert [i["label"] for i in flows["items"]] == ["fx:review"]
+
+            scripted_model.load([{"text": "reviewed"}, {"text": "again"}])
+            pod = await session.create_pod()
+            await session.chat(
+                pod,
+                "",
+                {"kind": "workflow", "slug": "fx:review"},
+                {"kind": "text", "text": " app.py"},
+                {"kind": "file", "path": "fx:notes://readme"},
+            )
+            sent = scripted_model.requests[0]["messages"][-1]["content"]
+            assert "Please review app.py carefully." in sent
+            assert "[MCP resource: fx:notes://readme]" in sent
+            assert "Fixture readme: the answer is 42." in sent
+            assert session.events(pod, "alert") == []
+
+            await session.chat(pod, "", {"kind": "workflow", "slug": "fx:review"})
+            sent = scripted_model.requests[1]["messages"][-1]["content"]
+            assert "the prompt needs topic" in sent
+            (alert,) = session.events(pod, "alert")
+            assert "/fx:review was not attached" in alert["message"]
+        finally:
+            await stop(session)
