@@ -31,7 +31,6 @@ from agent.items import Item, Message
 from agent.llm.types import LlmClient, ModelConfig, RetryListener, RetryNotice
 from agent.manifest import LoadedManifest, Manifest, ManifestProblem
 from agent.mcp.references import input_resolver
-from agent.mcp.references import input_resolver
 from agent.memory.consolidate import Consolidator
 from agent.memory.library import MemoryLibrary
 from agent.memory.setup import build_memory, consolidator_for, folders_outside, open_library
