@@ -20,6 +20,7 @@ from agent.errors import ToolError
 from agent.events import Alert, ToolResultEvent
 from agent.items import ToolCall, ToolResult
 from agent.ports import EventSink
+from agent.running_calls import RunningCalls
 from agent.tools.base import ToolCallContext, ToolSet, truncate_utf8
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,9 @@ class ToolRunner:
         limits: ToolOutputLimits,
         interrupted_summary: str,
         on_hook_problem: Callable[[str], None],
+        running: RunningCalls | None = None,
     ) -> None:
+        self.running = running if running is not None else RunningCalls()
         self.tools = tools
         self.hooks = hooks
         self.events = events
@@ -85,7 +88,11 @@ class ToolRunner:
         return screened
 
     def start(self, approved: list[ToolCall]) -> dict[str, asyncio.Task[ToolResult]]:
-        return {c.call_id: asyncio.ensure_future(self._run_one(c)) for c in approved}
+        tasks = {c.call_id: asyncio.ensure_future(self._run_one(c)) for c in approved}
+        for call in approved:
+            stoppable = getattr(self.tools.get(call.name), "stoppable", False)
+            self.running.watch(call.call_id, tasks[call.call_id], stoppable=stoppable)
+        return tasks
 
     async def cancel(self, tasks: Mapping[str, asyncio.Task[ToolResult]]) -> None:
         for task in tasks.values():
@@ -144,7 +151,9 @@ class ToolRunner:
                 f"({_preview(call.arguments)}). Call {call.name} again with a JSON object "
                 "matching its schema.",
             )
-        context = ToolCallContext(call_id=call.call_id, events=self.events)
+        context = ToolCallContext(
+            call_id=call.call_id, events=self.events, stop=self.running.stop_signal(call.call_id)
+        )
         try:
             output = await tool.run(tool.parse(args), context)
         except ToolError as exc:

@@ -44,6 +44,7 @@ from agent.llm.types import (
     Usage,
 )
 from agent.ports import EventSink
+from agent.running_calls import RunningCalls
 from agent.tool_runner import (
     Screened,
     ToolOutputLimits,
@@ -185,6 +186,7 @@ class Worker:
         # the data URLs of a request's images (agent.image_store.ImageInput.for_request)
         self.images: Callable[[list[Item]], Awaitable[dict[str, str]]] | None = None
         self._history: list[Item] = list(history or [])
+        self.running_calls = RunningCalls()  # the user may stop one (yoi/tool/cancel)
         self._interrupt_requested = False
         self._current: asyncio.Future[Any] | None = None
         self._running = False
@@ -495,6 +497,7 @@ class Worker:
             limits=self.settings.tool_output,
             interrupted_summary=self.settings.interrupted_summary,
             on_hook_problem=self._hook_problem,
+            running=self.running_calls,
         )
 
     # ------------------------------------------------------------ endings

@@ -102,10 +102,10 @@ class LspEditor:
             changes = await self._edit_closed(edit)
         if isinstance(changes, EditResult):
             return changes
-        # a buffer without the user's unsaved changes is saved once accepted
+        # a buffer without the user's unsaved changes is saved once accepted whole
         clean = doc is None or await buffer_is_clean(edit.path, doc.source)
         result = await self._send(edit, changes)
-        if clean and result.status == "applied":
+        if clean and result.status == "applied" and not result.partial:
             await save_accepted(self.server, doc.uri if doc else _uri(edit.path))
         return result
 

@@ -8,6 +8,11 @@ most the window — so a reply streamed in thousands of chunks reaches the
 editor as tens of notifications, byte-identical once concatenated. Any other
 event sends the pending text first, so the order is kept.
 
+A running command's live output (``toolOutput``) is coalesced the same way,
+per tool call, on the same clock; a call's pending output beyond
+:data:`LIVE_TAIL` characters keeps only its end (a client shows the last
+lines; the result has the output as the model gets it).
+
 While the model client is still loading (``phase: loadingModel``, the first
 chat after start-up), the editor also gets a ``$/progress`` report saying so.
 """
@@ -19,7 +24,15 @@ import itertools
 import logging
 from typing import TYPE_CHECKING, Any
 
-from agent.events import Alert, Event, Phase, ReasoningDelta, TextDelta, event_to_wire
+from agent.events import (
+    Alert,
+    Event,
+    Phase,
+    ReasoningDelta,
+    TextDelta,
+    ToolOutputEvent,
+    event_to_wire,
+)
 from server import protocol as p
 from server.progress import WorkProgress
 
@@ -29,6 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 WINDOW = 0.016  # seconds: the longest a streamed delta waits to be sent
+LIVE_TAIL = 16384  # characters of one call's live output kept per notification
 
 
 class LspEventSink:
@@ -39,6 +53,7 @@ class LspEventSink:
         self.closed = False
         self._seq = itertools.count(1)
         self._pending: tuple[str, list[str]] | None = None  # event type, texts
+        self._outputs: dict[str, list[str]] = {}  # live output per tool call
         self._timer: asyncio.TimerHandle | None = None
         self._last_delta = float("-inf")
         self._loading: asyncio.Event | None = None
@@ -49,6 +64,10 @@ class LspEventSink:
         try:
             if isinstance(event, TextDelta | ReasoningDelta):
                 self._delta(event.type, event.text)
+                return
+            if isinstance(event, ToolOutputEvent):
+                self._outputs.setdefault(event.id, []).append(event.text)
+                self._tick()
                 return
             self.flush()
             self._send(event_to_wire(event))
@@ -73,6 +92,9 @@ class LspEventSink:
         if pending is not None:
             kind, texts = pending
             self._send({"type": kind, "text": "".join(texts)})
+        outputs, self._outputs = self._outputs, {}
+        for call_id, texts in outputs.items():
+            self._send({"type": "toolOutput", "id": call_id, "text": _tail("".join(texts))})
 
     # ------------------------------------------------------------ deltas
 
@@ -83,6 +105,10 @@ class LspEventSink:
         else:
             self.flush()
             self._pending = (kind, [text])
+        self._tick()
+
+    def _tick(self) -> None:
+        """Send what is pending now, or when the window since the last send ends."""
         loop = asyncio.get_running_loop()
         now = loop.time()
         if now - self._last_delta >= self.window:
@@ -121,3 +147,11 @@ class LspEventSink:
         async with WorkProgress(self.server, "yoi", "Loading the model client…") as progress:
             await loaded.wait()
             progress.end_message = "Model client ready"
+
+
+def _tail(text: str) -> str:
+    if len(text) <= LIVE_TAIL:
+        return text
+    cut = text.find("\n", len(text) - LIVE_TAIL)
+    start = cut + 1 if cut != -1 else len(text) - LIVE_TAIL
+    return f"[… {start} characters not shown …]\n" + text[start:]

@@ -1,6 +1,7 @@
 """Accepted edits are saved, so the commands the agent runs next see them.
 
-An edit the user accepts lives in the editor's buffer. When that buffer had
+An edit the user accepts lives in the editor's buffer. When the user kept
+all of it (a partly kept edit is theirs to finish) and that buffer had
 no unsaved changes before the edit (its text was the file on disk, or the
 file was not open at all), the server asks the client to save it with the
 request ``yoi/document/save {uri}``, answered ``{saved}``, and waits for the

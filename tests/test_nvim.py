@@ -247,8 +247,9 @@ def test_accept_one_edit_and_reject_another(
         """
     )
     assert result["app"] == ["def main():", "    return 2"]
-    assert result["modified"] is True
-    assert (root / "app.py").read_text() == ORIGINAL  # the user saves, not the agent
+    # app.py had no unsaved changes: once the edit is accepted it is saved (issue 16 item 2)
+    assert result["modified"] is False
+    assert (root / "app.py").read_text() == "def main():\n    return 2\n"
     first, second = result["reviewed"]
     assert first["question"] == "yoi: edit_file app.py — apply this change?"  # no call id
     screen = "\n".join(first["screen"])

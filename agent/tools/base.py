@@ -9,6 +9,7 @@ the worker turns every exception into an error result, never a crash.
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -48,12 +49,15 @@ class ToolCallContext:
     events: EventSink
     edits: list[EditOutcome] = field(default_factory=list)
     """How the edits this call proposed ended (kept with its result)."""
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when the user stops this call (tools that declare ``stoppable``)."""
 
 
 class Tool(ABC, Generic[A]):
     name: ClassVar[str]
     description: ClassVar[str]
     args_model: ClassVar[type[ToolArgs]]
+    stoppable: ClassVar[bool] = False  # watches ToolCallContext.stop
 
     def spec(self) -> ToolSpec:
         schema = self.args_model.model_json_schema()

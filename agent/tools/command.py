@@ -1,18 +1,23 @@
 """``run_command``: a shell command in the workspace, after approval.
 
 The command runs under ``/bin/sh -c`` in its own process group with stdin
-closed and stdout and stderr merged. A timeout, a cancelled run, or background
-processes that keep the output open after the command exits all end with the
-whole process group killed, so nothing outlives the call by accident.
+closed and stdout and stderr merged. A timeout, a cancelled run, the user
+stopping the call, or background processes that keep the output open after
+the command exits all end with the whole process group killed, so nothing
+outlives the call by accident.
+
+Its output streams as ``toolOutput`` events while it runs (live progress, not
+logged); the result keeps the head and tail of it, capped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import re
 import signal
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
@@ -21,6 +26,7 @@ from pydantic import Field
 
 from agent.approvals import ApprovalGate
 from agent.errors import ExecutionFailed, InvalidArgument
+from agent.events import ToolOutputEvent
 from agent.process import DEFAULT_HIDDEN_ENV, child_env, kill_group
 from agent.scope import Scope
 from agent.tools.base import Tool, ToolArgs, ToolCallContext, ToolOutput
@@ -61,6 +67,7 @@ class ShellResult:
     omitted_bytes: int
     timed_out: bool = False
     strays_killed: bool = False
+    stopped: bool = False  # by the user
 
 
 class _Capture:
@@ -102,34 +109,47 @@ class _Capture:
         return decode(head).rstrip("\n") + marker + decode(tail), omitted
 
 
-async def _pump(stream: asyncio.StreamReader, capture: _Capture) -> None:
+async def _pump(
+    stream: asyncio.StreamReader,
+    capture: _Capture,
+    on_output: Callable[[bytes], None] | None = None,
+) -> None:
     while chunk := await stream.read(READ_CHUNK):
         capture.feed(chunk)
+        if on_output is not None:
+            on_output(chunk)
 
 
 async def _supervise(
-    proc: asyncio.subprocess.Process, reader: asyncio.Task[None], time_limit: float
-) -> Literal["done", "timeout", "strays"]:
+    proc: asyncio.subprocess.Process,
+    reader: asyncio.Task[None],
+    time_limit: float,
+    stop: asyncio.Event | None = None,
+) -> Literal["done", "timeout", "strays", "stopped"]:
     """Wait for the command and its output; say how it ended."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + time_limit
     waiter = asyncio.ensure_future(proc.wait())
+    stopper = asyncio.ensure_future(stop.wait()) if stop is not None else None
     exited_at: float | None = None
     try:
         while not (reader.done() and waiter.done()):
             now = loop.time()
+            if stopper is not None and stopper.done():
+                return "stopped"
             if now >= deadline:
                 return "timeout"
             if proc.returncode is not None and not reader.done():
                 exited_at = now if exited_at is None else exited_at
                 if now - exited_at >= DRAIN_GRACE_SECONDS:
                     return "strays"
-            pending = {t for t in (reader, waiter) if not t.done()}
+            pending = {t for t in (reader, waiter, stopper) if t is not None and not t.done()}
             await asyncio.wait(pending, timeout=min(0.1, deadline - now))
         return "done"
     finally:
-        if not waiter.done():
-            waiter.cancel()
+        for task in (waiter, stopper):
+            if task is not None and not task.done():
+                task.cancel()
 
 
 async def _finish_reader(reader: asyncio.Task[None]) -> None:
@@ -149,9 +169,13 @@ async def run_shell(
     time_limit: float,
     max_output_bytes: int,
     hidden_env: Iterable[str] = DEFAULT_HIDDEN_ENV,
+    on_output: Callable[[bytes], None] | None = None,
+    stop: asyncio.Event | None = None,
 ) -> ShellResult:
     """Run ``command`` with ``/bin/sh -c`` in ``cwd``, without the environment
-    variables named in ``hidden_env``; see the module docs."""
+    variables named in ``hidden_env``; see the module docs. ``on_output``
+    gets each chunk of output as it arrives; setting ``stop`` ends the
+    command like a timeout does."""
     env = child_env(hidden_env)
     proc = await asyncio.create_subprocess_exec(
         "/bin/sh",
@@ -166,10 +190,10 @@ async def run_shell(
     )
     assert proc.stdout is not None
     capture = _Capture(max_output_bytes)
-    reader = asyncio.create_task(_pump(proc.stdout, capture))
+    reader = asyncio.create_task(_pump(proc.stdout, capture, on_output))
     try:
-        ending = await _supervise(proc, reader, time_limit)
-        if ending == "timeout":
+        ending = await _supervise(proc, reader, time_limit, stop)
+        if ending in ("timeout", "stopped"):
             kill_group(proc.pid, signal.SIGTERM)
             await _reap(proc)
             kill_group(proc.pid, signal.SIGKILL)
@@ -192,6 +216,7 @@ async def run_shell(
         omitted_bytes=omitted,
         timed_out=ending == "timeout",
         strays_killed=ending == "strays",
+        stopped=ending == "stopped",
     )
 
 
@@ -245,6 +270,7 @@ class RunCommand(Tool[RunCommandArgs]):
         "it to read or edit files: use the file tools."
     )
     args_model: ClassVar[type[ToolArgs]] = RunCommandArgs
+    stoppable: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -290,6 +316,8 @@ class RunCommand(Tool[RunCommandArgs]):
         )
         if not allowed:
             raise ExecutionFailed(f"The user denied running `{command}`.")
+        if call.stop.is_set():
+            raise ExecutionFailed(f"The user stopped `{command}` before it ran.")
         timeout = args.timeout_seconds or self.timeout
         if unsaved and self.fs is not None:  # the user may have saved while asked
             unsaved = await unsaved_edits(self.fs)
@@ -300,6 +328,8 @@ class RunCommand(Tool[RunCommandArgs]):
                 time_limit=timeout,
                 max_output_bytes=self.max_output_bytes,
                 hidden_env=self.hidden_env,
+                on_output=_live(call),
+                stop=call.stop,
             )
         except OSError as exc:
             raise ExecutionFailed(f"Cannot run `{command}`: {exc.strerror or exc}.") from None
@@ -312,7 +342,10 @@ def _output(result: ShellResult, timeout: float, unsaved: Sequence[str] = ()) ->
     if len(first) > 120:
         first = first[:119] + "…"
     notes: list[str] = []
-    if result.timed_out:
+    if result.stopped:
+        status = "stopped by the user"
+        notes.append("[stopped by the user: the command and its children were killed]")
+    elif result.timed_out:
         status = f"timed out after {timeout:g}s; the process group was killed"
         notes.append(f"[timed out after {timeout:g}s: the command and its children were killed]")
     elif result.exit_code is None:
@@ -333,3 +366,14 @@ def _output(result: ShellResult, timeout: float, unsaved: Sequence[str] = ()) ->
     head = unsaved_note(list(unsaved), ran=True) if unsaved else ""
     content = "\n".join(part for part in (head, text, *notes) if part)
     return ToolOutput(summary=f"{status} — {first}", content=content or None)
+
+
+def _live(call: ToolCallContext) -> Callable[[bytes], None]:
+    """Output chunks → ``toolOutput`` events (UTF-8 decoded across chunks)."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+    def emit(chunk: bytes) -> None:
+        if text := decoder.decode(chunk):
+            call.events.emit(ToolOutputEvent(id=call.call_id, text=text))
+
+    return emit

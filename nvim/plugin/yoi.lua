@@ -33,6 +33,10 @@ command("YoiInterrupt", function()
   yoi().interrupt()
 end, { desc = "yoi: stop the running turn" })
 
+command("YoiStopCommand", function()
+  yoi().stop_command()
+end, { desc = "yoi: stop the running command (the agent gets its output so far)" })
+
 command("YoiCompact", function()
   yoi().compact()
 end, { desc = "yoi: compact the chat's context now" })

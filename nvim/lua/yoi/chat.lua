@@ -297,7 +297,10 @@ function Chat:on_event(event)
   elseif kind == "toolCall" then
     self:_assistant_header()
     render.tool_call(self.t, event.id, event.name, event.arguments)
+  elseif kind == "toolOutput" then
+    require("yoi.live").feed(self, event.id, event.text)
   elseif kind == "toolResult" then
+    require("yoi.live").done(self, event.id)
     self.t:tool_result(event.id, event.ok, event.summary)
   elseif kind == "edit" then
     render.edit(self.t, self.root, event)

@@ -96,6 +96,14 @@ function M.interrupt()
   end
 end
 
+--- Stop the running command, not the turn (`:YoiStopCommand`): the one under
+--- the cursor in the chat, else the latest.
+function M.stop_command()
+  if not require("yoi.live").stop(current_chat()) then
+    vim.notify("yoi: no command is running", vim.log.levels.INFO)
+  end
+end
+
 --- Start a new pod and session in the chat (`:YoiNew`).
 function M.new(callback)
   local chat = require("yoi.chat").open(root())

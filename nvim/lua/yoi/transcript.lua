@@ -13,6 +13,7 @@ M.PROMPT = "──── ✎ message yoi ────"
 M.TOOL = "  ⚙ "
 M.THINKING = "  ✻ "
 M.BODY = "  │ "
+M.LIVE = "  ▸ " -- before a running command's last output line, on its header
 -- Folds for the chat window: a tool or reasoning header opens a fold, body lines belong to it.
 M.FOLDEXPR = [[getline(v:lnum)=~#'^  [⚙✻] '?'>1':(getline(v:lnum)=~#'^  │'?'1':'0')]]
 M.FOLDTEXT = [[getline(v:foldstart).'  ['.(v:foldend-v:foldstart).' more]']]
@@ -175,11 +176,36 @@ function Transcript:tool_note(id, text)
   end
 end
 
+--- Show `line` (a running command's last output line) on the call's header,
+--- the line its fold shows; nil removes it.
+function Transcript:tool_live(id, line)
+  local block = id and self.blocks[id]
+  local row = block and vim.api.nvim_buf_get_extmark_by_id(self.buf, ns, block.mark, {})[1]
+  if not row then
+    return
+  end
+  local text = vim.api.nvim_buf_get_lines(self.buf, row, row + 1, false)[1] or ""
+  local suffix = line and (M.LIVE .. one_line(line, 80)) or ""
+  vim.api.nvim_buf_set_text(self.buf, row, #block.header, row, #text, { suffix })
+end
+
+--- The id of the tool call whose block holds the 0-based `row`, if any.
+function Transcript:call_at(row)
+  for id, block in pairs(self.blocks) do
+    local start = vim.api.nvim_buf_get_extmark_by_id(self.buf, ns, block.mark, {})[1]
+    if start and row >= start and row <= start + block.size then
+      return id
+    end
+  end
+  return nil
+end
+
 --- Show a call's outcome on its header and in its body.
 function Transcript:tool_result(id, ok, summary)
   local icon = ok and "✓" or "✗"
   local block = id and self.blocks[id]
   if block then
+    self:tool_live(id, nil)
     local row = vim.api.nvim_buf_get_extmark_by_id(self.buf, ns, block.mark, {})[1]
     if row then
       self:_append(row, "  " .. icon .. " " .. one_line(summary, 80))
