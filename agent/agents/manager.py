@@ -114,9 +114,12 @@ class Children:
         self._check_limits()
         name = self._new_name(name)
         child = Child(name=name, task=task, scope=scope, model=model, call_id=call_id)
-        pod = await self._open(child, resume=None)
-        child.session_id = pod.session_id
-        self.children[name] = child
+        self.children[name] = child  # counted from now on (spawns may run in parallel)
+        try:
+            pod = await self._open(child, resume=None)
+        except BaseException:
+            del self.children[name]
+            raise
         await parent.session.append(
             [Extension(ts=now_ms(), domain=DOMAIN, payload=spawned_payload(child, background))]
         )
@@ -133,13 +136,18 @@ class Children:
 
     async def send(self, name: str, message: str) -> str:
         child = self._get(name)
-        if child.live:
+        if child.live or child.status == "starting":
             raise ExecutionFailed(
                 f"The sub-agent `{name}` is still working; wait for its answer (you will get a "
                 "note) or stop it with stop_agent."
             )
         self._check_limits()
-        pod = await self._open(child, resume=child.session_id)
+        before, child.status = child.status, "starting"
+        try:
+            pod = await self._open(child, resume=child.session_id)
+        except BaseException:
+            child.status = before
+            raise
         child.answer, child.error = None, None
         await self._parent().session.append(
             [Extension(ts=now_ms(), domain=DOMAIN, payload=resumed_payload(child))]
@@ -218,7 +226,7 @@ class Children:
                 f"nest only {self.settings.max_depth} deep ([agents] max_depth); do the work "
                 "yourself."
             )
-        running = sum(1 for c in self.children.values() if c.live)
+        running = sum(1 for c in self.children.values() if c.status in ("starting", "running"))
         if running >= self.settings.max_children:
             raise ExecutionFailed(
                 f"{running} sub-agents are already running, the most allowed at once "
