@@ -73,3 +73,53 @@ def test_the_readme_example_answers_what_time_it_is_in_tokyo(
     assert "mcp__time__convert_time" in tools
     (answer,) = [m for m in scripted_model.requests[1]["messages"] if m["role"] == "tool"]
     assert '"timezone": "Asia/Tokyo"' in answer["content"]
+
+
+def test_secrets_never_reach_the_log_or_the_terminal(
+    tmp_path: Path, scripted_model: ScriptedModel
+) -> None:
+    """A server given a token through ${env:NAME} prints it on stderr and
+    fails; with every log on (DEBUG), yoi shows *** where the token was."""
+    secret = "hunter2-very-secret"
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "manifest.toml").write_text(
+        "[mcp.servers.leaky]\n"
+        'command = "/bin/sh"\n'
+        'args = ["-c", "echo token is $TOKEN >&2; exit 1"]\n'
+        'env = { TOKEN = "${env:LEAKY_TOKEN}" }\n'
+        "timeout = 5\n"
+        "[mcp.servers.web]\n"
+        'url = "http://127.0.0.1:9/mcp?key=${env:LEAKY_TOKEN}"\n'
+        'headers = { Authorization = "Bearer ${env:LEAKY_TOKEN}" }\n'
+        "timeout = 5\n"
+    )
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    scripted_model.load([{"text": "fine"}])
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "YOI_HOME": str(tmp_path / "home"),
+        "YOI_CONFIG_DIR": str(config),
+        "YOI_MODEL": "openai/scripted",
+        "YOI_API_BASE": scripted_model.base_url,
+        "YOI_API_KEY": "test-key",
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "YOI_LOG_LEVEL": "DEBUG",
+        "LEAKY_TOKEN": secret,
+    }
+    run = subprocess.run(
+        [sys.executable, "-m", "server.cli", "chat", "-p", "hi"],
+        env=env,
+        cwd=workspace,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "MCP server leaky is not ready" in run.stderr
+    assert "token is ***" in run.stderr
+    assert "MCP server web is not ready" in run.stderr
+    assert secret not in run.stderr and secret not in run.stdout

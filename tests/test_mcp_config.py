@@ -70,6 +70,10 @@ enabled = false
     for server in (gh, tracker):
         assert "s3cret" not in server.describe()
     assert "GITHUB_TOKEN" in gh.describe() and "Authorization" in tracker.describe()
+    for server in (gh, tracker):
+        assert server.mask("failed: s3cret!") == "failed: ***!"
+    assert "/home/me" not in gh.secrets  # paths from the environment are not secrets
+    assert tracker.mask(tracker.url) == "https://mcp.example.com/mcp?***"
     assert gh.allows("list_issues") and not gh.allows("create_issue")
     assert gh.approval_for("list_issues", read_only=False) == "auto"
     assert gh.approval_for("create_issue", read_only=True) == "ask"

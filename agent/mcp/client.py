@@ -44,6 +44,14 @@ from agent.errors import ExecutionFailed
 from agent.mcp.config import ServerConfig
 
 log = logging.getLogger(__name__)
+# The SDK and its HTTP client log URLs (which may carry a token) and requests at
+# INFO and DEBUG: never below INFO for the SDK, WARNING for the HTTP client.
+for _name, _level in (
+    ("mcp", logging.INFO),
+    ("httpx2", logging.WARNING),
+    ("httpcore2", logging.WARNING),
+):
+    logging.getLogger(_name).setLevel(_level)
 
 Status = Literal["starting", "ready", "error", "stopped"]
 BACKOFF_START = 1.0
@@ -197,13 +205,13 @@ class McpConnection:
         )
 
     def _lost_message(self, exc: BaseException) -> str:
-        return (
+        return self.config.mask(
             f"The connection to the MCP server {self.name} was lost ({_describe(exc)}); "
             "reconnecting."
         )
 
     def _refused(self, what: str, exc: MCPError) -> str:
-        return f"The MCP server {self.name} refused {what}: {exc.message}"
+        return self.config.mask(f"The MCP server {self.name} refused {what}: {exc.message}")
 
     def _maybe_lost(self, exc: MCPError) -> None:
         if exc.code == types.CONNECTION_CLOSED:
@@ -212,6 +220,7 @@ class McpConnection:
     # ------------------------------------------------------------ lifecycle
 
     def _set(self, status: Status, error: str | None = None) -> None:
+        error = self.config.mask(error) if error is not None else None
         changed = status != self.status or error != self.last_error
         self.status = status
         if error is not None or status == "ready":
@@ -240,6 +249,7 @@ class McpConnection:
                 break
             if tail := self._stderr_tail:
                 reason = f"{reason}; its last words: {tail[-1]}"
+            reason = self.config.mask(reason)
             if loop.time() - began > STABLE_SECONDS:
                 delay = BACKOFF_START
             log.warning("MCP server %s: %s; reconnecting in %.0f s", self.name, reason, delay)
@@ -328,6 +338,7 @@ class McpConnection:
         return _with_stderr(params, self)
 
     def _stderr_line(self, line: str) -> None:
+        line = self.config.mask(line)
         self._stderr_tail.append(line)
         log.info("mcp %s: %s", self.name, line)
 

@@ -60,6 +60,14 @@ class ServerConfig:
     timeout: float = 60.0
     approval: Approval = "ask"
     tool_approval: Mapping[str, Approval] = field(default_factory=dict)
+    secrets: tuple[str, ...] = ()  # values never to show: see mask()
+
+    def mask(self, text: str) -> str:
+        """``text`` with the server's secrets (its ``env`` and ``headers``
+        values, what ``${env:…}`` put elsewhere) replaced by ``***``."""
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
 
     def describe(self) -> str:
         """The server without secrets: its command (or URL without query) and
@@ -163,8 +171,10 @@ def _resolve(
     if not section.enabled:
         return None
 
+    found: list[str] = []
+
     def sub(value: str) -> str:
-        return substitute(value, env, name, problems)
+        return substitute(value, env, name, problems, found)
 
     cwd = sub(section.cwd) if section.cwd else ""
     if cwd and not Path(cwd).expanduser().is_absolute() and root is not None:
@@ -183,18 +193,45 @@ def _resolve(
         timeout=section.timeout,
         approval=section.approval,
         tool_approval=dict(section.tool_approval),
+        secrets=_secrets(found, section.env, section.headers, sub(section.url)),
     )
 
 
-def substitute(value: str, env: Mapping[str, str], server: str, problems: list[str]) -> str:
+def _secrets(
+    substituted: list[str], env: Mapping[str, str], headers: Mapping[str, str], url: str
+) -> tuple[str, ...]:
+    """What a server's messages must not show: values taken from the
+    environment (not paths), and the ``env`` and ``headers`` values and URL
+    query as written; longest first, so a value never leaves part of itself."""
+    values = [v for v in substituted if len(v) >= 6 and not v.startswith(("/", "~"))]
+    values += [v for v in (*env.values(), *headers.values()) if len(v) >= 4]
+    if "?" in url:
+        values.append(url.split("?", 1)[1])
+    unique = {v for v in values if v}
+    return tuple(sorted(unique, key=len, reverse=True))
+
+
+def substitute(
+    value: str,
+    env: Mapping[str, str],
+    server: str,
+    problems: list[str],
+    found: list[str] | None = None,
+) -> str:
     """``${env:NAME}``, ``${NAME}`` and ``${NAME:-default}`` from ``env``; an
-    unset variable becomes "" (or the default) with a warning naming it."""
+    unset variable becomes "" (or the default) with a warning naming it. The
+    values taken from ``env`` are added to ``found``."""
 
     def env_ref(match: re.Match[str]) -> str:
-        return _lookup(match.group(1), None, env, server, problems)
+        return _keep(_lookup(match.group(1), None, env, server, problems))
 
     def bare_ref(match: re.Match[str]) -> str:
-        return _lookup(match.group(1), match.group(2), env, server, problems)
+        return _keep(_lookup(match.group(1), match.group(2), env, server, problems))
+
+    def _keep(text: str) -> str:
+        if found is not None:
+            found.append(text)
+        return text
 
     return _BARE_REF.sub(bare_ref, _ENV_REF.sub(env_ref, value))
 
