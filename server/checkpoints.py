@@ -1,9 +1,10 @@
 """``yoi/checkpoints/*`` and ``yoi/session/fork|resend``: list a pod's turns
 and their checkpoints, diff them, restore files and conversation, fork.
 
-A restore claims the pod (a running turn makes it fail with ``busy``), takes a
-snapshot of the workspace as it is now, and brings every changed path back to
-the checkpoint: open documents through one ``workspace/applyEdit`` (pinned to
+The work is :func:`agent.checkpoints.rewind.restore`'s; this module is the
+editor's side of it. A restore claims the pod (a running turn makes it fail
+with ``busy``), takes a snapshot of the workspace as it is now, and brings
+every changed path back to the checkpoint: open documents through one ``workspace/applyEdit`` (pinned to
 their versions, so the editor's undo and its conflict check apply), closed
 files on disk (:mod:`agent.checkpoints.restore`). Paths changed outside the
 agent since the checkpoint are only overwritten after the client confirms
@@ -26,13 +27,14 @@ from pygls.workspace import TextDocument
 
 from agent import paths
 from agent.checkpoints import restore as rs
-from agent.checkpoints.fork import continue_on, fork_before
+from agent.checkpoints import rewind
+from agent.checkpoints.fork import fork_before
 from agent.checkpoints.recorder import Recorder
 from agent.checkpoints.shadow import Change, ShadowRepo
-from agent.checkpoints.timeline import Timeline, Turn, read_timeline, restore_entry
+from agent.checkpoints.timeline import Timeline, Turn, read_timeline
 from agent.errors import InvalidArgument, YoiError
 from agent.events import Alert
-from agent.ids import now_ms, uuid7
+from agent.ids import uuid7
 from agent.pod import Pod
 from agent.ports import ApprovalRequest
 from agent.segments import Segment
@@ -78,10 +80,6 @@ class ResendParams(pl.Params):
     force: bool = False
 
 
-class CheckpointsOff(YoiError):
-    pass
-
-
 # ---------------------------------------------------------------- handlers
 
 
@@ -110,12 +108,12 @@ async def checkpoints_list(ls: YoiServer, params: Any) -> dict[str, Any]:
 async def checkpoints_diff(ls: YoiServer, params: Any) -> dict[str, Any]:
     parsed = pl.parse(p.CHECKPOINTS_DIFF, DiffParams, params)
     pod = _pod(ls, parsed.pod_id, p.CHECKPOINTS_DIFF)
-    recorder = _recorder(pod)
+    recorder = rewind.recorder_of(pod)
     timeline = await asyncio.to_thread(read_timeline, _store(ls), pod.session_id)
-    start = _checkpoint(recorder.repo, _turn(timeline, parsed.turn, p.CHECKPOINTS_DIFF))
+    start = rewind.checkpoint_of(recorder.repo, _turn(timeline, parsed.turn, p.CHECKPOINTS_DIFF))
     if parsed.to_turn is not None:
         to_turn = _turn(timeline, parsed.to_turn, p.CHECKPOINTS_DIFF, "toTurn")
-        end = _checkpoint(recorder.repo, to_turn)
+        end = rewind.checkpoint_of(recorder.repo, to_turn)
     else:
         end = await _snapshot(recorder, "now")
     changes, diffs = await asyncio.to_thread(_diffs, recorder.repo, start, end)
@@ -132,11 +130,7 @@ async def checkpoints_diff(ls: YoiServer, params: Any) -> dict[str, Any]:
 async def checkpoints_restore(ls: YoiServer, params: Any) -> dict[str, Any]:
     parsed = pl.parse(p.CHECKPOINTS_RESTORE, RestoreParams, params)
     pod = _pod(ls, parsed.pod_id, p.CHECKPOINTS_RESTORE)
-    pod._claim()  # a running turn: busy; no turn starts during the restore
-    try:
-        return await _restore(ls, pod, parsed)
-    finally:
-        pod._release()
+    return await _restore(ls, pod, parsed)
 
 
 @maps_errors(p.SESSION_FORK)
@@ -162,11 +156,7 @@ async def session_resend(ls: YoiServer, params: Any) -> dict[str, Any]:
         conversation=True,
         force=parsed.force,
     )
-    pod._claim()
-    try:
-        restored = await _restore(ls, pod, request, p.SESSION_RESEND)
-    finally:
-        pod._release()
+    restored = await _restore(ls, pod, request, p.SESSION_RESEND)
     result = await ls.pods.chat(pl.ChatParams(pod_id=parsed.pod_id, input=parsed.input))
     return {**result, "restored": restored}
 
@@ -177,55 +167,42 @@ async def session_resend(ls: YoiServer, params: Any) -> dict[str, Any]:
 async def _restore(
     ls: YoiServer, pod: Pod, params: RestoreParams, method: str = p.CHECKPOINTS_RESTORE
 ) -> dict[str, Any]:
-    store = _store(ls)
-    timeline = await asyncio.to_thread(read_timeline, store, pod.session_id)
-    turn = _turn(timeline, params.turn, method)
-    result: dict[str, Any] = {"turn": turn.index, "files": [], "sessionId": pod.session_id}
-    if params.files:
-        result["files"] = await _restore_files(ls, pod, turn, params.force)
-    if params.conversation:
-        old = pod.session_id
-        new_id = await asyncio.to_thread(fork_before, store, old, turn)
-        await continue_on(pod, store, new_id)
-        result["sessionId"] = new_id
-        result["forkedFrom"] = {"sessionId": old, "turn": turn.index}
+    root = pod.info.root
+    docs = _open_documents(ls, root) if root is not None else {}
+
+    async def confirm(turn: Turn, plan: rs.Plan) -> None:
+        await _confirm(ls, pod, turn, plan)
+
+    async def apply_open(repo: ShadowRepo, changes: list[Change]) -> None:
+        await _apply_in_editor(ls, repo, changes, docs)
+
+    try:
+        done = await rewind.restore(
+            pod,
+            _store(ls),
+            params.turn,
+            files=params.files,
+            conversation=params.conversation,
+            confirm=None if params.force else confirm,
+            open_paths=docs.keys(),
+            apply_open=apply_open,
+        )
+    except InvalidArgument as exc:
+        raise invalid_params(method, str(exc)) from None
+    result: dict[str, Any] = {"turn": done.turn, "files": done.files, "sessionId": done.session_id}
+    if done.forked_from is not None:
+        result["forkedFrom"] = {"sessionId": done.forked_from, "turn": done.turn}
         pod.events.emit(
             Alert(
                 level="info",
                 source="checkpoints",
                 message=(
-                    f"The conversation went back to before turn {turn.index}: it continues in "
-                    f"session {new_id}; session {old} stays as it was."
+                    f"The conversation went back to before turn {done.turn}: it continues in "
+                    f"session {done.session_id}; session {done.forked_from} stays as it was."
                 ),
             )
         )
     return result
-
-
-async def _restore_files(ls: YoiServer, pod: Pod, turn: Turn, force: bool) -> list[str]:
-    recorder = _recorder(pod)
-    repo = recorder.repo
-    target = _checkpoint(repo, turn)
-    now = await recorder.snapshot("now")
-    if now is None:
-        raise CheckpointsOff(f"Checkpoints are off for this pod: {recorder.broken}")
-    plan = await asyncio.to_thread(rs.plan, repo, target, turn.seq, now.commit, now.seq)
-    if plan.conflicts and not force:
-        await _confirm(ls, pod, turn, plan)
-    paths_ = plan.paths
-    await pod.session.append([restore_entry(now_ms(), turn.index, target, paths_, "begun")])
-    open_docs = _open_documents(ls, repo.root)
-    in_editor = [c for c in plan.changes if c.path in open_docs and c.new_sha is not None]
-    on_disk = [c for c in plan.changes if c not in in_editor]
-    if in_editor:
-        await _apply_in_editor(ls, repo, in_editor, open_docs)
-    if on_disk:
-        await asyncio.to_thread(rs.write_files, repo, on_disk, plan.modes)
-    if plan.chmods:
-        await asyncio.to_thread(rs.set_modes, repo.root, plan.chmods)
-    await recorder.snapshot("restore")
-    await pod.session.append([restore_entry(now_ms(), turn.index, target, paths_, "done")])
-    return paths_
 
 
 async def _confirm(ls: YoiServer, pod: Pod, turn: Turn, plan: rs.Plan) -> None:
@@ -241,7 +218,7 @@ async def _confirm(ls: YoiServer, pod: Pod, turn: Turn, plan: rs.Plan) -> None:
             "with `force: true` to overwrite them."
         )
     diffs = await asyncio.to_thread(
-        repo_diffs, _recorder(pod).repo, plan.now, plan.target, plan.conflicts
+        repo_diffs, rewind.recorder_of(pod).repo, plan.now, plan.target, plan.conflicts
     )
     approvals = LspApprovals(
         ls,
@@ -253,7 +230,7 @@ async def _confirm(ls: YoiServer, pod: Pod, turn: Turn, plan: rs.Plan) -> None:
         tool="restore_checkpoint",
         arguments={"turn": turn.index, "files": list(plan.conflicts), "diffs": diffs},
         reason=why,
-        cwd=_recorder(pod).repo.root,
+        cwd=rewind.recorder_of(pod).repo.root,
         session_key=f"restore_checkpoint:{turn.index}",
     )
     if await approvals.request_approval(request) == "deny":
@@ -341,34 +318,15 @@ def _store(ls: YoiServer) -> SessionStore:
     return SessionStore(paths.sessions_dir(ls.home))
 
 
-def _recorder(pod: Pod) -> Recorder:
-    checkpoints = pod.worker.checkpoints
-    if not isinstance(checkpoints, Recorder):
-        raise CheckpointsOff(
-            "Checkpoints are off for this pod: no workspace folder is open, or "
-            "[checkpoints] enabled = false in a manifest."
-        )
-    return checkpoints
-
-
 def _repo(pod: Pod) -> ShadowRepo | None:
     checkpoints = pod.worker.checkpoints
     return checkpoints.repo if isinstance(checkpoints, Recorder) else None
 
 
-def _checkpoint(repo: ShadowRepo, turn: Turn) -> str:
-    if turn.commit is None or not repo.exists(turn.commit):
-        raise CheckpointsOff(
-            f"Turn {turn.index} has no checkpoint (checkpoints were off, or it was pruned "
-            "to keep the workspace's checkpoints under [checkpoints] max_repo_bytes)."
-        )
-    return turn.commit
-
-
 async def _snapshot(recorder: Recorder, kind: str) -> str:
     snap = await recorder.snapshot(kind)
     if snap is None:
-        raise CheckpointsOff(f"Checkpoints are off for this pod: {recorder.broken}")
+        raise rewind.CheckpointsOff(f"Checkpoints are off for this pod: {recorder.broken}")
     return snap.commit
 
 

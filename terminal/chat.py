@@ -29,9 +29,12 @@ from agent.mentions import parse_mentions
 from agent.pod import Pod, TurnResult
 from terminal.mcp import start_servers, wait_for_servers
 from terminal.ports import LineReader, Style, TerminalApprovals, TerminalSink, stdout_is_tty
+from terminal.rewind import Rewinder
 
 HELP = """Type a message and press Enter. Mention files with @path or @path:10-20.
-Commands: /help, /session (show the session id), /exit. Ctrl-C interrupts a turn."""
+Commands: /help, /session (show the session id), /undo (take the last turn back: files
+and conversation), /rewind (list the turns), /rewind N (back to before turn N), /exit.
+Ctrl-C interrupts a turn."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class ChatSession:
             model=options.model or os.environ.get("YOI_MODEL"), env=model_process_env()
         )
         self.mcp = McpHub()  # the same MCP servers as the editors', started in run()
+        self.rewinder = Rewinder(self.sink, self.reader, options.assume_yes)
 
     def on_sigint(self) -> None:
         if self.turn is not None and not self.turn.done() and self.pod is not None:
@@ -159,6 +163,8 @@ class ChatSession:
                 continue
             if text == "/session":
                 self.sink._line(pod.session_id)
+                continue
+            if await self.rewinder.command(pod, text):  # /undo, /rewind
                 continue
             await self._turn(pod, text)
 
