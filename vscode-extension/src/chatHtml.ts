@@ -52,12 +52,13 @@ export function chatHtml(o: ChatHtmlOptions): string {
   <section id="empty" class="empty">
     <i class="codicon codicon-comment-discussion" aria-hidden="true"></i>
     <p>Ask yoi about your code.</p>
-    <p class="hint">Type <kbd>@</kbd> to attach a file, <kbd>Enter</kbd> to send, <kbd>Shift</kbd>+<kbd>Enter</kbd> for a new line.</p>
+    <p class="hint">Type <kbd>@</kbd> to attach a file (paste or drop an image), <kbd>Enter</kbd> to send, <kbd>Shift</kbd>+<kbd>Enter</kbd> for a new line.</p>
   </section>
   <div id="activity" class="activity" role="status" aria-live="polite" hidden></div>
   <footer class="composer">
     <div id="approval-queue" class="approval-queue" hidden></div>
     <div id="picker" class="picker" role="listbox" aria-label="References" hidden></div>
+    <div id="attachments" class="attachments" aria-label="Attached images" hidden></div>
     <div class="input-row">
       <textarea id="input" rows="1" placeholder="Ask yoi… (@ to add a file)" aria-label="Message yoi"
         aria-autocomplete="list" aria-controls="picker" aria-expanded="false"></textarea>

@@ -1,6 +1,7 @@
 /** Messages between the extension host and the chat webview. */
 
 import type { ChatAction, ChatState } from './logic/chatState';
+import type { PendingImage } from './logic/images';
 import type { ApprovalDecision, ReferenceItem, ReferenceKind } from './protocol';
 
 /** What the chat row's review buttons ask for. */
@@ -24,7 +25,7 @@ export type HostMessage =
 
 export type WebviewMessage =
   | { type: 'ready' }
-  | { type: 'send'; text: string; references: { kind: ReferenceKind; value: string }[] }
+  | { type: 'send'; text: string; references: { kind: ReferenceKind; value: string }[]; images?: PendingImage[] }
   | { type: 'stop' }
   | { type: 'complete'; requestId: number; kind: ReferenceKind; prefix: string }
   | { type: 'newChat' }

@@ -65,7 +65,17 @@ export type Segment =
   | { kind: 'paste'; text: string; label?: string }
   | { kind: 'file'; path: string; range?: Range }
   | { kind: 'knowledge'; slug: string }
-  | { kind: 'workflow'; slug: string };
+  | { kind: 'workflow'; slug: string }
+  /** a workspace `path` or a `data` URL; as logged, `mime`, `size` and `sha256` instead of `data` */
+  | { kind: 'image'; path?: string; data?: string; name?: string; mime?: string; size?: number; sha256?: string };
+
+/** An image a tool returned (`read_file` of an image), as history lists it. */
+export interface ImageInfo {
+  mime: string;
+  size: number;
+  sha256: string;
+  name?: string;
+}
 
 // ------------------------------------------------------------------ pods
 
@@ -106,7 +116,7 @@ export interface PodListResult {
 export type HistoryItem =
   | { kind: 'message'; role: 'user' | 'assistant' | 'system'; text: string; segments?: Segment[] }
   | { kind: 'toolCall'; id: string; name: string; arguments: Record<string, unknown> }
-  | { kind: 'toolResult'; id: string; name: string; ok: boolean; summary: string; content?: string }
+  | { kind: 'toolResult'; id: string; name: string; ok: boolean; summary: string; content?: string; images?: ImageInfo[] }
   | { kind: 'reasoning'; text: string };
 
 export interface HistoryResult {

@@ -132,7 +132,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         break;
       }
       case 'send':
-        await this.chats.send(this.chats.active.id, message.text, message.references);
+        await this.chats.send(this.chats.active.id, message.text, message.references, message.images);
         break;
       case 'stop':
         await this.chats.stop(this.chats.active.id);

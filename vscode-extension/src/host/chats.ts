@@ -7,6 +7,7 @@
 
 import * as vscode from 'vscode';
 import { emptyChat, reduce, type ChatAction, type ChatState } from '../logic/chatState';
+import { imageSegments, type PendingImage } from '../logic/images';
 import { parseInput } from '../logic/mentions';
 import { chatTitle } from '../logic/sessions';
 import type { ChatTab } from '../messages';
@@ -319,7 +320,7 @@ export class ChatManager implements vscode.Disposable {
 
   // ------------------------------------------------------------ turns
 
-  async send(chatId: string, text: string, references: { kind: ReferenceKind; value: string }[]): Promise<void> {
+  async send(chatId: string, text: string, references: { kind: ReferenceKind; value: string }[], images: PendingImage[] = []): Promise<void> {
     const chat = this.get(chatId);
     if (chat === undefined || chat.state.running) {
       return;
@@ -329,7 +330,7 @@ export class ChatManager implements vscode.Disposable {
       knowledge: new Set(references.filter((r) => r.kind === 'knowledge').map((r) => r.value)),
       workflows: new Set(references.filter((r) => r.kind === 'workflow').map((r) => r.value)),
     };
-    const segments = parseInput(text, known);
+    const segments = [...parseInput(text, known), ...imageSegments(images)];
     if (segments.length === 0) {
       return;
     }

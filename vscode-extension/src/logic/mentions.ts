@@ -160,5 +160,7 @@ export function segmentLabel(segment: Segment): string {
       return `#${segment.slug}`;
     case 'workflow':
       return `/${segment.slug}`;
+    case 'image':
+      return `[image: ${segment.name ?? segment.path ?? 'pasted image'}]`;
   }
 }

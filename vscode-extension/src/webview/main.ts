@@ -8,6 +8,8 @@ import { describeActivity, formatTokens } from '../logic/display';
 import type { ChatTab, HostMessage, WebviewMessage } from '../messages';
 import type { ApprovalDecision, ReferenceKind } from '../protocol';
 import type { ReviewAction } from '../messages';
+import type { PendingImage } from '../logic/images';
+import { Attachments, imageFiles } from './attachments';
 import { byId, h, icon, textareaById } from './dom';
 import { Picker } from './picker';
 import { Transcript } from './transcript';
@@ -49,8 +51,10 @@ const picker = new Picker(byId('picker'), input, {
   accepted: (kind, value) => references.push({ kind, value }),
 });
 
+const attachments = new Attachments(byId('attachments'), () => saveDraft());
+
 function saveDraft(): void {
-  vscode.setState({ draft: input.value, references });
+  vscode.setState({ draft: input.value, references, images: attachments.images });
 }
 
 function renderStatus(): void {
@@ -179,12 +183,13 @@ function autoGrow(): void {
 
 function send(): void {
   const text = input.value.trim();
-  if (text === '' || state.running) {
+  if ((text === '' && attachments.images.length === 0) || state.running) {
     return;
   }
-  post({ type: 'send', text, references });
+  post(attachments.images.length > 0 ? { type: 'send', text, references, images: attachments.images } : { type: 'send', text, references });
   input.value = '';
   references = [];
+  attachments.clear();
   picker.close();
   autoGrow();
   saveDraft();
@@ -239,6 +244,25 @@ input.addEventListener('input', () => {
   saveDraft();
 });
 input.addEventListener('click', () => picker.update());
+input.addEventListener('paste', (e) => {
+  const files = imageFiles(e.clipboardData);
+  if (files.length > 0) {
+    e.preventDefault();
+    void attachments.add(files);
+  }
+});
+input.addEventListener('dragover', (e) => {
+  if (e.dataTransfer?.types.includes('Files') === true) {
+    e.preventDefault();
+  }
+});
+input.addEventListener('drop', (e) => {
+  const files = imageFiles(e.dataTransfer);
+  if (files.length > 0) {
+    e.preventDefault();
+    void attachments.add(files);
+  }
+});
 input.addEventListener('blur', () => picker.close());
 sendButton.addEventListener('click', send);
 stopButton.addEventListener('click', () => post({ type: 'stop' }));
@@ -304,11 +328,12 @@ approvalQueue.addEventListener('click', (e) => {
   }
 });
 
-const saved = vscode.getState() as { draft?: string; references?: { kind: ReferenceKind; value: string }[] } | undefined;
+const saved = vscode.getState() as { draft?: string; references?: { kind: ReferenceKind; value: string }[]; images?: PendingImage[] } | undefined;
 if (saved?.draft !== undefined) {
   input.value = saved.draft;
   references = saved.references ?? [];
   autoGrow();
 }
+attachments.restore(saved?.images ?? []);
 render();
 post({ type: 'ready' });

@@ -5,6 +5,7 @@
 
 import type { Entry, PendingApproval } from '../logic/chatState';
 import { formatCost, formatTokens } from '../logic/display';
+import { thumbnail } from '../logic/images';
 import { segmentLabel } from '../logic/mentions';
 import type { Segment } from '../protocol';
 import { h, icon } from './dom';
@@ -20,6 +21,10 @@ function userEntry(segments: Segment[]): HTMLElement {
       body.append(segment.text);
     } else if (segment.kind === 'paste') {
       body.append(h('span', { class: 'chip', title: segment.text.slice(0, 400) }, icon('clippy'), segment.label ?? 'pasted text'));
+    } else if (segment.kind === 'image') {
+      const thumb = thumbnail(segment);
+      const label = segmentLabel(segment).slice(8, -1); // [image: name]
+      body.append(h('span', { class: 'chip chip-image', title: label }, thumb === undefined ? icon('file-media') : h('img', { class: 'chip-thumb', src: thumb, alt: '' }), label));
     } else {
       const glyph = segment.kind === 'file' ? 'file' : segment.kind === 'knowledge' ? 'book' : 'symbol-event';
       const attrs: Record<string, string> = { class: 'chip', type: 'button', title: segmentLabel(segment) };

@@ -14,6 +14,7 @@ import {
   editorShows,
   editorText,
   failWith,
+  imagesSent,
   loadScript,
   mark,
   ORIGINAL,
@@ -35,6 +36,9 @@ const read = (id: string): unknown => ({ tool_calls: [{ name: 'read_file', argum
 const edit = (id: string, old_string: string, new_string: string): unknown => ({
   tool_calls: [{ name: 'edit_file', arguments: { path: 'app.py', old_string, new_string }, id }],
 });
+
+// a 1×1 PNG
+const PNG_B64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC';
 
 const SCRIPT = [
   read('call_read'),
@@ -335,7 +339,7 @@ test('a command asks inside the chat and is allowed by keyboard; its output show
   }
 });
 
-test('Add File to Chat inserts the selection; Resume Session lists the session; chats are tabs', { timeout: 300_000 }, async () => {
+test('Add File to Chat inserts the selection; Resume Session lists the session; chats are tabs; a pasted image reaches the model', { timeout: 300_000 }, async () => {
   try {
     await page.locator('.tab', { hasText: 'app.py' }).first().click();
     const editor = page.locator('.editor-instance .monaco-editor .view-lines').first();
@@ -372,6 +376,22 @@ test('Add File to Chat inserts the selection; Resume Session lists the session; 
     assert.equal(await chat.locator('.entry').count(), 0, 'the new chat is empty');
     await chat.getByRole('tab', { name: 'please fix @app.py now' }).click();
     await chat.locator('.entry.assistant', { hasText: 'The command printed thirty lines.' }).waitFor({ timeout: 60_000 });
+
+    // An image pasted into the chat box: a chip with its thumbnail, and an image part for the model.
+    await loadScript([{ text: 'A single red pixel.' }]);
+    const box = chat.getByRole('textbox', { name: 'Message yoi' });
+    await box.evaluate((el, b64) => {
+      const data = new DataTransfer();
+      data.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], 'image.png', { type: 'image/png' }));
+      el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+    }, PNG_B64);
+    await chat.locator('#attachments .attachment img.attachment-thumb').waitFor();
+    await say('what is in this picture?');
+    await chat.locator('.entry.assistant', { hasText: 'A single red pixel.' }).waitFor({ timeout: 60_000 });
+    await chat.locator('.entry.user .chip-image img.chip-thumb').waitFor();
+    assert.deepEqual(await imagesSent(), [[`data:image/png;base64,${PNG_B64}`]]);
+    await shootSidebar('e2e-image.png');
+    mark('a pasted image reached the model');
   } catch (error) {
     await failWith('the commands run failed', error);
   }

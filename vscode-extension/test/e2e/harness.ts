@@ -244,6 +244,14 @@ export async function toolMessage(callId: string): Promise<string> {
   return '(none yet)';
 }
 
+/** The image URLs each request to the scripted model carried (its `image_url` content parts). */
+export async function imagesSent(): Promise<string[][]> {
+  const requests = (await (await fetch(`${modelUrl}/_script/requests`)).json()) as { messages: { content?: unknown }[] }[];
+  return requests.map((request) =>
+    request.messages.flatMap((m) => (Array.isArray(m.content) ? (m.content as { type?: string; image_url?: { url?: string } }[]) : []).filter((p) => p.type === 'image_url').map((p) => p.image_url?.url ?? '')),
+  );
+}
+
 /** Wait for the model to have been told the result of a call, and return it. */
 export async function toldModel(callId: string, pattern: RegExp): Promise<string> {
   let said = '';

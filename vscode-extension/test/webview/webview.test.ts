@@ -332,3 +332,46 @@ test('several chats show as tabs; clicking one asks to switch', async () => {
   assert.deepEqual((await posted(page)).filter((m) => m.type === 'switchChat'), [{ type: 'switchChat', chatId: 'chat-2' }]);
   await page.context().close();
 });
+
+/** Paste files into the chat box as the clipboard would (base64 bytes, a type, a name). */
+async function pasteFiles(page: Page, files: { b64: string; type: string; name: string }[]): Promise<void> {
+  await page.locator('#input').evaluate((el, list) => {
+    const data = new DataTransfer();
+    for (const f of list) {
+      data.items.add(new File([Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0))], f.name, { type: f.type }));
+    }
+    el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  }, files);
+}
+
+// a 1×1 PNG
+const PNG_B64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC';
+
+test('a pasted image becomes a chip with a thumbnail and is sent as an image segment; other files are refused', async () => {
+  const { page, errors } = await openChat();
+  await pasteFiles(page, [
+    { b64: PNG_B64, type: 'image/png', name: 'image.png' },
+    { b64: 'Qk0=', type: 'image/bmp', name: 'old.bmp' },
+  ]);
+  const chip = page.locator('#attachments .attachment');
+  await chip.waitFor();
+  assert.equal(await chip.locator('.attachment-name').textContent(), 'pasted image 1.png');
+  assert.equal(await chip.locator('img.attachment-thumb').getAttribute('src'), `data:image/png;base64,${PNG_B64}`);
+  assert.equal(await page.getByRole('alert').textContent(), 'old.bmp is not a PNG, JPEG, GIF or WebP image');
+  await page.locator('#input').fill('what is this?');
+  await page.locator('#input').press('Enter');
+  const sent = (await posted(page)).filter((m) => m.type === 'send');
+  assert.deepEqual(sent, [
+    { type: 'send', text: 'what is this?', references: [], images: [{ name: 'pasted image 1.png', data: `data:image/png;base64,${PNG_B64}`, size: 69 }] },
+  ]);
+  assert.equal(await page.locator('#attachments').isHidden(), true, 'the chips go with the message');
+  // The sent message shows the image as a chip with its thumbnail.
+  const segments: Segment[] = [{ kind: 'text', text: 'what is this?' }, { kind: 'image', name: 'pasted image 1.png', data: `data:image/png;base64,${PNG_B64}` }];
+  await deliver(page, { type: 'action', chatId: 'chat-1', action: { kind: 'send', segments } });
+  const shown = page.locator('.entry.user .chip-image');
+  await shown.waitFor();
+  assert.equal(await shown.textContent(), 'pasted image 1.png');
+  assert.equal(await shown.locator('img.chip-thumb').count(), 1);
+  assert.deepEqual(errors, [], 'no console errors and no CSP violations');
+  await page.context().close();
+});
