@@ -398,3 +398,35 @@ async def test_prompts_as_workflows_and_resources_as_references(
             assert "/fx:review was not attached" in alert["message"]
         finally:
             await stop(session)
+
+
+async def test_a_tool_the_server_adds_later_reaches_the_model(
+    env: dict[str, str], root: Path, scripted_model: ScriptedModel
+) -> None:
+    write_user_manifest(
+        env, toml_server("fx", command=sys.executable, args=[FIXTURE, "stdio"], approval="auto")
+    )
+    session = await start(env, root)
+    changes = record_mcp(session)
+    try:
+        await wait_ready(session, "fx")
+        scripted_model.load(
+            [
+                {"tool_calls": [{"name": "mcp__fx__grow", "arguments": {"name": "shiny"}}]},
+                {"text": "grown"},
+            ]
+        )
+        session.state.approval_answers += [{"decision": "allow"}, {"decision": "allow"}]
+        pod = await session.create_pod()
+        await session.chat(pod, "grow a tool")
+        assert "mcp__fx__shiny" not in offered(scripted_model, 0)
+        # the server said its tools changed: the hub lists them again
+        assert await eventually(lambda: any("shiny" in c["tools"] for c in changes))
+        scripted_model.load(
+            [{"tool_calls": [{"name": "mcp__fx__shiny", "arguments": {}}]}, {"text": "done"}]
+        )
+        await session.chat(pod, "use it")
+        assert "mcp__fx__shiny" in offered(scripted_model, 0)
+        assert "I am shiny" in tool_messages(scripted_model, 1)[-1]["content"]
+    finally:
+        await stop(session)

@@ -103,6 +103,7 @@ class McpConnection:
         self.server_name: str | None = None
         self._session: ClientSession | None = None
         self._lost = asyncio.Event()
+        self._relist = asyncio.Event()  # the server's lists changed (list_changed)
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -267,7 +268,13 @@ class McpConnection:
             stack.callback(group.cancel_scope.cancel)
             group.start_soon(self._pump, read, watched_send)
             session = await stack.enter_async_context(
-                ClientSession(watched, write, client_info=CLIENT_INFO)
+                ClientSession(
+                    watched,
+                    write,
+                    client_info=CLIENT_INFO,
+                    message_handler=self._on_message,
+                    logging_callback=self._on_log,
+                )
             )
             async with asyncio.timeout(self.config.timeout):
                 result = await session.initialize()
@@ -283,7 +290,43 @@ class McpConnection:
                 self.config.describe(),
                 len(self.tools),
             )
-            await self._lost.wait()
+            await self._serve(session, result.capabilities)
+
+    async def _serve(self, session: ClientSession, capabilities: Any) -> None:
+        """Until the connection is lost: list again when the server says its
+        tools, prompts or resources changed (new tools reach every pod)."""
+        while not self._lost.is_set():
+            lost = asyncio.ensure_future(self._lost.wait())
+            relist = asyncio.ensure_future(self._relist.wait())
+            try:
+                await asyncio.wait({lost, relist}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                lost.cancel()
+                relist.cancel()
+            if self._relist.is_set() and not self._lost.is_set():
+                self._relist.clear()
+                try:
+                    async with asyncio.timeout(self.config.timeout):
+                        await self._discover(session, capabilities)
+                except (TimeoutError, MCPError) as exc:
+                    log.warning(
+                        "MCP server %s: listing again failed: %s", self.name, _describe(exc)
+                    )
+                    continue
+                log.info("MCP server %s: its lists changed; %d tools", self.name, len(self.tools))
+                self.on_change(self)
+
+    async def _on_message(self, message: Any) -> None:
+        if isinstance(
+            message,
+            types.ToolListChangedNotification
+            | types.PromptListChangedNotification
+            | types.ResourceListChangedNotification,
+        ):
+            self._relist.set()
+
+    async def _on_log(self, params: types.LoggingMessageNotificationParams) -> None:
+        log.info("mcp %s [%s]: %s", self.name, params.level, self.config.mask(str(params.data)))
 
     async def _pump(self, source: Any, sink: Any) -> None:
         """Forward the transport's messages to the session; when the transport

@@ -17,7 +17,7 @@ import sys
 
 import anyio
 import mcp_types as types
-from mcp.server.mcpserver import Image, MCPServer
+from mcp.server.mcpserver import Context, Image, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
 # a 1x1 PNG
@@ -78,6 +78,18 @@ def crash() -> str:
 def pid() -> int:
     """The server's process id."""
     return os.getpid()
+
+
+@server.tool()
+async def grow(name: str, ctx: Context) -> str:
+    """Adds a tool called ``name`` and tells the client its tools changed."""
+
+    def added() -> str:
+        return f"I am {name}"
+
+    server.add_tool(added, name=name, description="A tool added by grow.")
+    await ctx.session.send_tool_list_changed()
+    return f"added {name}"
 
 
 @server.resource("notes://readme", name="readme", description="The fixture's readme")
