@@ -315,6 +315,10 @@ def trust_messages(session: Session) -> list[str]:
     ]
 
 
+def niceness(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
 def mcp_processes(server_pid: int) -> list[int]:
     return [
         pid
@@ -337,6 +341,7 @@ async def test_no_mcp_process_survives_shutdown(env: dict[str, str], root: Path)
     await wait_ready(session, "time", "fx")
     pids = mcp_processes(server.pid)
     assert len(pids) >= 4  # a launcher and a server each
+    assert all(niceness(p) == 10 for p in pids)  # they start while the first chat does
     await stop(session)
     assert await eventually(lambda: not any(alive(p) for p in pids), patience=10)
 

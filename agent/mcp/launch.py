@@ -5,8 +5,10 @@ Started by :mod:`agent.mcp.client` as ``python -I -S launch.py <command>
 process group of its own, asks Linux to send it SIGTERM when its host dies
 (``PR_SET_PDEATHSIG``, as the model process does), runs the server in its
 group with the same stdin, stdout and stderr, and exits with the server's
-status. On SIGTERM, SIGINT or SIGHUP it ends the whole group (the server and
-anything the server started): SIGTERM first, SIGKILL after a grace period.
+status. The server runs at a lower priority (``nice`` +10): MCP servers start
+while the user's first chat does, and on a busy machine the chat goes first.
+On SIGTERM, SIGINT or SIGHUP it ends the whole group (the server and anything
+the server started): SIGTERM first, SIGKILL after a grace period.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import time
 from types import FrameType
 
 GRACE_SECONDS = 2.0
+NICENESS = 10
 HOST_VAR = "YOI_HOST_PID"
 
 
@@ -63,6 +66,8 @@ def main(argv: list[str]) -> int:
     with contextlib.suppress(OSError):
         os.setsid()  # already a group leader when started with start_new_session
     leader = os.getpgrp() == os.getpid()
+    with contextlib.suppress(OSError):
+        os.nice(NICENESS)
     try:
         child = subprocess.Popen(argv)
     except OSError as exc:
