@@ -16,6 +16,12 @@ One session has at most one live pod: registering, or moving a pod to, a
 session that another pod holds raises :class:`~agent.errors.SessionInUse`, even
 when both pods live in the same process.
 
+A sub-agent's allocation (:meth:`PodRegistry.reserve`, agent/agents/) also
+names its parent pod and the subtrees it holds write access to while it runs;
+subtrees held by two pods never overlap, unless one is an ancestor of the
+other that delegated part of its own (:func:`overlaps`). Every pod's scope
+refuses writes into a subtree another pod holds (agent/agents/claims.py).
+
 The class keeps no state but its paths; each call opens its own file
 description for the lock, so threads and processes exclude each other alike.
 """
@@ -104,7 +110,8 @@ class PodRegistry:
         """Pre-register sub-agent ``pod_id`` of ``parent_pod_id`` holding write
         access to ``writes`` (its session is named when it registers).
         Raises :class:`agent.errors.WriteConflict` when another pod holds a
-        subtree that overlaps one of them."""
+        subtree that overlaps one of them (unless it is an ancestor delegating
+        part of its own)."""
         allocation = Allocation(
             pod_id=pod_id,
             name=name,
@@ -121,16 +128,6 @@ class PodRegistry:
             table[:] = [a for a in table if a.pod_id != pod_id]
             table.append(allocation)
         return allocation
-
-    def set_writes(self, pod_id: str, writes: tuple[str, ...]) -> None:
-        """Change the subtrees pod ``pod_id`` holds (empty: it holds none, as a
-        sub-agent between runs); same conflicts as :meth:`reserve`."""
-        with self._table() as table:
-            index = next((i for i, a in enumerate(table) if a.pod_id == pod_id), None)
-            if index is None:
-                raise PodNotRegistered(f"Pod {pod_id} is not in the pod registry.")
-            _check_writes(table, pod_id, table[index].parent_pod_id, writes)
-            table[index] = table[index].model_copy(update={"writes": writes})
 
     def update_session(self, pod_id: str, session_id: str) -> Allocation:
         """Move pod ``pod_id`` to ``session_id`` (after a fork or a compaction)."""

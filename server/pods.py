@@ -134,7 +134,8 @@ class PodManager:
 
     async def dispose_all(self) -> None:
         for pod_id in list(self.entries):
-            await self.dispose(pod_id)
+            if pod_id in self.entries:  # a parent's disposal took its sub-agents along
+                await self.dispose(pod_id)
 
     def history(self, params: pl.PodHistoryParams) -> dict[str, Any]:
         pod = self.get(params.pod_id, p.POD_HISTORY).pod

@@ -234,6 +234,10 @@ async def test_a_killed_server_restores_both_logs_and_the_parent_says_what_happe
         result = history["items"][-1]
         assert result["kind"] == "toolResult" and result["id"] == "call_k"
         assert "`slow` was interrupted: yoi stopped while it was running" in result["summary"]
+        scripted_model.load([call("list_agents", {}, "PARENT-K"), say("ok", "PARENT-K")])
+        assert (await second.chat(restored, "what became of it?"))["outcome"] == "finished"
+        listing = tool_results(scripted_model.requests[-1])[-1]
+        assert listing.startswith("slow [interrupted, read-only]")
         child = await second.create_pod(resumeSessionId=child_session)
         child_history = await second.request("yoi/pod/history", {"podId": child})
         assert child_history["lastRunInterrupted"] is True

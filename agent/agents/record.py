@@ -51,6 +51,13 @@ class ScopeRequest:
             "readOnly": self.read_only,
         }
 
+    def describe(self) -> str:
+        """What it may write, as asked (the line ``list_agents`` shows)."""
+        if self.read_only:
+            return "read-only"
+        writes = self.write if self.write is not None else (".",)
+        return "writes " + ", ".join(writes) if writes else "writes nothing"
+
     @classmethod
     def from_json(cls, data: Any) -> ScopeRequest:
         if not isinstance(data, dict):
@@ -142,6 +149,7 @@ def fold(extensions: list[tuple[str, JsonValue]]) -> dict[str, Child]:
                 session_id=str(payload.get("sessionId", "")),
                 status="running",
             )
+            children[name].summary = children[name].scope.describe()
             continue
         child = children.get(name)
         if child is None:

@@ -117,6 +117,8 @@ def _no_overlap(writes: list[Path]) -> None:
 
 def describe(scope: Scope, writes: Sequence[str], read_only: bool) -> str:
     """One line for the model: what the child may write."""
-    if read_only or not writes:
+    if read_only:
         return "read-only"
+    if not writes:
+        return "writes nothing"
     return "writes " + ", ".join(scope.display(Path(w)) for w in writes)
