@@ -35,4 +35,6 @@ export type WebviewMessage =
   /** an answer to an approval shown in the chat */
   | { type: 'approve'; requestId: string; decision: ApprovalDecision }
   /** a tool row's review buttons */
-  | { type: 'review'; callId: string; action: ReviewAction };
+  | { type: 'review'; callId: string; action: ReviewAction }
+  /** a running command's Stop button */
+  | { type: 'stopTool'; callId: string };

@@ -136,8 +136,7 @@ function M.older(chat, callback)
     vim.api.nvim_buf_set_lines(chat.buf, 0, 1, false, lines) -- over the old "earlier items" line
     local added = #lines - 1
     for win, view in pairs(views) do
-      -- on the line that was replaced: onto the first line of what was there
-      view.lnum = math.min(view.lnum + added + (view.lnum == 1 and 1 or 0), vim.api.nvim_buf_line_count(chat.buf))
+      view.lnum = view.lnum + added
       view.topline = view.topline + added
       vim.api.nvim_win_call(win, function()
         vim.fn.winrestview(view)
@@ -148,8 +147,7 @@ function M.older(chat, callback)
   end)
 end
 
---- Load older items whenever a window shows the chat's first line (and
---- with the `top` key, `gg`).
+--- Load older items whenever a window shows the chat's first line.
 function M.watch(chat)
   local group = vim.api.nvim_create_augroup("yoi_history_" .. chat.buf, { clear = true })
   local function check(win)
@@ -158,13 +156,6 @@ function M.watch(chat)
         M.older(chat)
       end
     end
-  end
-  local top = config.values.mappings.top
-  if top then
-    vim.keymap.set("n", top, function()
-      vim.cmd("normal! " .. (vim.v.count > 0 and vim.v.count or "") .. "gg")
-      check(vim.api.nvim_get_current_win())
-    end, { buffer = chat.buf, silent = true, desc = "yoi: to the top, loading older messages" })
   end
   vim.api.nvim_create_autocmd("CursorMoved", {
     group = group,

@@ -158,6 +158,9 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       case 'review':
         await this.actions?.review(message.callId, message.action);
         break;
+      case 'stopTool':
+        await this.chats.stopTool(this.chats.active.id, message.callId);
+        break;
     }
   }
 

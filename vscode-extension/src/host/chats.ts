@@ -24,6 +24,8 @@ import {
   type PodListResult,
   type PodParams,
   type ReferenceKind,
+  type ToolCancelParams,
+  type ToolCancelResult,
 } from '../protocol';
 import { describeError, hasErrorCode, type ServerController } from './server';
 
@@ -372,6 +374,19 @@ export class ChatManager implements vscode.Disposable {
       await this.server.request(Method.podInterrupt, { podId: chat.podId } satisfies PodParams);
     } catch (error) {
       void vscode.window.showErrorMessage(`yoi could not stop the turn: ${describeError(error)}`);
+    }
+  }
+
+  /** Stop one running command; the turn goes on (the model gets its output so far). */
+  async stopTool(chatId: string, callId: string): Promise<void> {
+    const chat = this.get(chatId);
+    if (chat?.podId === undefined) {
+      return;
+    }
+    try {
+      await this.server.request<ToolCancelResult>(Method.toolCancel, { podId: chat.podId, callId } satisfies ToolCancelParams);
+    } catch (error) {
+      void vscode.window.showErrorMessage(`yoi could not stop the command: ${describeError(error)}`);
     }
   }
 

@@ -71,6 +71,8 @@ export type Entry =
       edits: EditState[];
       /** an edit of this call is being reviewed in the editor */
       review?: ReviewProgress;
+      /** a running command's output so far (its end), until the result replaces it */
+      live?: string;
     }
   | { kind: 'notice'; key: number; level: AlertLevel; text: string; source?: string }
   /** the tokens (and cost) of a turn that ended */
@@ -183,6 +185,18 @@ function updateTool(
     return state;
   }
   return replaceAt(state, index, update(entry));
+}
+
+/** Characters of a command's live output a chat keeps (it shows the last lines). */
+export const LIVE_KEEP = 16384;
+
+/** The end of `text`: at most LIVE_KEEP characters, from a line start when it was cut. */
+export function liveTail(text: string): string {
+  if (text.length <= LIVE_KEEP) {
+    return text;
+  }
+  const cut = text.indexOf('\n', text.length - LIVE_KEEP);
+  return cut === -1 ? text.slice(-LIVE_KEEP) : text.slice(cut + 1);
 }
 
 function notice(state: ChatState, level: AlertLevel, text: string, source?: string): ChatState {
@@ -309,12 +323,18 @@ function applyEvent(state: ChatState, event: ChatEvent): ChatState {
         edits: [],
       });
     case 'toolResult':
-      return updateTool(state, event.id, (tool) => ({
-        ...tool,
-        status: event.ok ? 'ok' : 'failed',
-        summary: event.summary,
-        ...(typeof event.content === 'string' ? { content: event.content } : {}),
-      }));
+      return updateTool(state, event.id, (tool) => {
+        const done: Extract<Entry, { kind: 'tool' }> = {
+          ...tool,
+          status: event.ok ? 'ok' : 'failed',
+          summary: event.summary,
+          ...(typeof event.content === 'string' ? { content: event.content } : {}),
+        };
+        delete done.live;
+        return done;
+      });
+    case 'toolOutput':
+      return updateTool(state, event.id, (tool) => (tool.status === 'running' ? { ...tool, live: liveTail((tool.live ?? '') + event.text) } : tool));
     case 'edit':
       return updateTool(state, event.id, (tool) => {
         const edit: EditState =

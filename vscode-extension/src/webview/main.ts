@@ -292,6 +292,11 @@ transcriptRoot.addEventListener('click', (e) => {
     post({ type: 'review', callId: reviewCall, action: review.dataset['review'] as ReviewAction });
     return;
   }
+  const stop = target.closest<HTMLElement>('[data-stop-tool]')?.dataset['stopTool'];
+  if (stop !== undefined) {
+    post({ type: 'stopTool', callId: stop });
+    return;
+  }
   const toggle = target.closest<HTMLElement>('[data-output-toggle]')?.dataset['outputToggle'];
   if (toggle !== undefined) {
     transcript.toggleOutput(toggle);

@@ -3,7 +3,9 @@
  * the arguments formatted for people (a path is a link, a command is code, an
  * edit a small diff) and the output in a monospace block (its last lines, the
  * whole on demand); an approval waiting for the user and an edit under review
- * show below the row, open or not.
+ * show below the row, open or not. A running command shows its live output
+ * (the last lines) in the same block, its last line in the summary, and a
+ * Stop button below the row.
  */
 
 import type { EditState, Entry, PendingApproval } from '../logic/chatState';
@@ -131,6 +133,9 @@ function argumentsView(entry: ToolEntry): HTMLElement {
 
 /** The output: its last lines, or all of it. */
 function outputView(entry: ToolEntry, ui: RowUi): HTMLElement | undefined {
+  if (entry.live !== undefined) {
+    return liveView(entry.live);
+  }
   // Servers before `toolResult.content` sent only the summary: show it when it has more than its first line.
   const text = entry.content ?? (entry.summary?.includes('\n') === true ? entry.summary : undefined);
   if (text === undefined || text === '') {
@@ -155,6 +160,60 @@ function outputView(entry: ToolEntry, ui: RowUi): HTMLElement | undefined {
   }
   pre.append(shown.join('\n'));
   return h('div', { class: 'tool-output', 'data-lines': all.length }, head, pre);
+}
+
+/** A running command's output so far: its last lines, following the end. */
+function liveView(text: string): HTMLElement {
+  const all = lines(text);
+  const shown = all.slice(-TAIL_LINES);
+  const head = h('div', { class: 'tool-output-head' }, h('span', {}, 'Output so far'));
+  const pre = h('pre', { class: 'tool-output-text live', tabindex: 0, 'aria-label': 'Live output', 'aria-live': 'off' }, shown.join('\n'));
+  return h('div', { class: 'tool-output tool-live', 'data-lines': all.length }, head, pre);
+}
+
+/** The last non-empty line of a command's live output, for the summary. */
+function lastLine(text: string): string | undefined {
+  return lines(text)
+    .reverse()
+    .find((line) => line.trim() !== '');
+}
+
+/**
+ * Redraw a running command's new live output in place, when that is all that
+ * changed (a row redrawn several times a second would swallow clicks on its
+ * Stop button); false when the row must be drawn again.
+ */
+export function updateLive(el: HTMLElement, prev: Entry, next: Entry): boolean {
+  if (prev.kind !== 'tool' || next.kind !== 'tool' || next.live === undefined || prev.live === undefined) {
+    return false;
+  }
+  const keys = new Set([...Object.keys(prev), ...Object.keys(next)]);
+  for (const key of keys) {
+    if (key !== 'live' && prev[key as keyof ToolEntry] !== next[key as keyof ToolEntry]) {
+      return false;
+    }
+  }
+  const live = el.querySelector('.tool-live');
+  const summary = el.querySelector('.tool-summary');
+  if (live === null || summary === null || summary.textContent !== (lastLine(prev.live) ?? summary.textContent)) {
+    return false; // showing something else (an approval, an edit's state)
+  }
+  live.replaceWith(liveView(next.live));
+  summary.textContent = lastLine(next.live) ?? summary.textContent;
+  return true;
+}
+
+function stopBar(entry: ToolEntry): HTMLElement {
+  return h(
+    'div',
+    { class: 'tool-stop', role: 'group', 'aria-label': 'Running command' },
+    h(
+      'button',
+      { type: 'button', class: 'button secondary', 'data-stop-tool': entry.callId, 'aria-label': 'Stop this command', title: 'Stop this command; the agent gets its output so far' },
+      icon('debug-stop'),
+      'Stop',
+    ),
+  );
 }
 
 function editRow(edit: EditState): HTMLElement {
@@ -227,6 +286,8 @@ export function toolRow(entry: ToolEntry, ui: RowUi, queue: ApprovalQueue): HTML
     summary = 'waiting for your approval';
   } else if (latestEdit !== undefined && entry.status === 'running') {
     summary = entry.review !== undefined ? 'waiting for your review in the editor' : EDIT_TEXT[latestEdit.status][1];
+  } else if (entry.live !== undefined && entry.status === 'running') {
+    summary = lastLine(entry.live) ?? summary;
   }
   const summaryLine = summary.split('\n')[0] ?? summary;
   const body = h('div', { class: 'tool-body' });
@@ -258,5 +319,6 @@ export function toolRow(entry: ToolEntry, ui: RowUi, queue: ApprovalQueue): HTML
     details,
     ...waiting.map((a) => approvalBox(a, queue)),
     reviewBar(entry),
+    entry.status === 'running' && entry.name === 'run_command' && waiting.length === 0 ? stopBar(entry) : undefined,
   );
 }

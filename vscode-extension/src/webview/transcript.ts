@@ -10,7 +10,7 @@ import { segmentLabel } from '../logic/mentions';
 import type { Segment } from '../protocol';
 import { h, icon } from './dom';
 import { renderMarkdown } from './markdown';
-import { toolRow, type RowUi } from './toolRow';
+import { toolRow, updateLive, type RowUi } from './toolRow';
 
 const NOTICE_ICON = { info: 'info', warn: 'warning', error: 'error' } as const;
 
@@ -153,7 +153,9 @@ export class Transcript {
       const old = this.drawn.get(entry.key);
       const sig = signature(entry, approvals);
       let el = old?.el;
-      if (old === undefined || old.entry !== entry || old.signature !== sig) {
+      if (old !== undefined && old.entry !== entry && old.signature === sig && updateLive(old.el, old.entry, entry)) {
+        this.drawn.set(entry.key, { entry, el: old.el, signature: sig }); // the Stop button stays put
+      } else if (old === undefined || old.entry !== entry || old.signature !== sig) {
         const details = old?.el instanceof HTMLDetailsElement ? old.el : old?.el.querySelector(':scope > details');
         const ui: RowUi = {
           open: details instanceof HTMLDetailsElement ? details.open : false,
