@@ -7,6 +7,7 @@ import { CHAT_VIEW_ID, ChatViewProvider } from './host/chatView';
 import { registerCommands } from './host/commands';
 import { EditHandler } from './host/edits';
 import { KNOWLEDGE_VIEW_ID, KnowledgeTreeProvider } from './host/knowledgeView';
+import { registerMemoryCommands } from './host/memoryCommands';
 import { ReviewController } from './host/review';
 import { SaveHandler } from './host/saving';
 import { ServerController } from './host/server';
@@ -51,6 +52,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, view),
     vscode.window.registerTreeDataProvider(KNOWLEDGE_VIEW_ID, knowledge),
     ...registerCommands({ server, chats, view, knowledge, reviews }),
+    ...registerMemoryCommands({ server, chats, knowledge }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       // Only what the server is started with; the review and approval prompts are read when used.
       if (['yoi.model', 'yoi.approvals', 'yoi.server', 'yoi.trace'].some((key) => e.affectsConfiguration(key))) {

@@ -37,4 +37,6 @@ export type WebviewMessage =
   /** a tool row's review buttons */
   | { type: 'review'; callId: string; action: ReviewAction }
   /** a running command's Stop button */
-  | { type: 'stopTool'; callId: string };
+  | { type: 'stopTool'; callId: string }
+  /** the user scrolled to the top of a chat whose older history is not loaded yet */
+  | { type: 'loadOlder' };

@@ -99,7 +99,7 @@ export interface PodParams {
 
 export type PodState = 'idle' | 'running' | 'compacting';
 
-export interface PodInfo {
+export interface PodInfo extends ContextLimits {
   podId: string;
   name: string;
   sessionId: string;
@@ -107,6 +107,18 @@ export interface PodInfo {
   state: PodState;
   contextTokens: number;
   turnCount: number;
+  /** a sub-agent: the pod that spawned it */
+  parentPodId?: string;
+}
+
+/** The model's window and the compaction thresholds, once known (`yoi/pod/list` and `usage`). */
+export interface ContextLimits {
+  contextWindow?: number;
+  contextWindowSource?: 'manifest' | 'model' | 'fallback';
+  /** compaction between turns happens once the context passes this */
+  compactAt?: number;
+  /** compaction in the middle of a turn happens once the context passes this */
+  compactRequestAt?: number;
 }
 
 export interface PodListResult {
@@ -116,12 +128,31 @@ export interface PodListResult {
 export type HistoryItem =
   | { kind: 'message'; role: 'user' | 'assistant' | 'system'; text: string; segments?: Segment[] }
   | { kind: 'toolCall'; id: string; name: string; arguments: Record<string, unknown> }
-  | { kind: 'toolResult'; id: string; name: string; ok: boolean; summary: string; content?: string; images?: ImageInfo[] }
+  | { kind: 'toolResult'; id: string; name: string; ok: boolean; summary: string; content?: string; images?: ImageInfo[]; edits?: EditOutcome[] }
   | { kind: 'reasoning'; text: string };
+
+/** How an edit a tool proposed ended, kept with the tool's result (`partial`: only some of it was kept). */
+export interface EditOutcome {
+  uri: string;
+  status: 'applied' | 'partial' | 'rejected' | 'stale' | 'failed';
+  message?: string;
+}
+
+export interface PodHistoryParams {
+  podId: string;
+  /** at most this many items: the last ones before `before` */
+  limit?: number;
+  /** an item index: the page ends just before it */
+  before?: number;
+}
 
 export interface HistoryResult {
   sessionId: string;
   items: HistoryItem[];
+  /** the index of the first item returned in the whole history (servers with paging) */
+  start?: number;
+  /** the number of items in the whole history (servers with paging) */
+  total?: number;
 }
 
 export interface SessionInfo {
@@ -173,24 +204,28 @@ export type ChatEvent =
   | { type: 'reasoningDelta'; text: string }
   | { type: 'toolCall'; id: string; name: string; arguments: Record<string, unknown> }
   /** `content`: the result as the model got it (capped), from servers that send it */
-  | { type: 'toolResult'; id: string; name: string; ok: boolean; summary: string; content?: string }
+  | { type: 'toolResult'; id: string; name: string; ok: boolean; summary: string; content?: string; edits?: EditOutcome[] }
   | { type: 'edit'; id: string; uri: string; status: EditStatus; message?: string }
   /** live output of a running command: progress, not logged (its toolResult is the record) */
   | { type: 'toolOutput'; id: string; text: string }
   /** `costUsd`: the request's cost, when the server knows it */
-  | ({ type: 'usage'; contextTokens: number; costUsd?: number } & Usage)
+  | ({ type: 'usage'; contextTokens: number; costUsd?: number } & Usage & ContextLimits)
   /** the pod's phase changed (servers that send it; others are read from the other events) */
   | { type: 'phase'; phase: PodPhase; tool?: string }
   | { type: 'turnEnd'; outcome: Outcome; error?: string }
   | { type: 'compactStart' }
   | { type: 'compactDone'; sessionId: string }
   | { type: 'compactFailed'; error: string }
+  /** on the parent: a sub-agent started (`status: 'running'`) or ended a run; `podId` is the sub-agent's */
+  | { type: 'subAgent'; podId: string; name: string; status: string; callId?: string; sessionId?: string; task?: string; scope?: string; answer?: string; error?: string }
   | { type: 'alert'; level: AlertLevel; source: string; message: string };
 
 export interface EventParams {
   podId: string;
   seq: number;
   event: ChatEvent;
+  /** set on a sub-agent's events */
+  parentPodId?: string;
 }
 
 // ------------------------------------------------------------------ approvals
@@ -201,6 +236,8 @@ export interface ApprovalParams {
   tool: string;
   arguments: Record<string, unknown>;
   reason: string;
+  /** set when a sub-agent asks (`podId` is its own) */
+  parentPodId?: string;
 }
 
 export type ApprovalDecision = 'allow' | 'deny' | 'allowSession';
@@ -307,6 +344,15 @@ export interface PodCompactResult {
   sessionId: string;
 }
 
+export type MemoryExtractResult =
+  | { extracted: false }
+  | { extracted: true; processedThroughEntry: number; source: { session_id: string; range: [number, number] }; stagingId?: string };
+
+export interface MemoryConsolidateResult {
+  consumed: string[];
+  report: string;
+}
+
 // ------------------------------------------------------------------ initialize
 
 export interface InitializationOptions {
@@ -407,6 +453,9 @@ export interface CheckpointFileDiff {
   status: 'added' | 'modified' | 'deleted';
   /** unified diff (git format) */
   diff: string;
+  /** the text at `turn` and at `toTurn` (or now); null: absent or binary */
+  before: string | null;
+  after: string | null;
 }
 
 export interface CheckpointsDiffResult {

@@ -161,6 +161,9 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       case 'stopTool':
         await this.chats.stopTool(this.chats.active.id, message.callId);
         break;
+      case 'loadOlder':
+        await this.chats.loadOlder(this.chats.active.id);
+        break;
     }
   }
 

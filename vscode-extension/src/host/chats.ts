@@ -6,7 +6,7 @@
  */
 
 import * as vscode from 'vscode';
-import { emptyChat, reduce, type ChatAction, type ChatState } from '../logic/chatState';
+import { emptyChat, limitsOf, reduce, type ChatAction, type ChatState } from '../logic/chatState';
 import { imageSegments, type PendingImage } from '../logic/images';
 import { parseInput } from '../logic/mentions';
 import { chatTitle } from '../logic/sessions';
@@ -19,6 +19,7 @@ import {
   type ChatResult,
   type EventParams,
   type HistoryResult,
+  type PodHistoryParams,
   type PodCreateParams,
   type PodCreateResult,
   type PodListResult,
@@ -36,6 +37,8 @@ interface StoredChat {
 }
 
 const STORE_KEY = 'yoi.chats';
+/** History items per page: a restored chat shows the latest page, older ones as the user scrolls up. */
+export const HISTORY_PAGE = 200;
 const ACTIVE_KEY = 'yoi.activeChat';
 
 export class Chat {
@@ -46,6 +49,8 @@ export class Chat {
   restored = false;
   opening: Promise<string> | undefined;
   turn: vscode.CancellationTokenSource | undefined;
+  /** an older page of the history is being fetched */
+  loadingOlder = false;
 
   constructor(
     readonly id: string,
@@ -303,13 +308,12 @@ export class ChatManager implements vscode.Disposable {
     this.persist();
     this.dispatch(chat, { kind: 'pod', model: result.model });
     if (result.restored && !chat.restored) {
-      const history = await this.server.request<HistoryResult>(Method.podHistory, { podId: result.podId } satisfies PodParams);
-      this.dispatch(chat, { kind: 'history', items: history.items });
-      const pods = await this.server.request<PodListResult>(Method.podList, {}).catch(() => ({ pods: [] }));
-      const info = pods.pods.find((p) => p.podId === result.podId);
-      if (info !== undefined) {
-        this.dispatch(chat, { kind: 'pod', model: info.model, contextTokens: info.contextTokens });
-      }
+      const params: PodHistoryParams = { podId: result.podId, limit: HISTORY_PAGE };
+      const history = await this.server.request<HistoryResult>(Method.podHistory, params);
+      this.dispatch(chat, { kind: 'history', items: history.items, ...(history.start === undefined ? {} : { start: history.start }) });
+      await this.refreshPod(chat, result.podId);
+    } else {
+      void this.refreshPod(chat, result.podId); // the window and the thresholds, when the manifest sets them
     }
     chat.restored = true;
     const early = this.early.get(result.podId) ?? [];
@@ -318,6 +322,37 @@ export class ChatManager implements vscode.Disposable {
       this.dispatch(chat, { kind: 'event', event });
     }
     return result.podId;
+  }
+
+  /** The pod's context size, window and thresholds, from `yoi/pod/list`. */
+  private async refreshPod(chat: Chat, podId: string): Promise<void> {
+    const pods = await this.server.request<PodListResult>(Method.podList, {}).catch(() => ({ pods: [] }));
+    const info = pods.pods.find((p) => p.podId === podId);
+    if (info !== undefined && chat.podId === podId) {
+      const limits = limitsOf(info);
+      this.dispatch(chat, { kind: 'pod', model: info.model, contextTokens: info.contextTokens, ...(limits === undefined ? {} : { limits }) });
+    }
+  }
+
+  /** Load the page of history before what the chat shows (the user scrolled to its top). */
+  async loadOlder(chatId: string): Promise<void> {
+    const chat = this.get(chatId);
+    const paging = chat?.state.paging;
+    if (chat?.podId === undefined || paging === undefined || chat.loadingOlder) {
+      return;
+    }
+    chat.loadingOlder = true;
+    try {
+      const params: PodHistoryParams = { podId: chat.podId, limit: HISTORY_PAGE, before: paging.start };
+      const page = await this.server.request<HistoryResult>(Method.podHistory, params);
+      if (page.start !== undefined && page.sessionId === chat.sessionId) {
+        this.dispatch(chat, { kind: 'older', items: page.items, start: page.start });
+      }
+    } catch (error) {
+      void vscode.window.showErrorMessage(`yoi could not load the earlier messages: ${describeError(error)}`);
+    } finally {
+      chat.loadingOlder = false;
+    }
   }
 
   // ------------------------------------------------------------ turns

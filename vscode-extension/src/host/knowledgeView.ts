@@ -1,28 +1,36 @@
 /**
  * The knowledge view: records from `yoi/knowledge/list` (refreshed on
- * `yoi/knowledge/changed`), and the memory files under `.yoi/memory/`.
+ * `yoi/knowledge/changed`), and the memory records from `yoi/memory/list` —
+ * the folder the manifest's `[memory] memory_dir` names, which is watched
+ * (as is the manifest, which may move it).
  *
  * A server without knowledge support (an older one) answers -32601; the view
- * then says "not available" instead of failing. Memory (summary, decisions,
- * requests) has no list method in contract v1, so it is read from the default
- * folders (`.yoi/memory/`) and watched.
+ * then says "not available" instead of failing, and shows no memory.
  */
 
 import * as vscode from 'vscode';
-import { buildTree, type KnowledgeAvailability, type MemoryFile, type TreeNode } from '../logic/records';
-import { Method, type KnowledgeChangedParams, type KnowledgeListResult, type KnowledgeRecord } from '../protocol';
+import { buildTree, type KnowledgeAvailability, type MemoryView, type TreeNode } from '../logic/records';
+import {
+  Method,
+  type KnowledgeChangedParams,
+  type KnowledgeListResult,
+  type KnowledgeRecord,
+  type MemoryListParams,
+  type MemoryListResult,
+} from '../protocol';
 import { isMethodNotFound, type ServerController } from './server';
 
 export const KNOWLEDGE_VIEW_ID = 'yoi.knowledge';
-
-const MEMORY_FOLDERS: readonly ('decisions' | 'requests')[] = ['decisions', 'requests'];
 
 export class KnowledgeTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private records: KnowledgeRecord[] = [];
   private availability: KnowledgeAvailability = 'stopped';
-  private memory: MemoryFile[] = [];
+  private memory: MemoryView | undefined;
+  /** the watched memory folder (a URI), and its watcher */
+  private memoryDir: string | undefined;
+  private memoryWatcher: vscode.Disposable | undefined;
   private roots: TreeNode[] = [];
   private readonly subscriptions: vscode.Disposable[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -30,13 +38,7 @@ export class KnowledgeTreeProvider implements vscode.TreeDataProvider<TreeNode>,
   constructor(private readonly server: ServerController) {
     server.onNotification<KnowledgeChangedParams>(Method.knowledgeChanged, () => this.refreshSoon());
     this.subscriptions.push(server.onDidChangeState(() => this.refreshSoon()));
-    const watcher = vscode.workspace.createFileSystemWatcher('**/.yoi/memory/**/*.md');
-    this.subscriptions.push(
-      watcher,
-      watcher.onDidCreate(() => this.refreshSoon()),
-      watcher.onDidChange(() => this.refreshSoon()),
-      watcher.onDidDelete(() => this.refreshSoon()),
-    );
+    this.subscriptions.push(this.watch(vscode.workspace.createFileSystemWatcher('**/.yoi/manifest.toml')));
   }
 
   /** Knowledge records as the server last listed them. */
@@ -76,31 +78,33 @@ export class KnowledgeTreeProvider implements vscode.TreeDataProvider<TreeNode>,
   }
 
   private async loadMemory(): Promise<void> {
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-    const files: MemoryFile[] = [];
-    if (folder !== undefined) {
-      const memory = vscode.Uri.joinPath(folder, '.yoi', 'memory');
-      const summary = vscode.Uri.joinPath(memory, 'summary.md');
-      const text = await readText(summary);
-      if (text !== undefined) {
-        files.push({ folder: 'summary', slug: 'summary', uri: summary.toString(), text });
-      }
-      for (const sub of MEMORY_FOLDERS) {
-        const dir = vscode.Uri.joinPath(memory, sub);
-        const entries = await vscode.workspace.fs.readDirectory(dir).then(
-          (e) => e,
-          () => [] as [string, vscode.FileType][],
-        );
-        for (const [name, type] of entries) {
-          if (type !== vscode.FileType.File || !name.endsWith('.md')) {
-            continue;
-          }
-          const uri = vscode.Uri.joinPath(dir, name);
-          files.push({ folder: sub, slug: name.slice(0, -3), uri: uri.toString(), text: (await readText(uri)) ?? '' });
-        }
-      }
+    if (this.server.state !== 'running') {
+      this.memory = undefined;
+      return;
     }
-    this.memory = files;
+    try {
+      const params: MemoryListParams = {};
+      const result = await this.server.request<MemoryListResult>(Method.memoryList, params);
+      this.memory = { records: result.records, staged: result.staged, ...(result.problem === undefined ? {} : { problem: result.problem }) };
+      this.watchMemory(result.memoryDir);
+    } catch {
+      this.memory = undefined; // an older server (no yoi/memory/list), or it stopped
+    }
+  }
+
+  /** Refresh when anything in the memory folder changes (records, staged extractions). */
+  private watchMemory(dir: string): void {
+    if (dir === this.memoryDir) {
+      return;
+    }
+    this.memoryWatcher?.dispose();
+    this.memoryDir = dir;
+    this.memoryWatcher = this.watch(vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.parse(dir), '**/*')));
+  }
+
+  private watch(watcher: vscode.FileSystemWatcher): vscode.Disposable {
+    const refresh = (): void => this.refreshSoon();
+    return vscode.Disposable.from(watcher, watcher.onDidCreate(refresh), watcher.onDidChange(refresh), watcher.onDidDelete(refresh));
   }
 
   getChildren(node?: TreeNode): TreeNode[] {
@@ -161,16 +165,9 @@ export class KnowledgeTreeProvider implements vscode.TreeDataProvider<TreeNode>,
       clearTimeout(this.timer);
     }
     this.changed.dispose();
+    this.memoryWatcher?.dispose();
     for (const s of this.subscriptions) {
       s.dispose();
     }
-  }
-}
-
-async function readText(uri: vscode.Uri): Promise<string | undefined> {
-  try {
-    return new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
-  } catch {
-    return undefined;
   }
 }

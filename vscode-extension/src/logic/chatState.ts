@@ -8,7 +8,8 @@
  * can redraw only the entries whose identity changed.
  */
 
-import type { AlertLevel, ChatEvent, ChatResult, EditStatus, HistoryItem, PodPhase, Segment } from '../protocol';
+import type { AlertLevel, ChatEvent, ChatResult, ContextLimits, EditStatus, HistoryItem, PodPhase, Segment } from '../protocol';
+import { withOutcomes } from './editOutcomes';
 
 export type ToolStatus = 'running' | 'ok' | 'failed';
 
@@ -51,7 +52,8 @@ export interface TurnUsage {
 
 export interface EditState {
   uri: string;
-  status: EditStatus;
+  /** `partial`: the user kept only some of the change (from the tool's result) */
+  status: EditStatus | 'partial';
   message?: string;
 }
 
@@ -102,18 +104,50 @@ export interface ChatState {
   turn: TurnUsage;
   /** approvals waiting for an answer, oldest first */
   approvals: PendingApproval[];
+  /** the model's window and the compaction thresholds, once known */
+  limits?: ContextLimits;
+  /** older history not loaded yet (the history is read a page at a time, the latest first) */
+  paging?: HistoryPaging;
 }
 
 export type ChatAction =
   | { kind: 'event'; event: ChatEvent }
-  | { kind: 'history'; items: HistoryItem[] }
+  | { kind: 'history'; items: HistoryItem[]; start?: number }
+  /** an older page of the history, shown above what is loaded */
+  | { kind: 'older'; items: HistoryItem[]; start: number }
   | { kind: 'send'; segments: Segment[] }
   | { kind: 'result'; result: ChatResult }
   | { kind: 'failed'; message: string }
-  | { kind: 'pod'; model: string; contextTokens?: number }
+  | { kind: 'pod'; model: string; contextTokens?: number; limits?: ContextLimits }
   | { kind: 'approval'; approval: PendingApproval }
   | { kind: 'approvalDone'; requestId: string }
   | { kind: 'review'; callId: string; progress?: ReviewProgress };
+
+/** Where the loaded history begins, while older pages exist. */
+export interface HistoryPaging {
+  /** the index of the first loaded item in the whole history (> 0) */
+  start: number;
+  /** results at the start of the loaded items whose calls are on the older page */
+  orphans: Extract<HistoryItem, { kind: 'toolResult' }>[];
+}
+
+/** The fields of `source` that say something about the window (undefined when none). */
+export function limitsOf(source: ContextLimits): ContextLimits | undefined {
+  const limits: ContextLimits = {};
+  if (source.contextWindow !== undefined) {
+    limits.contextWindow = source.contextWindow;
+  }
+  if (source.contextWindowSource !== undefined) {
+    limits.contextWindowSource = source.contextWindowSource;
+  }
+  if (source.compactAt !== undefined) {
+    limits.compactAt = source.compactAt;
+  }
+  if (source.compactRequestAt !== undefined) {
+    limits.compactRequestAt = source.compactRequestAt;
+  }
+  return Object.keys(limits).length === 0 ? undefined : limits;
+}
 
 export function emptyChat(): ChatState {
   return {
@@ -329,6 +363,7 @@ function applyEvent(state: ChatState, event: ChatEvent): ChatState {
           status: event.ok ? 'ok' : 'failed',
           summary: event.summary,
           ...(typeof event.content === 'string' ? { content: event.content } : {}),
+          edits: withOutcomes(tool.edits, event.edits),
         };
         delete done.live;
         return done;
@@ -354,6 +389,7 @@ function applyEvent(state: ChatState, event: ChatEvent): ChatState {
           cacheReadTokens: state.totals.cacheReadTokens + event.cacheReadTokens,
         },
         turn: addUsage(state.turn, event),
+        ...withLimits(limitsOf(event)),
       };
     case 'turnEnd': {
       let next: ChatState = { ...stopRunningTools(settle(state), event.outcome), running: false };
@@ -370,7 +406,8 @@ function applyEvent(state: ChatState, event: ChatEvent): ChatState {
     case 'compactStart':
       return notice({ ...state, compacting: true }, 'info', 'Compacting context…', 'compaction');
     case 'compactDone':
-      return notice({ ...state, compacting: false }, 'info', 'Context compacted; the conversation continues in a new session.', 'compaction');
+      // The pod's history is the new session's now: older pages of the old one are out of reach.
+      return notice(withoutPaging({ ...state, compacting: false }), 'info', 'Context compacted; the conversation continues in a new session.', 'compaction');
     case 'compactFailed':
       return notice({ ...state, compacting: false }, 'error', `Compaction failed: ${event.error}`, 'compaction');
     case 'alert':
@@ -380,8 +417,20 @@ function applyEvent(state: ChatState, event: ChatEvent): ChatState {
   }
 }
 
-function reduceHistory(items: HistoryItem[], model: string | undefined): ChatState {
-  let state: ChatState = { ...emptyChat(), ...(model === undefined ? {} : { model }) };
+function withoutPaging(state: ChatState): ChatState {
+  const next = { ...state };
+  delete next.paging;
+  return next;
+}
+
+function withLimits(limits: ContextLimits | undefined): { limits?: ContextLimits } {
+  return limits === undefined ? {} : { limits };
+}
+
+/** The transcript of history items `start`… (keys from `firstKey`), with what an older page needs. */
+function reduceHistory(items: HistoryItem[], model: string | undefined, start = 0, firstKey = 1): ChatState {
+  const orphans: HistoryPaging['orphans'] = [];
+  let state: ChatState = { ...emptyChat(), nextKey: firstKey, ...(model === undefined ? {} : { model }) };
   for (const item of items) {
     switch (item.kind) {
       case 'message':
@@ -410,13 +459,17 @@ function reduceHistory(items: HistoryItem[], model: string | undefined): ChatSta
           status: item.ok ? 'ok' : 'failed',
           summary: item.summary,
           ...(item.content === undefined ? {} : { content: item.content }),
+          edits: withOutcomes(tool.edits, item.edits),
         }));
+        if (findTool(state, item.id) < 0) {
+          orphans.push(item); // its call is on an older page
+        }
         break;
       default:
         break;
     }
   }
-  return state;
+  return start > 0 ? { ...state, paging: { start, orphans } } : state;
 }
 
 export function reduce(state: ChatState, action: ChatAction): ChatState {
@@ -424,13 +477,24 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
     case 'event':
       return reduceEvent(state, action.event);
     case 'history': {
-      const restored = reduceHistory(action.items, state.model);
+      const restored = reduceHistory(action.items, state.model, action.start);
       return {
         ...restored,
         ...(state.contextTokens === undefined ? {} : { contextTokens: state.contextTokens }),
+        ...withLimits(state.limits),
         totals: state.totals,
         phaseEvents: state.phaseEvents,
       };
+    }
+    case 'older': {
+      // Only the page that ends where the loaded history begins (a stale or repeated answer is dropped).
+      const paging = state.paging;
+      if (paging === undefined || action.start + action.items.length !== paging.start) {
+        return state;
+      }
+      const older = reduceHistory([...action.items, ...paging.orphans], state.model, action.start, state.nextKey);
+      const next = withoutPaging({ ...state, entries: [...older.entries, ...state.entries], nextKey: older.nextKey });
+      return older.paging === undefined ? next : { ...next, paging: older.paging };
     }
     case 'send':
       return {
@@ -472,6 +536,7 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
         ...state,
         model: action.model,
         ...(action.contextTokens === undefined ? {} : { contextTokens: action.contextTokens }),
+        ...withLimits(action.limits ?? state.limits),
       };
   }
 }

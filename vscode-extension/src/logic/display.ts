@@ -1,6 +1,7 @@
 /** How a chat's state reads in words: token counts, costs, the working indicator. Pure. */
 
 import type { Activity, ChatState } from './chatState';
+import type { ContextLimits } from '../protocol';
 
 /** A cost in dollars, short: `$0.0042`, `$0.12`, `$3.40`. */
 export function formatCost(usd: number): string {
@@ -53,4 +54,42 @@ export function formatTokens(n: number): string {
     return `${Math.round(n / 1000)}k`;
   }
   return `${(n / 1_000_000).toFixed(1).replace(/\.0$/, '')}M`;
+}
+
+const WINDOW_SOURCE: Record<string, string> = {
+  manifest: 'set in the manifest ([model] context_window)',
+  model: "from litellm's model map",
+  fallback: 'assumed: litellm does not know this model',
+};
+
+/** The context in the status line: `context 54k · 42% of 128k` (the window once known). */
+export function contextSummary(tokens: number | undefined, limits: ContextLimits | undefined): string | undefined {
+  if (tokens === undefined) {
+    return undefined;
+  }
+  const window = limits?.contextWindow;
+  if (window === undefined || window <= 0) {
+    return `context ${formatTokens(tokens)}`;
+  }
+  return `context ${formatTokens(tokens)} · ${Math.round((tokens / window) * 100)}% of ${formatTokens(window)}`;
+}
+
+/** The status line's hover: the context, the window and where it comes from, when compaction happens. */
+export function contextTooltip(tokens: number | undefined, limits: ContextLimits | undefined): string {
+  const lines = [`Context: ${tokens === undefined ? '?' : tokens.toLocaleString('en-US')} tokens (estimated size of the next request)`];
+  const window = limits?.contextWindow;
+  if (window !== undefined) {
+    const source = limits?.contextWindowSource === undefined ? '' : ` (${WINDOW_SOURCE[limits.contextWindowSource] ?? limits.contextWindowSource})`;
+    lines.push(`Model window: ${window.toLocaleString('en-US')} tokens${source}`);
+  }
+  const share = (n: number): string => (window === undefined || window <= 0 ? '' : ` (${Math.round((n / window) * 100)}%)`);
+  if (limits?.compactAt !== undefined) {
+    lines.push(`Compacts between turns past ${limits.compactAt.toLocaleString('en-US')} tokens${share(limits.compactAt)}`);
+  } else if (window !== undefined) {
+    lines.push('Compaction between turns is off');
+  }
+  if (limits?.compactRequestAt !== undefined) {
+    lines.push(`Compacts within a turn past ${limits.compactRequestAt.toLocaleString('en-US')} tokens${share(limits.compactRequestAt)}`);
+  }
+  return lines.join('\n');
 }

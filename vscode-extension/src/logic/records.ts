@@ -1,10 +1,11 @@
 /**
  * What the knowledge view shows, computed from plain data: knowledge records
- * from the server and memory files (summary, decisions, requests) read from
- * `<root>/.yoi/memory/`. Pure; the tree provider turns these into tree items.
+ * (`yoi/knowledge/list`) and memory records — summary, decisions, requests —
+ * from the folder the manifest names (`yoi/memory/list`). Pure; the tree
+ * provider turns these into tree items.
  */
 
-import type { KnowledgeRecord } from '../protocol';
+import type { KnowledgeRecord, MemoryRecord } from '../protocol';
 
 export type KnowledgeAvailability = 'loading' | 'available' | 'unavailable' | 'stopped';
 
@@ -40,40 +41,13 @@ export interface NoteNode {
 
 export type TreeNode = RecordNode | GroupNode | NoteNode;
 
-export interface MemoryFile {
-  /** `summary`, `decisions` or `requests` */
-  folder: 'summary' | 'decisions' | 'requests';
-  slug: string;
-  uri: string;
-  text: string;
-}
-
-/** YAML-ish frontmatter between `---` lines: top-level `key: value` scalars only. */
-export function frontmatter(text: string): { fields: Record<string, string>; body: string } {
-  const fields: Record<string, string> = {};
-  const match = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/.exec(text);
-  if (match === null) {
-    return { fields, body: text };
-  }
-  for (const line of (match[1] ?? '').split(/\r?\n/)) {
-    const kv = /^([A-Za-z_][\w-]*):\s*(.*)$/.exec(line);
-    if (kv?.[1] !== undefined && kv[2] !== undefined) {
-      fields[kv[1]] = kv[2].replace(/^(['"])(.*)\1$/, '$2').trim();
-    }
-  }
-  return { fields, body: text.slice(match[0].length) };
-}
-
-/** The first `# heading` of a body, else the first non-empty line. */
-export function titleOf(body: string, fallback: string): string {
-  const lines = body.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
-  const heading = lines.find((l) => l.startsWith('# '));
-  const first = heading ?? lines[0];
-  if (first === undefined) {
-    return fallback;
-  }
-  const text = first.replace(/^#+\s*/, '');
-  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
+/** What `yoi/memory/list` said, or why there is nothing to show. */
+export interface MemoryView {
+  records: MemoryRecord[];
+  /** extractions waiting to be consolidated */
+  staged: number;
+  /** why the configured folders were not used */
+  problem?: string;
 }
 
 function knowledgeGroup(records: KnowledgeRecord[], availability: KnowledgeAvailability): GroupNode {
@@ -108,37 +82,43 @@ function knowledgeGroup(records: KnowledgeRecord[], availability: KnowledgeAvail
   return { kind: 'group', id: 'knowledge', label: 'Knowledge', icon: 'book', children };
 }
 
-function memoryRecord(file: MemoryFile): RecordNode {
-  const { fields, body } = frontmatter(file.text);
-  const label = file.folder === 'summary' ? 'Summary' : titleOf(body, file.slug);
+function memoryRecord(record: MemoryRecord): RecordNode {
+  const label = record.kind === 'summary' ? 'Summary' : record.title;
   const node: RecordNode = {
     kind: 'record',
-    id: `${file.folder}:${file.slug}`,
+    id: `${record.kind}:${record.slug ?? 'summary'}`,
     label,
-    tooltip: fields['description'] ?? (file.folder === 'summary' ? 'What the agent remembers of this workspace' : file.slug),
+    tooltip: record.preview !== '' ? record.preview : record.kind === 'summary' ? 'What the agent remembers of this workspace' : (record.slug ?? label),
     resident: false,
-    uri: file.uri,
+    uri: record.uri,
   };
-  const status = fields['status'];
-  return status === undefined ? node : { ...node, status };
+  const withStatus = record.status === undefined ? node : { ...node, status: record.status };
+  return record.problem === undefined ? withStatus : { ...withStatus, problem: record.problem };
 }
 
-/** The whole tree: Knowledge first, then Memory (only when it has files). */
-export function buildTree(
-  records: KnowledgeRecord[],
-  availability: KnowledgeAvailability,
-  memory: MemoryFile[],
-): GroupNode[] {
+/** The whole tree: Knowledge first, then Memory (only when it has something to show). */
+export function buildTree(records: KnowledgeRecord[], availability: KnowledgeAvailability, memory: MemoryView | undefined): GroupNode[] {
   const groups: GroupNode[] = [knowledgeGroup(records, availability)];
-  const summary = memory.filter((f) => f.folder === 'summary').map(memoryRecord);
-  const sub = (folder: 'decisions' | 'requests', label: string, icon: string): GroupNode[] => {
-    const items = memory
-      .filter((f) => f.folder === folder)
+  if (memory === undefined) {
+    return groups;
+  }
+  const children: TreeNode[] = [];
+  if (memory.problem !== undefined) {
+    children.push({ kind: 'note', id: 'memory:problem', label: 'The configured memory folder is not used', tooltip: memory.problem });
+  }
+  children.push(...memory.records.filter((r) => r.kind === 'summary').map(memoryRecord));
+  const sub = (kind: 'decision' | 'request', label: string, icon: string): GroupNode[] => {
+    const items = memory.records
+      .filter((r) => r.kind === kind)
       .map(memoryRecord)
       .sort((a, b) => a.label.localeCompare(b.label));
-    return items.length === 0 ? [] : [{ kind: 'group', id: `memory:${folder}`, label, icon, children: items }];
+    return items.length === 0 ? [] : [{ kind: 'group', id: `memory:${kind}s`, label, icon, children: items }];
   };
-  const children: TreeNode[] = [...summary, ...sub('decisions', 'Decisions', 'law'), ...sub('requests', 'Requests', 'comment-discussion')];
+  children.push(...sub('decision', 'Decisions', 'law'), ...sub('request', 'Requests', 'comment-discussion'));
+  if (memory.staged > 0) {
+    const what = memory.staged === 1 ? '1 extraction waits' : `${memory.staged} extractions wait`;
+    children.push({ kind: 'note', id: 'memory:staged', label: `${what} to be consolidated`, tooltip: 'Run "Yoi: Consolidate Memory" to fold them into the records now.' });
+  }
   if (children.length > 0) {
     groups.push({ kind: 'group', id: 'memory', label: 'Memory', icon: 'history', children });
   }

@@ -4,7 +4,7 @@
  */
 
 import { emptyChat, reduce, type ChatState } from '../logic/chatState';
-import { describeActivity, formatTokens } from '../logic/display';
+import { contextSummary, contextTooltip, describeActivity, formatTokens } from '../logic/display';
 import type { ChatTab, HostMessage, WebviewMessage } from '../messages';
 import type { ApprovalDecision, ReferenceKind } from '../protocol';
 import type { ReviewAction } from '../messages';
@@ -45,6 +45,8 @@ let activitySince = 0;
 let ticker = 0;
 /** the approval whose Allow button got the focus last */
 let focusedApproval = '';
+/** where the loaded history began when earlier messages were last asked for (-1: not asked) */
+let olderAsked = -1;
 
 const picker = new Picker(byId('picker'), input, {
   complete: (requestId, kind, prefix) => post({ type: 'complete', requestId, kind, prefix }),
@@ -62,8 +64,9 @@ function renderStatus(): void {
   if (state.model !== undefined) {
     parts.push(state.model);
   }
-  if (state.contextTokens !== undefined) {
-    parts.push(`context ${formatTokens(state.contextTokens)}`);
+  const context = contextSummary(state.contextTokens, state.limits);
+  if (context !== undefined) {
+    parts.push(context);
   }
   const t = state.totals;
   if (t.inputTokens + t.outputTokens > 0) {
@@ -74,7 +77,7 @@ function renderStatus(): void {
   }
   statusLine.textContent = parts.join('  ·  ');
   statusLine.title =
-    `Context: ${state.contextTokens ?? '?'} tokens (estimated size of the next request)\n` +
+    `${contextTooltip(state.contextTokens, state.limits)}\n` +
     `Used in this chat: ${t.inputTokens} input (${t.cacheReadTokens} from cache), ${t.outputTokens} output tokens`;
 }
 
@@ -131,9 +134,22 @@ function focusApproval(requestId: string): void {
   button?.focus();
 }
 
+/** Ask the host for the page of history before the loaded one (once per page). */
+function loadOlder(): void {
+  if (state.paging === undefined || olderAsked === state.paging.start) {
+    return;
+  }
+  olderAsked = state.paging.start;
+  post({ type: 'loadOlder' });
+  schedule();
+}
+
 function render(): void {
   frame = 0;
-  transcript.render(state.entries, state.approvals);
+  transcript.render(state.entries, state.approvals, state.paging === undefined ? undefined : { loading: olderAsked === state.paging.start });
+  if (state.paging !== undefined && transcriptRoot.scrollHeight <= transcriptRoot.clientHeight) {
+    loadOlder(); // nothing to scroll yet: the earlier messages fill the view
+  }
   renderActivity();
   renderApprovals();
   empty.hidden = state.entries.length > 0;
@@ -199,6 +215,7 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
   const message = e.data;
   switch (message.type) {
     case 'reset':
+      olderAsked = -1;
       chatId = message.chatId;
       state = message.state;
       renderTabs(message.tabs, message.chatId);
@@ -297,6 +314,11 @@ transcriptRoot.addEventListener('click', (e) => {
     post({ type: 'stopTool', callId: stop });
     return;
   }
+  if (target.closest('[data-load-older]') !== null) {
+    olderAsked = -1; // a click asks again, even after a failure
+    loadOlder();
+    return;
+  }
   const toggle = target.closest<HTMLElement>('[data-output-toggle]')?.dataset['outputToggle'];
   if (toggle !== undefined) {
     transcript.toggleOutput(toggle);
@@ -317,6 +339,16 @@ transcriptRoot.addEventListener('click', (e) => {
     void navigator.clipboard.writeText(code);
   }
 });
+
+transcriptRoot.addEventListener(
+  'scroll',
+  () => {
+    if (transcriptRoot.scrollTop < 300) {
+      loadOlder();
+    }
+  },
+  { passive: true },
+);
 
 transcriptRoot.addEventListener('keydown', (e) => {
   const box = (e.target as HTMLElement).closest<HTMLElement>('.approval');

@@ -34,6 +34,7 @@ const TOOL_ICON: Record<ToolEntry['status'], [string, string]> = {
 export const EDIT_TEXT: Record<EditState['status'], [string, string]> = {
   proposed: ['diff', 'waiting for your review'],
   applied: ['check', 'applied'],
+  partial: ['diff-modified', 'partly applied'],
   rejected: ['circle-slash', 'rejected'],
   stale: ['warning', 'not sent: the file changed since the agent read it'],
   failed: ['error', 'failed'],

@@ -120,10 +120,22 @@ function signature(entry: Entry, approvals: readonly PendingApproval[]): string 
   return mine.length === 0 ? '' : `${mine.join(',')}/${approvals.length}`;
 }
 
+function olderRow(loading: boolean): HTMLElement {
+  return h(
+    'div',
+    { class: 'older', 'data-loading': loading ? 'true' : 'false' },
+    loading
+      ? h('span', { class: 'older-loading', role: 'status' }, icon('loading', 'codicon-modifier-spin'), 'Loading earlier messages…')
+      : h('button', { type: 'button', class: 'link', 'data-load-older': true }, icon('fold-up'), 'Show earlier messages'),
+  );
+}
+
 export class Transcript {
   private readonly drawn = new Map<number, { entry: Entry; el: HTMLElement; signature: string }>();
   /** call ids whose whole output is shown */
   private readonly fullOutput = new Set<string>();
+  /** the row above the entries that loads earlier messages (while there are any) */
+  private older: HTMLElement | undefined;
 
   constructor(private readonly root: HTMLElement) {}
 
@@ -139,8 +151,33 @@ export class Transcript {
     }
   }
 
-  render(entries: readonly Entry[], approvals: readonly PendingApproval[] = []): void {
+  /** Show (or drop) the row that loads earlier messages; `loading` once they were asked for. */
+  private setOlder(older: { loading: boolean } | undefined): void {
+    if (older === undefined) {
+      this.older?.remove();
+      this.older = undefined;
+      return;
+    }
+    const row = olderRow(older.loading);
+    if (this.older === undefined) {
+      this.root.prepend(row);
+    } else if (this.older.dataset['loading'] !== row.dataset['loading']) {
+      this.older.replaceWith(row);
+    } else {
+      return;
+    }
+    this.older = row;
+  }
+
+  /** Draw the entries, below a row that loads earlier messages while `older` says there are some. */
+  render(entries: readonly Entry[], approvals: readonly PendingApproval[] = [], older?: { loading: boolean }): void {
     const atBottom = this.root.scrollHeight - this.root.scrollTop - this.root.clientHeight < 40;
+    // Entries put above the shown ones (an older page) must not move what the user looks at.
+    const firstDrawn = this.older?.nextElementSibling ?? this.root.firstElementChild;
+    const prepending = !atBottom && entries.length > 0 && firstDrawn instanceof HTMLElement && firstDrawn.dataset['key'] !== String(entries[0]?.key);
+    const anchor = prepending ? this.firstEntryInView() : undefined;
+    const anchorTop = anchor?.getBoundingClientRect().top ?? 0;
+    this.setOlder(older);
     const keep = new Set(entries.map((e) => e.key));
     for (const [key, { el }] of this.drawn) {
       if (!keep.has(key)) {
@@ -167,9 +204,13 @@ export class Transcript {
         }
         this.drawn.set(entry.key, { entry, el, signature: sig });
       }
-      if (el !== undefined && (el.parentElement !== this.root || el.previousElementSibling !== (previous ?? null))) {
+      if (el !== undefined && (el.parentElement !== this.root || el.previousElementSibling !== (previous ?? this.older ?? null))) {
         if (previous === undefined) {
-          this.root.prepend(el);
+          if (this.older === undefined) {
+            this.root.prepend(el);
+          } else {
+            this.older.after(el);
+          }
         } else {
           previous.after(el);
         }
@@ -178,6 +219,19 @@ export class Transcript {
     }
     if (atBottom) {
       this.root.scrollTop = this.root.scrollHeight;
+    } else if (anchor?.isConnected === true) {
+      this.root.scrollTop += anchor.getBoundingClientRect().top - anchorTop;
     }
+  }
+
+  /** The first entry at least partly in view. */
+  private firstEntryInView(): HTMLElement | undefined {
+    const top = this.root.getBoundingClientRect().top;
+    for (const child of Array.from(this.root.children)) {
+      if (child instanceof HTMLElement && child !== this.older && child.getBoundingClientRect().bottom > top) {
+        return child;
+      }
+    }
+    return undefined;
   }
 }

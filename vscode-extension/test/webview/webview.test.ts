@@ -12,9 +12,9 @@ import { extname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { chatHtml } from '../../src/chatHtml';
-import { emptyChat } from '../../src/logic/chatState';
+import { emptyChat, reduce } from '../../src/logic/chatState';
 import type { HostMessage, WebviewMessage } from '../../src/messages';
-import type { ChatEvent, Segment } from '../../src/protocol';
+import type { ChatEvent, HistoryItem, Segment } from '../../src/protocol';
 import { launchChromium, screenshotPath } from '../support/chromium';
 
 const root = process.cwd();
@@ -373,5 +373,51 @@ test('a pasted image becomes a chip with a thumbnail and is sent as an image seg
   assert.equal(await shown.textContent(), 'pasted image 1.png');
   assert.equal(await shown.locator('img.chip-thumb').count(), 1);
   assert.deepEqual(errors, [], 'no console errors and no CSP violations');
+  await page.context().close();
+});
+
+/** Items `from`… of a long conversation: each turn a question, a read and its result, an answer. */
+function historyItems(from: number, to: number): HistoryItem[] {
+  const all: HistoryItem[] = [];
+  for (let i = 0; all.length < to; i += 1) {
+    all.push(
+      { kind: 'message', role: 'user', text: `question ${i}` },
+      { kind: 'toolCall', id: `call_${i}`, name: 'read_file', arguments: { path: 'app.py' } },
+      { kind: 'toolResult', id: `call_${i}`, name: 'read_file', ok: true, summary: `Read app.py (${i})` },
+      { kind: 'message', role: 'assistant', text: `answer ${i}\n\nwith a second paragraph` },
+    );
+  }
+  return all.slice(from, to);
+}
+
+test('scrolled to the top, a restored chat loads the page before it and the view stays where it was', async () => {
+  const { page, errors } = await openChat();
+  const state = reduce({ ...emptyChat(), model: 'openai/scripted' }, { kind: 'history', items: historyItems(40, 80), start: 40 });
+  await deliver(page, { type: 'reset', chatId: 'chat-1', state, tabs: [{ id: 'chat-1', title: 'Chat 1' }] });
+  const transcript = page.locator('#transcript');
+  await page.locator('.entry.assistant', { hasText: 'answer 19' }).waitFor();
+  assert.ok(await transcript.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight < 40), 'it opens at the latest message');
+  assert.equal((await posted(page)).filter((m) => m.type === 'loadOlder').length, 0, 'nothing is loaded before the user scrolls up');
+
+  // Scrolling to the top asks once, and says so.
+  await transcript.evaluate((el) => el.scrollTo({ top: 0 }));
+  await page.locator('.older', { hasText: 'Loading earlier messages…' }).waitFor();
+  await transcript.evaluate((el) => el.scrollTo({ top: 1 }));
+  assert.equal((await posted(page)).filter((m) => m.type === 'loadOlder').length, 1);
+  const anchor = page.locator('.entry.user', { hasText: 'question 10' });
+  const before = await anchor.evaluate((el) => el.getBoundingClientRect().top);
+
+  await deliver(page, { type: 'action', chatId: 'chat-1', action: { kind: 'older', items: historyItems(0, 40), start: 0 } });
+  await page.locator('.entry.user', { hasText: 'question 0' }).waitFor({ state: 'attached' });
+  const after = await anchor.evaluate((el) => el.getBoundingClientRect().top);
+  assert.ok(Math.abs(after - before) <= 1, `the message in view stayed in place (${before} → ${after})`);
+  assert.ok(await transcript.evaluate((el) => el.scrollTop > 1000), 'the earlier messages are above, out of view');
+  assert.equal(await page.locator('.older').count(), 0, 'the whole history is loaded');
+  // the page's first result belonged to a call on the older page: the row is whole
+  assert.equal(await page.locator('.tool.tool-ok').count(), 20);
+  await transcript.evaluate((el) => el.scrollTo({ top: 0 }));
+  await page.waitForTimeout(100);
+  assert.equal((await posted(page)).filter((m) => m.type === 'loadOlder').length, 1, 'nothing more to ask for');
+  assert.deepEqual(errors, []);
   await page.context().close();
 });
