@@ -4,15 +4,15 @@ and their checkpoints, diff them, restore files and conversation, fork.
 The work is :func:`agent.checkpoints.rewind.restore`'s; this module is the
 editor's side of it. A restore claims the pod (a running turn makes it fail
 with ``busy``), takes a snapshot of the workspace as it is now, and brings
-every changed path back to the checkpoint: open documents through one ``workspace/applyEdit`` (pinned to
-their versions, so the editor's undo and its conflict check apply), closed
-files on disk (:mod:`agent.checkpoints.restore`). Paths changed outside the
+every changed path back to the checkpoint: open documents through one
+``workspace/applyEdit`` (pinned to their versions, so the editor's undo and
+its conflict check apply), closed files on disk. Paths changed outside the
 agent since the checkpoint are only overwritten after the client confirms
 through ``yoi/approval`` (tool ``restore_checkpoint``, with the diffs), or with
 ``force``; a client without approvals gets an error and nothing changes. The
 restore is logged (``begun``, then ``done``) in the pod's session; a
 conversation restore then continues the pod on a fork of its session that ends
-before the turn (:mod:`agent.checkpoints.fork`).
+before the turn.
 """
 
 from __future__ import annotations
@@ -116,14 +116,8 @@ async def checkpoints_diff(ls: YoiServer, params: Any) -> dict[str, Any]:
         end = rewind.checkpoint_of(recorder.repo, to_turn)
     else:
         end = await _snapshot(recorder, "now")
-    changes, diffs = await asyncio.to_thread(_diffs, recorder.repo, start, end)
-    return {
-        "turn": parsed.turn,
-        "toTurn": parsed.to_turn,
-        "files": [
-            {"path": c.path, "status": _status(c), "diff": diffs.get(c.path, "")} for c in changes
-        ],
-    }
+    files = await asyncio.to_thread(_diffs, recorder.repo, start, end)
+    return {"turn": parsed.turn, "toTurn": parsed.to_turn, "files": files}
 
 
 @maps_errors(p.CHECKPOINTS_RESTORE)
@@ -343,8 +337,31 @@ def _files_per_turn(repo: ShadowRepo, timeline: Timeline) -> dict[int, set[str]]
     return {t.index: files for t, files in zip(turns, repo.changed_between(pairs), strict=True)}
 
 
-def _diffs(repo: ShadowRepo, start: str, end: str) -> tuple[list[Change], dict[str, str]]:
-    return repo.changes(start, end), repo.unified_diff(start, end)
+def _diffs(repo: ShadowRepo, start: str, end: str) -> list[dict[str, Any]]:
+    """Per changed file: its unified diff, and its text at both ends (``None``
+    when absent or binary), for a side-by-side diff."""
+    changes = repo.changes(start, end)
+    diffs = repo.unified_diff(start, end)
+    blobs = repo.blobs([sha for c in changes for sha in (c.old_sha, c.new_sha) if sha])
+
+    def text(sha: str | None) -> str | None:
+        if sha is None or b"\0" in blobs[sha]:  # absent, or binary as git sees it
+            return None
+        try:
+            return blobs[sha].decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+
+    return [
+        {
+            "path": c.path,
+            "status": _status(c),
+            "diff": diffs.get(c.path, ""),
+            "before": text(c.old_sha),
+            "after": text(c.new_sha),
+        }
+        for c in changes
+    ]
 
 
 def _status(change: Change) -> str:

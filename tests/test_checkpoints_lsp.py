@@ -144,6 +144,9 @@ async def test_restore_brings_back_every_file_and_leaves_the_users_repository_al
     assert by_path["keep.txt"]["status"] == "deleted"
     assert by_path["gen.txt"]["status"] == "added"
     assert "+    return 2" in by_path["app.py"]["diff"]
+    assert by_path["app.py"]["before"] == APP and "return 2" in by_path["app.py"]["after"]
+    assert by_path["keep.txt"]["after"] is None and by_path["gen.txt"]["before"] is None
+    assert by_path["data.txt"]["before"] is None  # not UTF-8 text: the diff only
 
     result = await restore(lsp, pod, 1)
     assert "keep.txt" in result["files"] and result["sessionId"]

@@ -44,6 +44,9 @@ from agent.fsutil import umask
 from agent.scope import Permission, Scope
 
 SNAP_REFS = "refs/yoi/snap/"
+# More new or changed files than this in one snapshot is not a workspace a
+# checkpoint can serve (an unignored node_modules, a home folder): refused.
+MAX_PATHS = 200_000
 _EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 
@@ -172,7 +175,14 @@ class ShadowRepo:
         paths: list[str] = []
         gone: list[str] = []  # tracked paths that are folders now
         skipped: list[str] = []
-        for rel in dict.fromkeys(split_z(listed)):
+        candidates = dict.fromkeys(split_z(listed))
+        if len(candidates) > MAX_PATHS:
+            raise GitFailed(
+                f"{len(candidates):,} files changed or new since the last snapshot, over "
+                f"{MAX_PATHS:,}; add the generated folders to .gitignore, or set "
+                "[checkpoints] enabled = false for this workspace."
+            )
+        for rel in candidates:
             if rel.endswith("/"):  # a nested repository: never entered
                 continue
             try:
