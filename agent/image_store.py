@@ -58,17 +58,18 @@ class ImageStore:
         self._cached = 0
 
     async def put(self, data: bytes, mime: str, name: str | None) -> ImageRef:
-        sha = hashlib.sha256(data).hexdigest()
-        await asyncio.to_thread(self._write, sha, data)
-        self._remember(sha, data_url(mime, data))
+        sha, url = await asyncio.to_thread(self._write, data, mime)
+        self._remember(sha, url)
         return ImageRef(sha256=sha, mime=mime, size=len(data), name=name)
 
-    def _write(self, sha: str, data: bytes) -> None:
+    def _write(self, data: bytes, mime: str) -> tuple[str, str]:
+        """Store the bytes (blocking); their hash and data URL."""
+        sha = hashlib.sha256(data).hexdigest()
         path = self.folder / sha
-        if path.exists():
-            return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, data)
+        if not path.exists():
+            self.folder.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(path, data)
+        return sha, data_url(mime, data)
 
     async def data_url(self, ref: ImageRef) -> str | None:
         """The image as a data URL; ``None`` (and a warning in the log) when
@@ -77,14 +78,14 @@ class ImageStore:
         if url is not None:
             self._cache.move_to_end(ref.sha256)
             return url
-        data = await asyncio.to_thread(self._read, ref.sha256)
-        if data is None:
-            return None
-        url = data_url(ref.mime, data)
-        self._remember(ref.sha256, url)
+        url = await asyncio.to_thread(self._read, ref)
+        if url is not None:
+            self._remember(ref.sha256, url)
         return url
 
-    def _read(self, sha: str) -> bytes | None:
+    def _read(self, ref: ImageRef) -> str | None:
+        """The stored image as a data URL (blocking), if intact."""
+        sha = ref.sha256
         try:
             data = (self.folder / sha).read_bytes()
         except OSError as exc:
@@ -93,7 +94,7 @@ class ImageStore:
         if hashlib.sha256(data).hexdigest() != sha:
             log.warning("image %s does not match its hash; not sent", sha)
             return None
-        return data
+        return data_url(ref.mime, data)
 
     def _remember(self, sha: str, url: str) -> None:
         if sha in self._cache or len(url) > self.cache_bytes:
@@ -181,7 +182,7 @@ class ImageInput:
         if segment.data is not None:
             field = f"input[{index}].data"
             try:
-                mime, data = decode_data_url(segment.data)
+                mime, data = await asyncio.to_thread(decode_data_url, segment.data)
             except ValueError as exc:
                 raise ImageRejected(f"`{field}` {exc}", field=field) from None
             name = segment.name

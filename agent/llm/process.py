@@ -192,9 +192,13 @@ class ModelProcess:
         config: ModelConfig,
         arguments: Mapping[str, Any],
         on_retry: RetryListener | None = None,
+        *,
+        large: bool = False,
     ) -> AsyncGenerator[StreamEvent, None]:
         """Run one request in the process (which must be loaded: call
-        :meth:`wait_loaded` first). Yields the stream's events."""
+        :meth:`wait_loaded` first). Yields the stream's events. A ``large``
+        request (one with images: megabytes of base64) is encoded in a
+        thread, so the event loop never stalls on it."""
         proc = self._proc
         if proc is None or proc.stdin is None or not self.running:
             raise ProviderUnavailable("The model process is not running; ask again to restart it.")
@@ -209,7 +213,12 @@ class ModelProcess:
                 "config": wire.config_to_json(config),
                 "arguments": dict(arguments),
             }
-            proc.stdin.write(wire.encode(message))
+            line = (
+                await asyncio.to_thread(wire.encode_large, message)
+                if large
+                else wire.encode(message)
+            )
+            proc.stdin.write(line)
             await proc.stdin.drain()
             while True:
                 item = await queue.get()
@@ -346,7 +355,7 @@ class RemoteLlmClient:
             except OSError as exc:
                 raise ProviderUnavailable(f"Could not start the model process: {exc}") from None
         yield ClientReady()
-        events = process.stream(self._config, arguments, self._on_retry)
+        events = process.stream(self._config, arguments, self._on_retry, large=bool(request.images))
         async with contextlib.aclosing(events):
             async for event in events:
                 yield event

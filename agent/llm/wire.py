@@ -27,11 +27,27 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
+import secrets
 from typing import Any
 
 from agent import errors
 from agent.items import ToolCall
 from agent.llm.types import ModelConfig, ModelInfo, Response, RetryNotice, Usage
+
+_DATA_URL_HEAD = re.compile(r"data:[a-z]+/[a-z0-9.+-]+;base64,")
+
+
+def _spliceable(url: str) -> bool:
+    """A data URL that is the same text in JSON (no quote, backslash or
+    control character): checked with C-speed scans, not a regex over MBs."""
+    return (
+        _DATA_URL_HEAD.match(url) is not None
+        and url.isascii()
+        and '"' not in url
+        and "\\" not in url
+    )
+
 
 _LLM_ERRORS: dict[str, type[errors.LlmError]] = {
     cls.__name__: cls
@@ -52,6 +68,33 @@ _LLM_ERRORS: dict[str, type[errors.LlmError]] = {
 def encode(message: dict[str, Any]) -> bytes:
     """One line of the protocol (compact JSON, non-ASCII kept as UTF-8)."""
     return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+
+
+def encode_large(message: dict[str, Any]) -> bytes:
+    """:func:`encode` for a request with images: each data URL (megabytes of
+    base64) is spliced into the line as bytes instead of going through the
+    JSON encoder, which holds the GIL for ~25 ms per 5 MB image. Only URLs
+    that need no escaping (``data:<type>;base64,`` and base64) are spliced."""
+    nonce = secrets.token_hex(8)
+    urls: list[str] = []
+
+    def swap(value: Any) -> Any:
+        if isinstance(value, list):
+            return [swap(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        image = value.get("image_url")
+        url = image.get("url") if isinstance(image, dict) else None
+        if isinstance(image, dict) and isinstance(url, str) and _spliceable(url):
+            urls.append(url)
+            return {**value, "image_url": {**image, "url": f"yoi-image-{nonce}-{len(urls) - 1}"}}
+        return {k: swap(v) for k, v in value.items()}
+
+    line = encode(swap(message))
+    for index, url in enumerate(urls):
+        token = f'"yoi-image-{nonce}-{index}"'.encode()
+        line = line.replace(token, b'"' + url.encode("ascii") + b'"', 1)
+    return line
 
 
 def config_to_json(config: ModelConfig) -> dict[str, Any]:
