@@ -56,3 +56,7 @@ end, { bang = true, desc = "yoi: files the agent changed and are not saved (! sa
 command("YoiMemory", function()
   yoi().memory()
 end, { desc = "yoi: open a memory record (summary, decisions, requests)" })
+
+command("YoiMcp", function()
+  require("yoi.mcp").open(require("yoi.server").root_for(0))
+end, { desc = "yoi: MCP servers with their status; pick one to restart it or see its tools" })

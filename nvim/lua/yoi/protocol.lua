@@ -23,6 +23,9 @@ M.REFERENCES_COMPLETE = "yoi/references/complete"
 M.KNOWLEDGE_LIST = "yoi/knowledge/list"
 M.KNOWLEDGE_GET = "yoi/knowledge/get"
 M.MEMORY_LIST = "yoi/memory/list"
+M.MCP_LIST = "yoi/mcp/list"
+M.MCP_RESTART = "yoi/mcp/restart"
+M.MCP_CHANGED = "yoi/mcp/changed" -- server → client notification
 
 -- Standard LSP methods the plugin handles itself.
 M.APPLY_EDIT = "workspace/applyEdit"
