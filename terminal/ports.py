@@ -26,6 +26,7 @@ from agent.events import (
     ReasoningDelta,
     TextDelta,
     ToolCallEvent,
+    ToolOutputEvent,
     ToolResultEvent,
     TurnEnd,
     UsageEvent,
@@ -145,6 +146,8 @@ class TerminalSink:
                 self.out.flush()
             case ToolCallEvent(name=name, arguments=args):
                 self._line(s.dim(f"→ {name} {_short_args(args)}"))
+            case ToolOutputEvent(text=text):
+                self._live(text)
             case ToolResultEvent(ok=ok, summary=summary):
                 mark = s.green("✓") if ok else s.red("✗")
                 self._line(f"  {mark} {s.dim(_one_line(summary))}")
@@ -172,6 +175,16 @@ class TerminalSink:
                 self.err.flush()
             case _:
                 pass
+
+    def _live(self, text: str) -> None:
+        """A running command's output, as it comes, dim and indented."""
+        s = self.style
+        if not self._mid_line:
+            self.out.write(s.dim("  │ "))
+        body = text.removesuffix("\n").replace("\n", "\n" + s.dim("  │ "))
+        self.out.write(s.dim(body) + ("\n" if text.endswith("\n") else ""))
+        self._mid_line = not text.endswith("\n")
+        self.out.flush()
 
     def end_turn(self) -> None:
         self._newline()
