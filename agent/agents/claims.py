@@ -26,33 +26,29 @@ class ClaimView:
     def __init__(self, home: Path) -> None:
         self.file = home / "pods.json"
         self._stamp: tuple[int, int, int] | None = None
-        self._claims: list[tuple[Path, Allocation]] = []
+        # (subtree, subtree + "/", holder): canonical paths compared as strings
+        self._claims: list[tuple[str, str, Allocation]] = []
 
     def holder_of(self, path: Path) -> Allocation | None:
         """The live pod holding the deepest write subtree that covers the
         canonical ``path``, or ``None``."""
-        best: tuple[Path, Allocation] | None = None
-        for subtree, holder in self._current():
-            if (path == subtree or path.is_relative_to(subtree)) and (
-                best is None or subtree.is_relative_to(best[0])
+        text = str(path)
+        best: tuple[str, Allocation] | None = None
+        for subtree, prefix, holder in self._current():
+            if (text == subtree or text.startswith(prefix)) and (
+                best is None or len(subtree) > len(best[0])
             ):
                 best = (subtree, holder)
         if best is None or not is_live(best[1]):
             return None
         return best[1]
 
-    def check(self, path: Path, writer: str, shown: str) -> None:
-        """Raise :class:`WriteConflict` unless pod ``writer`` may write ``path``."""
+    def blocker(self, path: Path, writer: str) -> Allocation | None:
+        """The pod whose claim keeps pod ``writer`` from writing ``path``."""
         holder = self.holder_of(path)
-        if holder is None or holder.pod_id == writer:
-            return
-        raise WriteConflict(
-            f"`{shown}` is inside a folder delegated to the sub-agent {holder.name} "
-            f"({holder.pod_id}), which holds write access to it while it runs; wait until it "
-            "has finished (or stop it), then write here."
-        )
+        return holder if holder is not None and holder.pod_id != writer else None
 
-    def _current(self) -> list[tuple[Path, Allocation]]:
+    def _current(self) -> list[tuple[str, str, Allocation]]:
         try:
             st = os.stat(self.file)
         except FileNotFoundError:
@@ -65,10 +61,18 @@ class ClaimView:
         return self._claims
 
 
-def _read_claims(file: Path) -> list[tuple[Path, Allocation]]:
+def conflict(holder: Allocation, shown: str) -> WriteConflict:
+    return WriteConflict(
+        f"`{shown}` is inside a folder delegated to the sub-agent {holder.name} "
+        f"({holder.pod_id}), which holds write access to it while it runs; wait until it "
+        "has finished (or stop it), then write here."
+    )
+
+
+def _read_claims(file: Path) -> list[tuple[str, str, Allocation]]:
     try:
         data = json.loads(file.read_bytes())
         rows = [Allocation.model_validate(a) for a in data["allocations"]]
     except (OSError, ValueError, TypeError, KeyError):
         return []  # the registry logs an unreadable table and treats it as empty
-    return [(Path(w), a) for a in rows for w in a.writes]
+    return [(w, w.rstrip("/") + "/", a) for a in rows for w in a.writes]

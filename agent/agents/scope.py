@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.agents.claims import ClaimView
+from agent.agents.claims import ClaimView, conflict
 from agent.errors import InvalidArgument, ScopeDenied
 from agent.scope import Permission, Scope, ScopeRule
 
@@ -63,7 +63,9 @@ class AgentScope(Scope):
     def check_write(self, raw: str | Path) -> Path:
         path = super().check_write(raw)
         if self._claims is not None:
-            self._claims.check(path, self._writer, self.display(path))
+            holder = self._claims.blocker(path, self._writer)
+            if holder is not None:
+                raise conflict(holder, self.display(path))
         return path
 
 
