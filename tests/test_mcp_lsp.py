@@ -33,7 +33,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 
 from agent.testing import ScriptedModel
 
-pytestmark = pytest.mark.timeout(90)
+pytestmark = pytest.mark.timeout(150)  # generous: each test starts real servers (busy CI)
 
 
 @pytest.fixture
@@ -435,3 +435,30 @@ async def test_a_tool_the_server_adds_later_reaches_the_model(
         assert "I am shiny" in tool_messages(scripted_model, 1)[-1]["content"]
     finally:
         await stop(session)
+
+
+async def test_a_restart_goes_straight_back_to_starting_and_stop_does_not_wait_for_a_silent_server(
+    env: dict[str, str], root: Path
+) -> None:
+    write_user_manifest(
+        env,
+        toml_server("fx", command=sys.executable, args=[FIXTURE, "stdio"])
+        + toml_server("silent", command="/bin/sh", args=["-c", "exec sleep 300"], timeout=120),
+    )
+    session = await start(env, root)
+    changes = record_mcp(session)
+    server = session.client._server
+    assert server is not None
+    try:
+        await wait_ready(session, "fx")
+        await session.request("yoi/mcp/restart", {"name": "fx"})
+        assert await eventually(
+            lambda: [c["connects"] for c in changes if c["status"] == "ready"][-1:] == [2]
+        )
+        fx = [c["status"] for c in changes if c["name"] == "fx"]
+        assert "error" not in fx and fx[-3:] == ["ready", "starting", "ready"]
+        silent = [p for p in descendants(server.pid) if "sleep 300" in cmdline(p)]
+        assert silent
+    finally:
+        await stop(session)  # the silent server is still "starting": it is not waited for
+    assert await eventually(lambda: not any(alive(p) for p in silent), patience=10)

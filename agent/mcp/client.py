@@ -106,6 +106,7 @@ class McpConnection:
         self._relist = asyncio.Event()  # the server's lists changed (list_changed)
         self._wake = asyncio.Event()
         self._stopping = False
+        self._restarting = False
         self._task: asyncio.Task[None] | None = None
         self._stderr_tail: collections.deque[str] = collections.deque(maxlen=5)
         self._readers: set[asyncio.Task[None]] = set()
@@ -125,11 +126,13 @@ class McpConnection:
         self._lost.set()
         self._wake.set()
         if self._task is not None:
+            if self.status != "ready":  # still connecting: no need to wait for that
+                self._task.cancel()
             try:
                 await asyncio.wait_for(asyncio.shield(self._task), 8)
             except TimeoutError:
                 self._task.cancel()
-                await asyncio.gather(self._task, return_exceptions=True)
+            await asyncio.gather(self._task, return_exceptions=True)
         for reader in list(self._readers):
             reader.cancel()
         await asyncio.gather(*self._readers, return_exceptions=True)
@@ -140,6 +143,7 @@ class McpConnection:
 
     def restart(self) -> None:
         """Reconnect now (also cuts a pending backoff short)."""
+        self._restarting = True
         self._lost.set()
         self._wake.set()
 
@@ -235,6 +239,8 @@ class McpConnection:
         while not self._stop_requested():
             self._lost.clear()
             self._wake.clear()
+            self._relist.clear()
+            self._restarting = False  # a restart asked for now ends this connection
             self._set("starting")
             began = loop.time()
             try:
@@ -248,6 +254,11 @@ class McpConnection:
                 self._session = None
             if self._stop_requested():
                 break
+            if self._restarting:  # asked for: connect again at once
+                self._restarting = False
+                delay = BACKOFF_START
+                log.info("MCP server %s: restarting", self.name)
+                continue
             if tail := self._stderr_tail:
                 reason = f"{reason}; its last words: {tail[-1]}"
             reason = self.config.mask(reason)
