@@ -57,6 +57,14 @@ command("YoiMemory", function()
   yoi().memory()
 end, { desc = "yoi: open a memory record (summary, decisions, requests)" })
 
+command("YoiCheckpoints", function()
+  require("yoi.checkpoints").open(require("yoi.server").root_for(0))
+end, { desc = "yoi: the chat's turns: restore files or conversation, or diff since one" })
+
+command("YoiUndo", function()
+  require("yoi.checkpoints").undo(require("yoi.server").root_for(0))
+end, { desc = "yoi: take the last turn back (files and conversation)" })
+
 command("YoiMcp", function()
   require("yoi.mcp").open(require("yoi.server").root_for(0))
 end, { desc = "yoi: MCP servers with their status; pick one to restart it or see its tools" })
