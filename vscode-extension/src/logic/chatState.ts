@@ -292,6 +292,11 @@ function withActivity(state: ChatState, event: ChatEvent): ChatState {
     case 'turnEnd':
       activity = undefined;
       break;
+    case 'compactDone':
+    case 'compactFailed':
+      // between turns (or on demand) nothing else will say the work is over
+      activity = state.running ? (state.phaseEvents ? state.activity : derivedActivity(state, event)) : undefined;
+      break;
     case 'turnStart':
       activity = state.phaseEvents && state.activity !== undefined && state.activity.phase !== 'preparing' ? state.activity : { phase: 'waitingForModel' };
       break;

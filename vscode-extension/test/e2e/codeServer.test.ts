@@ -27,6 +27,7 @@ import {
   stopAll,
   toldModel,
   until,
+  writeLongSession,
   writeMachineSettings,
   writeWorkspaceSettings,
   ws,
@@ -162,7 +163,8 @@ test('chat about an unsaved buffer; keep one change and undo the other in the ed
     assert.ok(seen.indexOf('text') >= 1, `the indicator was there before the first text: ${seen.join(' → ')}`);
     assert.ok(seen.slice(0, seen.indexOf('text')).every((s) => s.endsWith('…')), seen.join(' → '));
     assert.ok(seen.some((s) => /^(Waiting for the model|Loading the model client|Running read_file)…$/.test(s)), seen.join(' → '));
-    await editRow.locator('.edit-applied').waitFor({ state: 'attached' }); // inside the collapsed row
+    // (inside the collapsed row) one change kept, one undone: the result says "partly applied"
+    await editRow.locator('.edit-partial .edit-status', { hasText: /^partly applied/ }).waitFor({ state: 'attached' });
     assert.equal(await editRow.getAttribute('class'), 'entry tool tool-failed');
     await chat.locator('#send').waitFor({ state: 'visible' });
     await chat.locator('#activity').waitFor({ state: 'hidden' });
@@ -170,6 +172,8 @@ test('chat about an unsaved buffer; keep one change and undo the other in the ed
     const status = (await chat.locator('#status').textContent()) ?? '';
     assert.match(status, /openai\/scripted/);
     assert.match(status, /context \d/);
+    // the model's window (the fallback for a model litellm does not know) and the share of it used
+    await until(async () => /context \S+ · \d+% of 32k/.test((await chat.locator('#status').textContent()) ?? ''), 'the share of the window in the status line');
     await shootSidebar('e2e-chat.png');
     mark('the reply is in');
 
@@ -177,7 +181,9 @@ test('chat about an unsaved buffer; keep one change and undo the other in the ed
     const record = page.locator('.monaco-list-row', { hasText: 'Naming conventions' });
     await record.waitFor({ timeout: 60_000 });
     assert.match((await record.textContent()) ?? '', /in prompt/);
+    // memory comes from the manifest's memory_dir (notes/memory), not the default .yoi/memory
     await page.locator('.monaco-list-row', { hasText: 'Indent with four spaces' }).waitFor();
+    assert.equal(await page.locator('.monaco-list-row', { hasText: 'Decoy from the default folder' }).count(), 0);
     await record.click();
     await page.locator('.tab', { hasText: 'naming.md' }).waitFor({ timeout: 60_000 });
     await page.locator('.editor-instance .monaco-editor .view-lines', { hasText: 'Naming conventions' }).waitFor();
@@ -331,6 +337,13 @@ test('a command asks inside the chat and is allowed by keyboard; its output show
     await again.locator('.entry.assistant', { hasText: 'The command printed thirty lines.' }).waitFor({ timeout: 60_000 });
     await again.locator('.entry.user .chip', { hasText: 'app.py' }).waitFor();
     assert.equal(await again.locator('.tool[data-call-id="call_edit"]').getAttribute('class'), 'entry tool tool-failed');
+    // Each edit row still says how its edit ended (kept in the session's history).
+    const ended = { call_edit: 'partial', call_undo: 'rejected', call_keep: 'applied', call_new: 'applied', call_preview: 'applied' };
+    for (const [call, status] of Object.entries(ended)) {
+      await again.locator(`.tool[data-call-id="${call}"] .edit-${status}`).waitFor({ state: 'attached' });
+    }
+    assert.equal(await again.locator('.edit-proposed').count(), 0, 'no edit is left "waiting for your review"');
+    assert.match((await again.locator('.tool[data-call-id="call_edit"] .edit-status').textContent()) ?? '', /^partly applied: /);
     await until(async () => /context \d/.test((await again.locator('#status').textContent()) ?? ''), 'the context size after the restore');
     await shootSidebar('e2e-restored.png');
     mark('restored after the reload');
@@ -394,6 +407,54 @@ test('Add File to Chat inserts the selection; Resume Session lists the session; 
     mark('a pasted image reached the model');
   } catch (error) {
     await failWith('the commands run failed', error);
+  }
+});
+
+test('a long session resumes at its end, loads earlier pages as the user scrolls up, and compacts on demand', { timeout: 300_000 }, async () => {
+  try {
+    writeLongSession('e2e-long', 120); // 480 history items: pages of 200, 200 and 80
+    await loadScript([
+      { tool_calls: [{ name: 'write_extracted', arguments: {} }] }, // memory first: nothing worth keeping
+      { text: 'done' },
+      { tool_calls: [{ name: 'write_summary', arguments: { text: '## Completed Tasks\nAnswered 120 questions.' } }] },
+      { text: 'done' },
+    ]);
+    await runCommand('Yoi: Resume Session');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'a long conversation' }).first().click();
+    const chat = chatFrame();
+    const question = (n: number): ReturnType<typeof chat.locator> => chat.locator('.entry.user .user-text', { hasText: new RegExp(`^question ${n}$`) });
+    await chat.locator('.entry.assistant', { hasText: 'answer 119:' }).waitFor({ timeout: 60_000 });
+    await question(70).waitFor({ state: 'attached' });
+    assert.equal(await question(69).count(), 0, 'only the last page is loaded');
+    assert.equal(await chat.locator('.entry.user').count(), 50);
+    mark('the last page of a long session');
+
+    // To the top: the page before arrives above, and what was in view stays in place.
+    const transcript = chat.locator('#transcript');
+    const before = await transcript.evaluate((el) => {
+      el.scrollTo({ top: 0 }); // (measured at once: the page arrives later)
+      const q = Array.from(el.querySelectorAll('.entry.user .user-text')).find((e) => e.textContent === 'question 70');
+      return q?.getBoundingClientRect().top ?? Number.NaN;
+    });
+    await question(20).waitFor({ state: 'attached', timeout: 60_000 });
+    const after = await question(70).evaluate((el) => el.getBoundingClientRect().top);
+    assert.ok(Math.abs(after - before) <= 2, `question 70 stayed in place (${before} → ${after})`);
+    await shootSidebar('e2e-history-page.png');
+    await transcript.evaluate((el) => el.scrollTo({ top: 0 }));
+    await chat.locator('.entry.user .user-text', { hasText: /^a long conversation$/ }).waitFor({ state: 'attached', timeout: 60_000 });
+    assert.equal(await chat.locator('.entry.user').count(), 120);
+    assert.equal(await chat.locator('.older').count(), 0, 'the whole history is loaded');
+    mark('earlier pages loaded on scroll');
+
+    // Compact Now: the chat says it, and goes on in the compacted session.
+    await runCommand('Yoi: Compact Now');
+    await chat.locator('.notice', { hasText: 'Context compacted; the conversation continues in a new session.' }).waitFor({ timeout: 60_000 });
+    await page.locator('.notification-toast', { hasText: 'Context compacted: the chat goes on in a new session' }).waitFor({ timeout: 60_000 });
+    await chat.locator('#activity').waitFor({ state: 'hidden' });
+    await shoot('e2e-compacted.png');
+    mark('compacted on demand');
+  } catch (error) {
+    await failWith('the long session run failed', error);
   }
 });
 

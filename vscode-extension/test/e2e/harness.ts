@@ -93,16 +93,56 @@ function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv, r
 
 function writeWorkspace(): void {
   mkdirSync(join(ws, '.yoi', 'knowledge'), { recursive: true });
+  // memory lives where the manifest says (the tree must not read the default folder)
+  mkdirSync(join(ws, 'notes', 'memory', 'decisions'), { recursive: true });
   mkdirSync(join(ws, '.yoi', 'memory', 'decisions'), { recursive: true });
+  writeFileSync(join(ws, '.yoi', 'manifest.toml'), '[memory]\nmemory_dir = "notes/memory"\n');
   writeFileSync(join(ws, 'app.py'), ORIGINAL);
   writeFileSync(
     join(ws, '.yoi', 'knowledge', 'naming.md'),
     '---\ndescription: How we name things\nmodel_invocation: true\nuser_invocable: true\ncreated_at: 2026-11-25T00:00:00Z\nupdated_at: 2026-11-25T00:00:00Z\nlast_sources: []\n---\n# Naming conventions\n\nkebab-case file names.\n',
   );
   writeFileSync(
-    join(ws, '.yoi', 'memory', 'decisions', 'use-spaces.md'),
-    '---\nstatus: open\ndescription: Tabs or spaces\nsources: []\n---\n# Indent with four spaces\n',
+    join(ws, 'notes', 'memory', 'decisions', 'use-spaces.md'),
+    '---\nstatus: open\ncreated_at: 2026-11-25T00:00:00Z\nupdated_at: 2026-11-25T00:00:00Z\nsources: []\n---\n# Indent with four spaces\n\nTabs or spaces: spaces, four.\n',
   );
+  writeFileSync(join(ws, '.yoi', 'memory', 'decisions', 'decoy.md'), '---\nstatus: open\nsources: []\n---\n# Decoy from the default folder\n');
+}
+
+/**
+ * A stored session of `turns` turns (a question, a read_file call and its
+ * result, an answer: 4 history items each), written by yoi's own store into
+ * the server's YOI_HOME, as if an earlier window had run it.
+ */
+export function writeLongSession(sessionId: string, turns: number): void {
+  const script = `
+import sys
+from pathlib import Path
+from agent import items
+from agent.segments import TextSegment
+from agent.store import ItemsEntry, LlmUsage, RunCompleted, SessionStart, SessionStore, TurnEnd, UserInput
+store = SessionStore(Path(sys.argv[1]))
+head = store.create(sys.argv[2], SessionStart(system_prompt="sys", cwd=sys.argv[4]))
+batch = []
+for n in range(int(sys.argv[3])):
+    text = "a long conversation" if n == 0 else f"question {n}"
+    call = items.ToolCall(call_id=f"long_{n}", name="read_file", arguments='{"path": "app.py"}')
+    result = items.ToolResult(call_id=f"long_{n}", name="read_file", summary=f"Read app.py ({n})", content="def main():\\n    return 1\\n")
+    batch += [
+        UserInput(segments=[TextSegment(kind="text", text=text)], text=text),
+        ItemsEntry(items=[call, result]),
+        LlmUsage(history_len=4 * n + 3, input_tokens=300 + 80 * n),
+        ItemsEntry(items=[items.assistant(f"answer {n}: " + "the same thing again, " * 8)]),
+        TurnEnd(turn_count=n + 1),
+        RunCompleted(outcome="finished"),
+    ]
+store.append(sys.argv[2], head, batch)
+`;
+  const run = spawnSync(PYTHON, ['-c', script, join(root, 'yoi-home', 'sessions'), sessionId, String(turns), ws], {
+    encoding: 'utf8',
+    env: { ...process.env, PYTHONPATH: repo },
+  });
+  assert.equal(run.status, 0, `writing the long session failed:\n${run.stderr}`);
 }
 
 /** The user's settings (VS Code picks up a change of the file while it runs). */

@@ -176,3 +176,23 @@ test('what the memory commands say when they finish', () => {
   assert.equal(consolidateMessage({ consumed: ['a', 'b'], report: 'One decision updated.' }), 'Consolidated 2 extractions into memory: One decision updated.');
   assert.equal(consolidateMessage({ consumed: [], report: '' }), 'Nothing was waiting to be consolidated.');
 });
+
+test('a compaction between turns (or on demand) leaves the working indicator idle when it ends', () => {
+  for (const end of [{ type: 'compactDone', sessionId: 's2' }, { type: 'compactFailed', error: 'no' }] as const) {
+    const state = reduceAll(emptyChat(), [
+      { kind: 'event', event: { type: 'compactStart' } },
+      { kind: 'event', event: { type: 'phase', phase: 'compacting' } },
+    ]);
+    assert.equal(state.activity?.phase, 'compacting');
+    assert.equal(reduce(state, { kind: 'event', event: end }).activity, undefined);
+  }
+  // in the middle of a turn the next phase event takes over
+  const running = reduceAll(emptyChat(), [
+    { kind: 'send', segments: [{ kind: 'text', text: 'go' }] },
+    { kind: 'event', event: { type: 'turnStart', turn: 1 } },
+    { kind: 'event', event: { type: 'phase', phase: 'compacting' } },
+    { kind: 'event', event: { type: 'compactDone', sessionId: 's2' } },
+  ]);
+  assert.equal(running.activity?.phase, 'compacting');
+  assert.equal(reduce(running, { kind: 'event', event: { type: 'phase', phase: 'waitingForModel' } }).activity?.phase, 'waitingForModel');
+});
