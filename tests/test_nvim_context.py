@@ -145,6 +145,8 @@ def test_unsaved_lists_the_agents_files_and_saves_them(
         """
     )
     assert result["before"] == "yoi: no files left unsaved by the agent"
+    question = "\n".join(result["reviewed"][0]["screen"])
+    assert "edit_file app.py — apply this change?" in question and "call_" not in question
     assert result["list_names"] == [str(root / "app.py")]
     assert "app.py|1| changed by yoi, not saved" in "\n".join(result["screen"])
     assert result["saved"] == "yoi: saved 1 file: app.py"
