@@ -21,6 +21,10 @@ from agent.images import ImageRef
 from agent.segments import Segment
 
 Role = Literal["user", "assistant", "system"]
+# What an image weighs in a request, for the token estimate: providers charge
+# by pixels (about 1,600 tokens for a large image on Anthropic, 765 on
+# OpenAI's high detail), not by its base64, which they never see as text.
+IMAGE_WIRE_BYTES = 6_400
 EditOutcomeStatus = Literal["applied", "partial", "rejected", "stale", "failed"]
 
 
@@ -29,9 +33,15 @@ class _Item(BaseModel):
 
     @functools.cached_property
     def wire_bytes(self) -> int:
-        """Serialized size in bytes, as sent to a model (segments excluded);
-        computed once, since items never change."""
-        return len(self.model_dump_json(exclude={"segments"}).encode("utf-8"))
+        """Serialized size in bytes, as sent to a model (segments excluded,
+        each image counted as :data:`IMAGE_WIRE_BYTES`); computed once, since
+        items never change."""
+        text = self.model_dump_json(exclude={"segments", "images"})
+        return len(text.encode("utf-8")) + IMAGE_WIRE_BYTES * self.image_count()
+
+    def image_count(self) -> int:
+        """How many images go to the model with this item."""
+        return 0
 
 
 class Message(_Item):
@@ -45,6 +55,9 @@ class Message(_Item):
     role: Role
     text: str
     segments: list[Segment] | None = None
+
+    def image_count(self) -> int:
+        return sum(1 for s in self.segments or () if s.kind == "image")
 
 
 class ToolCall(_Item):
@@ -100,6 +113,9 @@ class ToolResult(_Item):
         if self.content:
             return f"{self.summary}\n{self.content}"
         return self.summary
+
+    def image_count(self) -> int:
+        return len(self.images or ())
 
 
 class Reasoning(_Item):
