@@ -421,3 +421,33 @@ test('scrolled to the top, a restored chat loads the page before it and the view
   assert.deepEqual(errors, []);
   await page.context().close();
 });
+
+test('a running command shows its output live; its Stop button survives the updates and asks to stop that call', async () => {
+  const { page, errors } = await openChat();
+  await deliver(page, { type: 'action', chatId: 'chat-1', action: { kind: 'send', segments: [{ kind: 'text', text: 'build it' }] } });
+  await event(page, { type: 'turnStart', turn: 1 });
+  await event(page, { type: 'toolCall', id: 'call_make', name: 'run_command', arguments: { command: 'make' } });
+  await event(page, { type: 'toolOutput', id: 'call_make', text: Array.from({ length: 30 }, (_, i) => `step ${i + 1}`).join('\n') + '\n' });
+  const row = page.locator('.tool[data-call-id="call_make"]');
+  const stop = row.getByRole('button', { name: 'Stop this command' });
+  await stop.waitFor();
+  await row.locator('.tool-summary', { hasText: /^step 30$/ }).waitFor();
+  const button = await stop.elementHandle();
+  for (let i = 31; i <= 40; i++) {
+    await event(page, { type: 'toolOutput', id: 'call_make', text: `step ${i}\n` });
+  }
+  await row.locator('.tool-summary', { hasText: /^step 40$/ }).waitFor();
+  assert.equal(await button.evaluate((el) => el.isConnected), true, 'the same button, not a redrawn one');
+  await row.locator('summary').click();
+  const live = row.locator('.tool-live .tool-output-text');
+  assert.match((await live.textContent()) ?? '', /^step 29\n[\s\S]*step 40$/);
+  await page.screenshot({ path: screenshotPath('webview-live-output.png') });
+  await stop.click();
+  assert.deepEqual((await posted(page)).filter((m) => m.type === 'stopTool'), [{ type: 'stopTool', callId: 'call_make' }]);
+  await event(page, { type: 'toolResult', id: 'call_make', name: 'run_command', ok: true, summary: 'stopped by the user — step 1', content: 'step 1\nstep 2\n[stopped by the user: the command and its children were killed]' });
+  await row.locator('.tool-stop').waitFor({ state: 'detached' });
+  assert.equal(await row.locator('.tool-live').count(), 0);
+  assert.match((await row.locator('.tool-output-text').textContent()) ?? '', /stopped by the user/);
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
