@@ -36,11 +36,12 @@ from agent.images import (
     checked,
     data_url,
     decode_data_url,
+    is_image_name,
     too_large,
 )
 from agent.items import Item, Message, ToolResult
 from agent.llm.types import ModelInfo
-from agent.segments import ImageSegment, Segment, images_of
+from agent.segments import FileSegment, ImageSegment, Segment, images_of
 from agent.tools.fs import ScopedFs
 
 log = logging.getLogger(__name__)
@@ -121,6 +122,18 @@ def read_image_file(path: Path, shown: str) -> tuple[str, bytes]:
     return checked(data, shown), data
 
 
+def _image_file(segment: Segment) -> str | None:
+    """The path of a ``file`` segment that names a whole image file."""
+    if isinstance(segment, FileSegment) and segment.range is None:
+        return segment.path if is_image_name(segment.path) else None
+    return None
+
+
+def _as_image(segment: Segment) -> Segment:
+    path = _image_file(segment)
+    return segment if path is None else ImageSegment(kind="image", path=path)
+
+
 def images_in(items: Iterable[Item]) -> list[ImageRef]:
     """Every stored image the items refer to (user input and tool results)."""
     refs: list[ImageRef] = []
@@ -163,12 +176,21 @@ class ImageInput:
     async def prepare(self, segments: Sequence[Segment]) -> list[Segment]:
         """``segments`` with every new image stored (its ``data`` dropped,
         ``sha256``, ``mime`` and ``size`` set). Raises :class:`ImageRejected`
-        naming the field (``input[2].path``) before anything is sent."""
-        if not any(isinstance(s, ImageSegment) for s in segments):
+        naming the field (``input[2].path``) before anything is sent.
+
+        A ``file`` segment that names an image file (``@shot.png``, no line
+        range) is sent as the image, unless the model cannot see images
+        (then it stays a file reference, which says it is not text)."""
+        if not any(isinstance(s, ImageSegment) or _image_file(s) for s in segments):
             return list(segments)
-        first = next(i for i, s in enumerate(segments) if isinstance(s, ImageSegment))
-        if await self.sees_images() is False:
-            field = f"input[{first}]"
+        sees = await self.sees_images()
+        if sees is not False:
+            segments = [_as_image(s) for s in segments]
+        images = [i for i, s in enumerate(segments) if isinstance(s, ImageSegment)]
+        if not images:
+            return list(segments)
+        if sees is False:
+            field = f"input[{images[0]}]"
             raise ImageRejected(f"`{field}`: {self.refusal()}", field=field)
         out: list[Segment] = []
         for index, segment in enumerate(segments):
@@ -190,13 +212,19 @@ class ImageInput:
             assert segment.path is not None
             field = f"input[{index}].path"
             try:
-                mime, data, name = await self._read(segment.path)
+                mime, data, shown = await self._read(segment.path)
             except ImageRejected as exc:
                 raise ImageRejected(f"`{field}`: {exc}", field=field) from None
+            name = segment.name or shown
         ref = await self.store.put(data, mime, name)
-        return segment.model_copy(
-            update={"data": None, "sha256": ref.sha256, "mime": ref.mime, "size": ref.size}
-        )
+        update = {
+            "data": None,
+            "name": name,
+            "sha256": ref.sha256,
+            "mime": ref.mime,
+            "size": ref.size,
+        }
+        return segment.model_copy(update=update)
 
     async def _read(self, raw: str) -> tuple[str, bytes, str]:
         try:

@@ -74,10 +74,21 @@ async def test_a_pasted_image_reaches_a_vision_model_and_is_logged_by_reference(
 async def test_a_workspace_image_reaches_the_model(
     lsp: Session, scripted_model: ScriptedModel
 ) -> None:
-    scripted_model.load([{"text": "seen"}])
+    scripted_model.load([{"text": "seen"}, {"text": "seen again"}, {"text": "no image"}])
     pod = await lsp.create_pod(model=VISION)
     await chat(lsp, pod, text("look "), {"kind": "image", "path": "shot.png"})
     assert scripted_model.image_urls == [[data_url(PICTURE)]]
+    # an @mention of an image file (a `file` segment) is sent as the image too
+    await chat(lsp, pod, text("and "), {"kind": "file", "path": "shot.png"})
+    assert scripted_model.image_urls[1] == [data_url(PICTURE), data_url(PICTURE)]
+    history = await lsp.request("yoi/pod/history", {"podId": pod})
+    assert history["items"][-2]["segments"][1]["kind"] == "image"
+    assert history["items"][-2]["segments"][1]["name"] == "shot.png"
+    # ... but not to a model without vision: there it stays a file reference
+    blind = await lsp.create_pod(model=NO_VISION)
+    await chat(lsp, blind, text("and "), {"kind": "file", "path": "shot.png"})
+    sent = scripted_model.requests[2]["messages"][-1]["content"]
+    assert isinstance(sent, str) and "[not attached: shot.png is a binary file" in sent
 
 
 async def test_a_model_without_vision_is_refused_before_any_request(
