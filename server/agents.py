@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from agent.agents.manager import Children
 from agent.agents.port import ChildPorts, NamedApprovals
 from agent.events import Alert
 from agent.ports import ApprovalRequest
@@ -81,3 +82,26 @@ class LspAgentHost:
         entry = self.manager.entries.pop(child.id, None)
         if entry is not None:
             entry.sink.close()
+
+
+def sub_agents_to_wire(pod: Pod) -> list[dict[str, Any]]:
+    """The ``subAgents`` of a ``yoi/pod/history`` result: every sub-agent the
+    pod started (restored from its log), with its last state."""
+    children = pod.children
+    if not isinstance(children, Children):
+        return []
+    out: list[dict[str, Any]] = []
+    for child in children.children.values():
+        entry: dict[str, Any] = {
+            "name": child.name,
+            "status": child.status,
+            "sessionId": child.session_id,
+            "callId": child.call_id,
+            "task": child.task,
+            "scope": child.summary,
+        }
+        if child.pod is not None:
+            entry["podId"] = child.pod.id
+        entry.update({k: v for k, v in (("answer", child.answer), ("error", child.error)) if v})
+        out.append(entry)
+    return out

@@ -23,7 +23,7 @@ from agent.pod import Pod, TurnResult
 from agent.store import SessionStore
 from server import payloads as pl
 from server import protocol as p
-from server.agents import LspAgentHost
+from server.agents import LspAgentHost, sub_agents_to_wire
 from server.approvals import LspApprovals
 from server.editor import LspEditor
 from server.errors import invalid_params
@@ -141,6 +141,8 @@ class PodManager:
         pod = self.get(params.pod_id, p.POD_HISTORY).pod
         out = history_to_wire(pod.session_id, pod.history, limit=params.limit, before=params.before)
         out["lastRunInterrupted"] = pod.last_run_interrupted
+        if agents := sub_agents_to_wire(pod):
+            out["subAgents"] = agents
         return out
 
     async def chat(self, params: pl.ChatParams) -> dict[str, Any]:

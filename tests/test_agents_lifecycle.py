@@ -234,6 +234,9 @@ async def test_a_killed_server_restores_both_logs_and_the_parent_says_what_happe
         result = history["items"][-1]
         assert result["kind"] == "toolResult" and result["id"] == "call_k"
         assert "`slow` was interrupted: yoi stopped while it was running" in result["summary"]
+        (state,) = history["subAgents"]
+        assert state["name"] == "slow" and state["status"] == "interrupted"
+        assert state["sessionId"] == child_session and state["callId"] == "call_k"
         scripted_model.load([call("list_agents", {}, "PARENT-K"), say("ok", "PARENT-K")])
         assert (await second.chat(restored, "what became of it?"))["outcome"] == "finished"
         listing = tool_results(scripted_model.requests[-1])[-1]
