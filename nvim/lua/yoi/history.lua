@@ -30,6 +30,23 @@ function M.render_lines(items)
   return lines
 end
 
+-- A page is drawn from its first user message on, so that it reads as it
+-- would in the whole history; the items before it go with the page before
+-- (unless there is none, or the page holds no user message). Returns the
+-- items to draw and the index of the first.
+local function from_turn_start(result)
+  local items, start = result.items or {}, result.start or 0
+  if start == 0 then
+    return items, 0
+  end
+  for i, item in ipairs(items) do
+    if item.kind == "message" and item.role == "user" then
+      return vim.list_slice(items, i), start + i - 1
+    end
+  end
+  return items, start
+end
+
 local function request(chat, before, callback)
   local params = { podId = chat.pod_id, limit = config.values.chat.history_page }
   if before then
@@ -52,11 +69,11 @@ function M.load(chat, callback)
     if not result then
       return callback(nil, err)
     end
-    render.history(chat.t, result.items)
+    local items, start = from_turn_start(result)
+    render.history(chat.t, items)
     if result.lastRunInterrupted then
       render.note(chat.t, render.OUTCOMES.interrupted)
     end
-    local start = result.start or 0
     chat.history = { start = start, session_id = result.sessionId, pod_id = chat.pod_id }
     if start > 0 then
       vim.api.nvim_buf_set_lines(chat.buf, 0, 0, false, { more_line(start) })
@@ -125,29 +142,34 @@ function M.older(chat, callback)
       vim.api.nvim_buf_set_lines(chat.buf, 0, 1, false, {})
       return callback(false)
     end
-    local lines = M.render_lines(result.items)
-    if result.start > 0 then
-      table.insert(lines, 1, more_line(result.start))
+    local items, start = from_turn_start(result)
+    local lines = M.render_lines(items)
+    if start > 0 then
+      table.insert(lines, 1, more_line(start))
     end
+    local replaced = 1 -- the "earlier items" line
     local views = {}
     for _, win in ipairs(vim.fn.win_findbuf(chat.buf)) do
       views[win] = vim.api.nvim_win_call(win, vim.fn.winsaveview)
     end
-    vim.api.nvim_buf_set_lines(chat.buf, 0, 1, false, lines) -- over the old "earlier items" line
-    local added = #lines - 1
+    vim.api.nvim_buf_set_lines(chat.buf, 0, replaced, false, lines)
+    local added = #lines - replaced
+    local count = vim.api.nvim_buf_line_count(chat.buf)
     for win, view in pairs(views) do
-      view.lnum = view.lnum + added
+      -- on a line that was replaced: onto the first line after them
+      view.lnum = math.min(math.max(view.lnum, replaced + 1) + added, count)
       view.topline = view.topline + added
       vim.api.nvim_win_call(win, function()
         vim.fn.winrestview(view)
       end)
     end
-    h.start = result.start
+    h.start = start
     callback(true)
   end)
 end
 
---- Load older items whenever a window shows the chat's first line.
+--- Load older items whenever a window shows the chat's first line (and
+--- with the `top` key, `gg`).
 function M.watch(chat)
   local group = vim.api.nvim_create_augroup("yoi_history_" .. chat.buf, { clear = true })
   local function check(win)
@@ -156,6 +178,13 @@ function M.watch(chat)
         M.older(chat)
       end
     end
+  end
+  local top = config.values.mappings.top
+  if top then
+    vim.keymap.set("n", top, function()
+      vim.cmd("normal! " .. (vim.v.count > 0 and vim.v.count or "") .. "gg")
+      check(vim.api.nvim_get_current_win())
+    end, { buffer = chat.buf, silent = true, desc = "yoi: to the top, loading older messages" })
   end
   vim.api.nvim_create_autocmd("CursorMoved", {
     group = group,
