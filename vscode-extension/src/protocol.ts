@@ -153,6 +153,22 @@ export interface HistoryResult {
   start?: number;
   /** the number of items in the whole history (servers with paging) */
   total?: number;
+  /** the pod's sub-agents and their last states (absent: none) */
+  subAgents?: SubAgentState[];
+}
+
+export interface SubAgentState {
+  name: string;
+  status: string;
+  sessionId: string;
+  /** the spawn_agent call that started it */
+  callId: string;
+  task: string;
+  scope: string;
+  answer?: string;
+  error?: string;
+  /** while it runs */
+  podId?: string;
 }
 
 export interface SessionInfo {
