@@ -77,3 +77,24 @@ def test_yoi_attach_sends_the_image_to_the_model(
     # `@` completion offers image files, marked as images
     offered = {item["word"]: item["kind"] for item in result["completion"]}
     assert offered['"shots/error screen.png"'] == "image"
+
+
+def test_a_model_without_vision_says_so_in_the_chat(
+    nvim: Neovim, scripted_model: ScriptedModel
+) -> None:
+    scripted_model.load([{"text": "never"}])
+    result = nvim.run(
+        """
+        T.setup()
+        vim.cmd("YoiChat")
+        T.wait_pod()
+        vim.cmd("YoiAttach shots/error\\\\ screen.png")
+        T.send()
+        T.result.chat = T.chat_text()
+        T.result.outcome = T.info().last_outcome
+        """,
+        env={"YOI_MODEL": "openai/gpt-3.5-turbo"},
+    )
+    assert result["outcome"] == "error"
+    assert "openai/gpt-3.5-turbo does not accept images" in result["chat"]
+    assert scripted_model.requests == []
