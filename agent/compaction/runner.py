@@ -39,7 +39,7 @@ from agent.manifest import CompactionSection
 from agent.ports import EventSink, ProgressPort
 
 if TYPE_CHECKING:
-    from agent.pod import Pod
+    from agent.pod_port import PodPort
 
 THRASH = (
     "The context is still over [compaction] compact_request_threshold right after compacting "
@@ -48,7 +48,7 @@ THRASH = (
 )
 
 
-async def _switch(pod: Pod, history: list[Item]) -> str:
+async def _switch(pod: PodPort, history: list[Item]) -> str:
     """Write the new session and move the pod to it, as one step that a
     cancellation cannot split (the log and the live pod must agree)."""
 
@@ -152,7 +152,7 @@ class PodCompaction:
 
     # ------------------------------------------------------------ compacting
 
-    async def compact(self, pod: Pod, *, mid_run: bool) -> str:
+    async def compact(self, pod: PodPort, *, mid_run: bool) -> str:
         """Compact the pod's context; returns the new session id. Raises
         :class:`CompactionFailed` (after telling the user) when it cannot."""
         if self.policy.disabled:

@@ -35,7 +35,7 @@ from agent.store import Extension
 from agent.usage import TokenEstimator
 
 if TYPE_CHECKING:
-    from agent.pod import Pod
+    from agent.pod_port import PodPort
 
 log = logging.getLogger(__name__)
 
@@ -74,13 +74,13 @@ class PodMemory:
 
     # ------------------------------------------------------------ triggers
 
-    def tokens_since(self, pod: Pod) -> int:
+    def tokens_since(self, pod: PodPort) -> int:
         history = pod.worker.history
         estimator = TokenEstimator(history, pod.usage_records, pod.request_overhead_bytes())
         start = self.pointer.processed_through_history_len if self.pointer else 0
         return estimator.tokens_at(len(history)) - estimator.tokens_at(start)
 
-    def _due(self, pod: Pod) -> bool:
+    def _due(self, pod: PodPort) -> bool:
         threshold = self.section.extract_threshold
         start = self.pointer.processed_through_history_len if self.pointer else 0
         return (
@@ -89,7 +89,7 @@ class PodMemory:
             and self.tokens_since(pod) >= threshold
         )
 
-    async def after_run(self, pod: Pod) -> None:
+    async def after_run(self, pod: PodPort) -> None:
         """Extract while due (coalescing what accumulated), then consolidate
         if the staged entries passed their threshold."""
         while self._due(pod):
@@ -100,7 +100,7 @@ class PodMemory:
                 break  # the user was told; the pointer did not move
         await self.maybe_consolidate(pod.info.name)
 
-    async def before_compaction(self, pod: Pod) -> None:
+    async def before_compaction(self, pod: PodPort) -> None:
         """Record what the compaction is about to summarise, and fold it in."""
         start = self.pointer.processed_through_history_len if self.pointer else 0
         if len(pod.worker.history) > start:
@@ -114,7 +114,7 @@ class PodMemory:
             except YoiError:
                 return
 
-    async def after_compaction(self, pod: Pod) -> None:
+    async def after_compaction(self, pod: PodPort) -> None:
         """The new session starts with everything before it recorded (or
         summarised): point past its seed history, in its own log."""
         self.pointer = ExtractPointer(0, len(pod.worker.history), "")
@@ -124,7 +124,7 @@ class PodMemory:
 
     # ------------------------------------------------------------ phase 1
 
-    async def extract(self, pod: Pod) -> ExtractOutcome | None:
+    async def extract(self, pod: PodPort) -> ExtractOutcome | None:
         """Extract the items since the pointer now. ``None`` when there is
         nothing new (or an extraction is already running). Raises
         :class:`YoiError` after an alert when it fails."""
@@ -136,7 +136,7 @@ class PodMemory:
         finally:
             self._extracting = False
 
-    async def _extract(self, pod: Pod) -> ExtractOutcome | None:
+    async def _extract(self, pod: PodPort) -> ExtractOutcome | None:
         history = pod.worker.history
         start_len = self.pointer.processed_through_history_len if self.pointer else 0
         if len(history) <= start_len:
@@ -169,7 +169,7 @@ class PodMemory:
         return ExtractOutcome(pointer, source, extracted.empty)
 
     async def _record(
-        self, pod: Pod, extracted: Extracted, source: Source, history_len: int
+        self, pod: PodPort, extracted: Extracted, source: Source, history_len: int
     ) -> ExtractPointer:
         staging_id = ""
         if not extracted.empty:
