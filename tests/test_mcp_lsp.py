@@ -462,3 +462,30 @@ async def test_a_restart_goes_straight_back_to_starting_and_stop_does_not_wait_f
     finally:
         await stop(session)  # the silent server is still "starting": it is not waited for
     assert await eventually(lambda: not any(alive(p) for p in silent), patience=10)
+
+
+async def test_server_auto_approval_covers_read_only_tools_only_and_a_denial_reaches_the_model(
+    env: dict[str, str], root: Path, scripted_model: ScriptedModel
+) -> None:
+    write_user_manifest(
+        env, toml_server("fx", command=sys.executable, args=[FIXTURE, "stdio"], approval="auto")
+    )
+    session = await start(env, root)
+    try:
+        await wait_ready(session, "fx")
+        calls = [
+            {"name": "mcp__fx__echo", "arguments": {"text": "read-only"}},
+            {"name": "mcp__fx__add", "arguments": {"a": 1, "b": 2}},
+        ]
+        scripted_model.load([{"tool_calls": calls}, {"text": "ok"}])
+        session.state.approval_answers.append({"decision": "deny"})
+        pod = await session.create_pod()
+        await session.chat(pod, "echo and add")
+        (asked,) = session.state.approvals  # echo is read-only: not asked
+        assert asked["tool"] == "mcp__fx__add"
+        assert asked["reason"] == "Call add on the MCP server fx"
+        echo, add = tool_messages(scripted_model, 1)
+        assert "echo: read-only" in echo["content"]
+        assert "The user denied calling add on the MCP server fx." in add["content"]
+    finally:
+        await stop(session)
