@@ -60,25 +60,22 @@ class ChildApprovals(LspApprovals):
 class LspAgentHost:
     def __init__(self, manager: PodManager) -> None:
         self.manager = manager
-        self._sinks: dict[str, ChildEventSink] = {}
 
     def child_ports(self, parent: Pod, child_id: str, name: str) -> ChildPorts:
         server = self.manager.server
         sink = ChildEventSink(server, child_id, parent.id)
-        self._sinks[child_id] = sink
         approvals = ChildApprovals(server, child_id, parent.id, sink)
         return ChildPorts(events=sink, approvals=NamedApprovals(approvals, name))
 
-    def opened(self, child: Pod, parent: Pod) -> None:
+    def opened(self, child: Pod, parent: Pod, ports: ChildPorts) -> None:
         from server.pods import PodEntry
 
-        sink = self._sinks.pop(child.id, None) or ChildEventSink(
-            self.manager.server, child.id, parent.id
+        assert isinstance(ports.events, ChildEventSink)
+        self.manager.entries[child.id] = PodEntry(
+            pod=child, sink=ports.events, parent_pod_id=parent.id
         )
-        self.manager.entries[child.id] = PodEntry(pod=child, sink=sink, parent_pod_id=parent.id)
 
     def closed(self, child: Pod) -> None:
-        self._sinks.pop(child.id, None)
         entry = self.manager.entries.pop(child.id, None)
         if entry is not None:
             entry.sink.close()

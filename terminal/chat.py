@@ -27,6 +27,7 @@ from agent.manifest import load_manifest
 from agent.mcp.hub import McpHub
 from agent.mentions import parse_mentions
 from agent.pod import Pod, TurnResult
+from terminal.agents import TerminalAgentHost
 from terminal.mcp import start_servers, wait_for_servers
 from terminal.ports import LineReader, Style, TerminalApprovals, TerminalSink, stdout_is_tty
 from terminal.rewind import Rewinder
@@ -99,6 +100,7 @@ class ChatSession:
             editor=DiskEditor(confirm=approvals.confirm_edit),
             client_factory=client,
             mcp=self.mcp,
+            agents=TerminalAgentHost(self.sink, approvals),
         )
         spec = PodSpec(
             root=options.root,

@@ -304,7 +304,7 @@ class Children:
         child.pod = pod
         child.status = "running"
         child.session_id = pod.session_id
-        self.agent_host.opened(pod, parent)
+        self.agent_host.opened(pod, parent, ports)
         return pod
 
     def _child_manifest(self, model: str | None) -> Manifest:

@@ -41,8 +41,9 @@ class AgentHost(Protocol):
         """The event sink and approval port of sub-agent ``child_id``."""
         ...
 
-    def opened(self, child: Pod, parent: Pod) -> None:
-        """Sub-agent ``child`` of ``parent`` is live."""
+    def opened(self, child: Pod, parent: Pod, ports: ChildPorts) -> None:
+        """Sub-agent ``child`` of ``parent`` is live (``ports``: what
+        :meth:`child_ports` gave it)."""
         ...
 
     def closed(self, child: Pod) -> None:
@@ -92,7 +93,7 @@ class QuietHost:
     def child_ports(self, parent: Pod, child_id: str, name: str) -> ChildPorts:
         return ChildPorts(events=NullSink(), approvals=NamedApprovals(self.approvals, name))
 
-    def opened(self, child: Pod, parent: Pod) -> None:
+    def opened(self, child: Pod, parent: Pod, ports: ChildPorts) -> None:
         return None
 
     def closed(self, child: Pod) -> None:
