@@ -37,6 +37,7 @@ from agent.images import (
     data_url,
     decode_data_url,
     is_image_name,
+    sniff,
     too_large,
 )
 from agent.items import Item, Message, ToolResult
@@ -96,6 +97,27 @@ class ImageStore:
             log.warning("image %s does not match its hash; not sent", sha)
             return None
         return data_url(ref.mime, data)
+
+    async def load(self, sha: str) -> tuple[ImageRef, str] | None:
+        """A stored image by its hash (its type told by its bytes) and its
+        data URL, or ``None``."""
+        return await asyncio.to_thread(self._load, sha)
+
+    def _load(self, sha: str) -> tuple[ImageRef, str] | None:
+        try:
+            with open_regular(self.folder / sha) as fh:
+                head = fh.read(16)
+        except OSError:
+            return None
+        mime = sniff(head)
+        if mime is None:
+            return None
+        ref = ImageRef(sha256=sha, mime=mime, size=0)
+        url = self._read(ref)
+        if url is None:
+            return None
+        size = (len(url) - url.index(",") - 1) * 3 // 4 - url.count("=", -2)
+        return ref.model_copy(update={"size": size}), url
 
     def _remember(self, sha: str, url: str) -> None:
         if sha in self._cache or len(url) > self.cache_bytes:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from server import checkpoints, mcp, references
+from server import checkpoints, images, mcp, references
 from server import payloads as pl
 from server import protocol as p
 from server.app import YoiServer
@@ -124,4 +124,5 @@ HANDLERS: dict[str, Callable[[YoiServer, Any], Awaitable[Any]]] = {
     p.CHECKPOINTS_RESTORE: checkpoints.checkpoints_restore,
     p.SESSION_FORK: checkpoints.session_fork,
     p.SESSION_RESEND: checkpoints.session_resend,
+    p.IMAGE_GET: images.image_get,
 }

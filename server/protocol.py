@@ -42,6 +42,7 @@ CHECKPOINTS_DIFF = "yoi/checkpoints/diff"
 CHECKPOINTS_RESTORE = "yoi/checkpoints/restore"
 SESSION_FORK = "yoi/session/fork"
 SESSION_RESEND = "yoi/session/resend"
+IMAGE_GET = "yoi/image/get"
 
 # The client → server requests, each answered by a handler in server.handlers.
 REQUESTS = (
@@ -67,6 +68,7 @@ REQUESTS = (
     CHECKPOINTS_RESTORE,
     SESSION_FORK,
     SESSION_RESEND,
+    IMAGE_GET,
 )
 
 # Feature names advertised in capabilities.experimental.yoi.features.

@@ -181,3 +181,11 @@ async def test_a_restored_session_shows_the_image_and_sends_it_again(
     }
     await chat(lsp, again, text("and now?"))
     assert scripted_model.image_urls[1] == [url]
+    # a client redrawing the chat gets the image by its hash
+    sha = first["segments"][1]["sha256"]
+    got = await lsp.request("yoi/image/get", {"sha256": sha})
+    assert got == {"mime": "image/png", "size": len(PICTURE), "dataUrl": url}
+    for bad in ("../../etc/passwd", "0" * 64):
+        with pytest.raises(JsonRpcInvalidParams) as caught:
+            await lsp.request("yoi/image/get", {"sha256": bad})
+        assert "sha256" in str(caught.value)
