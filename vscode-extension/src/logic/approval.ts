@@ -31,12 +31,21 @@ export function approvalTarget(params: ApprovalParams, root: string | undefined)
   return typeof command === 'string' ? { command, cwd } : { cwd };
 }
 
+/**
+ * The server's note at the end of a command's reason, e.g. `note: greet.py has
+ * unsaved changes in the editor; the command will see the saved version`.
+ */
+export function approvalNote(reason: string): string | undefined {
+  return /\((note: [^()]*)\)\s*$/.exec(reason)?.[1];
+}
+
 export function approvalPrompt(params: ApprovalParams, root: string | undefined): ApprovalPrompt {
   const { command, cwd } = approvalTarget(params, root);
   if (command !== undefined) {
+    const note = approvalNote(params.reason);
     return {
       message: `yoi wants to run: ${command}`,
-      detail: `Working directory: ${cwd}\n\n"Allow for this Session" also allows later calls like this one in this chat.`,
+      detail: `${note === undefined ? '' : `${note}\n\n`}Working directory: ${cwd}\n\n"Allow for this Session" also allows later calls like this one in this chat.`,
     };
   }
   return {

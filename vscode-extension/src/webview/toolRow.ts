@@ -8,6 +8,7 @@
  * Stop button below the row.
  */
 
+import { approvalNote } from '../logic/approval';
 import type { EditState, Entry, PendingApproval } from '../logic/chatState';
 import { h, icon } from './dom';
 
@@ -244,6 +245,10 @@ function approvalBox(approval: PendingApproval, queue: ApprovalQueue): HTMLEleme
   );
   if (approval.command !== undefined) {
     box.append(h('pre', { class: 'tool-command' }, h('code', {}, approval.command)));
+    const note = approvalNote(approval.reason);
+    if (note !== undefined) {
+      box.append(h('div', { class: 'approval-note' }, icon('warning'), h('span', {}, note)));
+    }
   } else {
     box.append(h('div', { class: 'approval-reason' }, approval.reason));
   }

@@ -451,3 +451,21 @@ test('a running command shows its output live; its Stop button survives the upda
   assert.deepEqual(errors, []);
   await page.context().close();
 });
+
+test("a command's approval shows the server's note about files it will not see", async () => {
+  const { page, errors } = await openChat();
+  await deliver(page, { type: 'action', chatId: 'chat-1', action: { kind: 'send', segments: [{ kind: 'text', text: 'run it' }] } });
+  await event(page, { type: 'turnStart', turn: 1 });
+  await event(page, { type: 'toolCall', id: 'c_note', name: 'run_command', arguments: { command: 'python3 greet.py' } });
+  const reason = 'Run `python3 greet.py` in the workspace root (note: greet.py has unsaved changes in the editor; the command will see the saved version)';
+  await deliver(page, {
+    type: 'action',
+    chatId: 'chat-1',
+    action: { kind: 'approval', approval: { requestId: 'a_note', toolCallId: 'c_note', tool: 'run_command', command: 'python3 greet.py', cwd: '/ws', reason } },
+  });
+  const note = page.locator('.tool[data-call-id="c_note"] .approval .approval-note');
+  await note.waitFor();
+  assert.equal(await note.textContent(), 'note: greet.py has unsaved changes in the editor; the command will see the saved version');
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
