@@ -489,3 +489,39 @@ async def test_server_auto_approval_covers_read_only_tools_only_and_a_denial_rea
         assert "The user denied calling add on the MCP server fx." in add["content"]
     finally:
         await stop(session)
+
+
+async def test_an_http_server_that_crashed_and_came_back_is_reconnected(
+    env: dict[str, str], root: Path, scripted_model: ScriptedModel
+) -> None:
+    with http_fixture() as (first, port):
+        write_user_manifest(
+            env, toml_server("fx", url=f"http://127.0.0.1:{port}/mcp", approval="auto")
+        )
+        session = await start(env, root)
+        try:
+            await wait_ready(session, "fx")
+            scripted_model.load(
+                [{"tool_calls": [{"name": "mcp__fx__crash", "arguments": {}}]}, {"text": "gone"}]
+            )
+            session.state.approval_answers.append({"decision": "allow"})
+            pod = await session.create_pod()
+            assert (await session.chat(pod, "crash it"))["outcome"] == "finished"
+            await asyncio.to_thread(first.wait, 10)
+            with http_fixture(port):  # the service comes back on its port
+                for _ in range(600):
+                    (fx,) = (await session.request("yoi/mcp/list", {}))["servers"]
+                    if fx["status"] == "ready" and fx["connects"] == 2:
+                        break
+                    await asyncio.sleep(0.1)
+                assert fx["connects"] == 2, fx
+                scripted_model.load(
+                    [
+                        {"tool_calls": [{"name": "mcp__fx__echo", "arguments": {"text": "back"}}]},
+                        {"text": "ok"},
+                    ]
+                )
+                await session.chat(pod, "again")
+                assert "echo: back" in tool_messages(scripted_model, 1)[-1]["content"]
+        finally:
+            await stop(session)
