@@ -40,6 +40,7 @@ export const Method = {
   checkpointsRestore: 'yoi/checkpoints/restore',
   sessionFork: 'yoi/session/fork',
   sessionResend: 'yoi/session/resend',
+  imageGet: 'yoi/image/get',
 } as const;
 
 export const ErrorCode = {
@@ -68,6 +69,16 @@ export type Segment =
   | { kind: 'workflow'; slug: string }
   /** a workspace `path` or a `data` URL; as logged, `mime`, `size` and `sha256` instead of `data` */
   | { kind: 'image'; path?: string; data?: string; name?: string; mime?: string; size?: number; sha256?: string };
+
+export interface ImageGetParams {
+  sha256: string;
+}
+
+export interface ImageGetResult {
+  mime: string;
+  size: number;
+  dataUrl: string;
+}
 
 /** An image a tool returned (`read_file` of an image), as history lists it. */
 export interface ImageInfo {

@@ -7,7 +7,7 @@
 
 import * as vscode from 'vscode';
 import { emptyChat, limitsOf, reduce, type ChatAction, type ChatState } from '../logic/chatState';
-import { imageSegments, type PendingImage } from '../logic/images';
+import { imageSegments, withImageData, type PendingImage } from '../logic/images';
 import { parseInput } from '../logic/mentions';
 import { chatTitle } from '../logic/sessions';
 import type { ChatTab } from '../messages';
@@ -19,6 +19,8 @@ import {
   type ChatResult,
   type EventParams,
   type HistoryResult,
+  type ImageGetParams,
+  type ImageGetResult,
   type PodHistoryParams,
   type PodCreateParams,
   type PodCreateResult,
@@ -310,7 +312,8 @@ export class ChatManager implements vscode.Disposable {
     if (result.restored && !chat.restored) {
       const params: PodHistoryParams = { podId: result.podId, limit: HISTORY_PAGE };
       const history = await this.server.request<HistoryResult>(Method.podHistory, params);
-      this.dispatch(chat, { kind: 'history', items: history.items, ...(history.start === undefined ? {} : { start: history.start }) });
+      const items = await withImageData(history.items, this.imageData);
+      this.dispatch(chat, { kind: 'history', items, ...(history.start === undefined ? {} : { start: history.start }) });
       await this.refreshPod(chat, result.podId);
     } else {
       void this.refreshPod(chat, result.podId); // the window and the thresholds, when the manifest sets them
@@ -323,6 +326,13 @@ export class ChatManager implements vscode.Disposable {
     }
     return result.podId;
   }
+
+  /** A stored image's data URL (for thumbnails after a reload), or undefined. */
+  private readonly imageData = (sha256: string): Promise<string | undefined> =>
+    this.server.request<ImageGetResult>(Method.imageGet, { sha256 } satisfies ImageGetParams).then(
+      (result) => result.dataUrl,
+      () => undefined,
+    );
 
   /** The pod's context size, window and thresholds, from `yoi/pod/list`. */
   private async refreshPod(chat: Chat, podId: string): Promise<void> {
@@ -346,7 +356,7 @@ export class ChatManager implements vscode.Disposable {
       const params: PodHistoryParams = { podId: chat.podId, limit: HISTORY_PAGE, before: paging.start };
       const page = await this.server.request<HistoryResult>(Method.podHistory, params);
       if (page.start !== undefined && page.sessionId === chat.sessionId) {
-        this.dispatch(chat, { kind: 'older', items: page.items, start: page.start });
+        this.dispatch(chat, { kind: 'older', items: await withImageData(page.items, this.imageData), start: page.start });
       }
     } catch (error) {
       void vscode.window.showErrorMessage(`yoi could not load the earlier messages: ${describeError(error)}`);

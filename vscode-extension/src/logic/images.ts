@@ -4,7 +4,7 @@
  * once) and the `image` segments they are sent as. Pure.
  */
 
-import type { Segment } from '../protocol';
+import type { HistoryItem, Segment } from '../protocol';
 
 /** As the server: 5 MB once decoded. */
 export const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
@@ -44,6 +44,52 @@ export function imageName(name: string, type: string, index: number): string {
 /** The `image` segments for the pending images, in order. */
 export function imageSegments(images: readonly PendingImage[]): Segment[] {
   return images.map((image) => ({ kind: 'image', data: image.data, name: image.name }));
+}
+
+/** After a reload, thumbnails for at most this many images of this size, the newest first. */
+export const RESTORED_IMAGES = 20;
+export const RESTORED_IMAGE_BYTES = 2 * 1024 * 1024;
+
+/**
+ * History items with their user images' data filled in (from `yoi/image/get`
+ * through `fetch`), so the chat shows their thumbnails again after a reload.
+ * An image that cannot be fetched keeps its chip without a thumbnail.
+ */
+export async function withImageData(items: HistoryItem[], fetch: (sha256: string) => Promise<string | undefined>): Promise<HistoryItem[]> {
+  const wanted: string[] = [];
+  for (const item of [...items].reverse()) {
+    for (const segment of item.kind === 'message' ? (item.segments ?? []) : []) {
+      const small = segment.kind === 'image' && (segment.size ?? Infinity) <= RESTORED_IMAGE_BYTES;
+      if (small && segment.data === undefined && segment.sha256 !== undefined && !wanted.includes(segment.sha256) && wanted.length < RESTORED_IMAGES) {
+        wanted.push(segment.sha256);
+      }
+    }
+  }
+  if (wanted.length === 0) {
+    return items;
+  }
+  const found = new Map<string, string>();
+  await Promise.all(
+    wanted.map(async (sha) => {
+      const url = await fetch(sha);
+      if (url !== undefined) {
+        found.set(sha, url);
+      }
+    }),
+  );
+  return items.map((item) => {
+    if (item.kind !== 'message' || item.segments === undefined) {
+      return item;
+    }
+    const segments = item.segments.map((s): Segment => {
+      if (s.kind !== 'image' || s.sha256 === undefined) {
+        return s;
+      }
+      const data = found.get(s.sha256);
+      return data === undefined ? s : { ...s, data };
+    });
+    return { ...item, segments };
+  });
 }
 
 /** Whether a segment's image can be shown as a thumbnail (a data URL of an image). */
