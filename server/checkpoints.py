@@ -161,8 +161,8 @@ async def session_resend(ls: YoiServer, params: Any) -> dict[str, Any]:
 async def _restore(
     ls: YoiServer, pod: Pod, params: RestoreParams, method: str = p.CHECKPOINTS_RESTORE
 ) -> dict[str, Any]:
-    root = pod.info.root
-    docs = _open_documents(ls, root) if root is not None else {}
+    repo = _repo(pod)  # its root is canonical, as the documents' paths are
+    docs = _open_documents(ls, repo.root) if repo is not None else {}
 
     async def confirm(turn: Turn, plan: rs.Plan) -> None:
         await _confirm(ls, pod, turn, plan)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.errors import InvalidArgument
+from agent.segments import PasteSegment, TextSegment, mention
 from agent.store import Extension, LogEntry, SessionStore, UserInput
 
 DOMAIN = "checkpoints"
@@ -60,7 +61,7 @@ def read_timeline(store: SessionStore, session_id: str) -> Timeline:
             pending = {
                 "index": len(turns) + 1,
                 "ts": entry.ts,
-                "text": entry.text,
+                "text": typed_text(entry),
                 "commit": None,
                 "seq": None,
                 "before_hash": previous_hash,
@@ -79,6 +80,15 @@ def read_timeline(store: SessionStore, session_id: str) -> Timeline:
         previous_hash = record.hash
     _close(turns, pending)
     return Timeline(session_id, tuple(turns), read.head)
+
+
+def typed_text(entry: UserInput) -> str:
+    """The message as the user typed it: mentions as ``@path``, without the
+    files' contents the model got with it."""
+    parts = [
+        s.text if isinstance(s, TextSegment | PasteSegment) else mention(s) for s in entry.segments
+    ]
+    return "".join(parts).strip() or entry.text
 
 
 def _close(turns: list[Turn], pending: dict[str, Any] | None) -> None:
