@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 DOMAIN = "checkpoints"
 # Tools that may change files; a batch with one of them is followed by a snapshot.
 FILE_TOOLS = frozenset({"write_file", "edit_file", "run_command", "memory_write", "memory_edit"})
+MCP_PREFIX = "mcp__"  # an MCP server's tools may write files too
 
 
 PRUNE_EVERY = 10  # turns between two size checks of the shadow repository
@@ -100,7 +101,7 @@ class Recorder:
         self._turns += 1
 
     async def tools_done(self, names: Sequence[str]) -> None:
-        if FILE_TOOLS.intersection(names):
+        if any(n in FILE_TOOLS or n.startswith(MCP_PREFIX) for n in names):
             await self.snapshot("step")
 
     async def snapshot(self, kind: str) -> Snapshot | None:
