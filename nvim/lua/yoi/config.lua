@@ -36,6 +36,7 @@ M.defaults = {
     yank_code = "gy", -- yank the code block under the cursor
     apply_code = "ga", -- apply it to the lines sent with :'<,'>YoiChat (else below the cursor)
     help = "?", -- list the chat's keys
+    top = "gg", -- to the first line, loading older messages of a resumed session
   },
   -- Visual mode, in every buffer (set by setup()): add the selection to the chat
   -- as `@path:first-last` (like :'<,'>YoiChat). false: no key.
@@ -115,6 +116,7 @@ local RULES = {
   ["mappings.yank_code"] = { mapping, "a key or false" },
   ["mappings.apply_code"] = { mapping, "a key or false" },
   ["mappings.help"] = { mapping, "a key or false" },
+  ["mappings.top"] = { mapping, "a key or false" },
   selection_key = { mapping, "a key or false" },
   ["chat.history_page"] = {
     function(v)

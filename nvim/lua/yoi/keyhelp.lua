@@ -1,4 +1,4 @@
---- `?` in the chat: a float listing the chat buffer's keys and commands.
+--- `?` in the chat: a window listing the chat buffer's keys and commands.
 local config = require("yoi.config")
 
 local M = {}
@@ -19,7 +19,7 @@ function M.lines()
   add(m.yank_code, "yank the code block under the cursor")
   add(m.apply_code, "apply it (over the lines sent with :'<,'>YoiChat)")
   add("za", "open or close a tool call")
-  add("gg", "at the top: load older messages")
+  add(m.top, "to the top, loading older messages")
   add(m.help, "this help")
   if config.values.selection_key then
     add(config.values.selection_key, "(visual, any buffer) add the selection")
@@ -41,40 +41,44 @@ function M.lines()
   return lines
 end
 
---- Show the help over the chat window; any of q, <Esc>, ? closes it.
+--- Show the help in a window above the chat's (a split, not a float: it
+--- shows on every Neovim's grid); q, <Esc> or the help key close it.
 function M.show()
   local lines = M.lines()
-  local width = 0
-  for _, line in ipairs(lines) do
-    width = math.max(width, vim.fn.strdisplaywidth(line) + 1)
-  end
   local parent = vim.api.nvim_get_current_win()
-  width = math.min(width, math.max(20, vim.api.nvim_win_get_width(parent) - 2))
-  local height = math.min(#lines, math.max(3, vim.api.nvim_win_get_height(parent) - 2))
+  local height = math.min(#lines, math.max(3, vim.api.nvim_win_get_height(parent) - 4))
   local buf = vim.api.nvim_create_buf(false, true)
   vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
   vim.bo[buf].modifiable = false
   vim.bo[buf].bufhidden = "wipe"
-  local win = vim.api.nvim_open_win(buf, true, {
-    relative = "win",
-    win = parent,
-    row = 0,
-    col = 0,
-    width = width,
-    height = height,
-    style = "minimal",
-    border = "rounded",
-  })
-  vim.wo[win].wrap = true
+  vim.cmd(("aboveleft %dsplit"):format(height))
+  local win = vim.api.nvim_get_current_win()
+  vim.api.nvim_win_set_buf(win, buf)
+  local wo = vim.wo[win]
+  wo.wrap, wo.number, wo.relativenumber, wo.signcolumn = true, false, false, "no"
+  wo.foldenable, wo.winfixheight, wo.statusline = false, true, " yoi: keys of the chat"
   local function close()
-    if vim.api.nvim_win_is_valid(win) then
+    if vim.api.nvim_win_is_valid(win) and #vim.api.nvim_list_wins() > 1 then
       vim.api.nvim_win_close(win, true)
+    end
+    if vim.api.nvim_win_is_valid(parent) then
+      vim.api.nvim_set_current_win(parent)
     end
   end
   for _, key in ipairs({ "q", "<Esc>", config.values.mappings.help or "?" }) do
     vim.keymap.set("n", key, close, { buffer = buf, nowait = true, silent = true, desc = "yoi: close the help" })
   end
-  vim.api.nvim_create_autocmd("WinLeave", { buffer = buf, once = true, callback = close })
+  vim.api.nvim_create_autocmd("WinLeave", {
+    buffer = buf,
+    once = true,
+    callback = function()
+      vim.schedule(function()
+        if vim.api.nvim_win_is_valid(win) and #vim.api.nvim_list_wins() > 1 then
+          vim.api.nvim_win_close(win, true)
+        end
+      end)
+    end,
+  })
   return win
 end
 
