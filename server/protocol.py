@@ -27,6 +27,8 @@ SESSIONS_LIST = "yoi/sessions/list"
 CHAT = "yoi/chat"
 EVENT = "yoi/event"  # server → client notification
 APPROVAL = "yoi/approval"  # server → client request
+DOCUMENT_SAVE = "yoi/document/save"  # server → client request
+TOOL_CANCEL = "yoi/tool/cancel"
 REFERENCES_COMPLETE = "yoi/references/complete"
 KNOWLEDGE_LIST = "yoi/knowledge/list"
 KNOWLEDGE_GET = "yoi/knowledge/get"
@@ -63,6 +65,7 @@ REQUESTS = (
     MCP_LIST,
     MCP_RESTART,
     MEMORY_LIST,
+    TOOL_CANCEL,
     CHECKPOINTS_LIST,
     CHECKPOINTS_DIFF,
     CHECKPOINTS_RESTORE,
