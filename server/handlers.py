@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from server import checkpoints, images, mcp, references
+from server import checkpoints, images, mcp, references, tool_cancel
 from server import payloads as pl
 from server import protocol as p
 from server.app import YoiServer
@@ -119,6 +119,7 @@ HANDLERS: dict[str, Callable[[YoiServer, Any], Awaitable[Any]]] = {
     p.MCP_LIST: mcp.mcp_list,
     p.MCP_RESTART: mcp.mcp_restart,
     p.MEMORY_LIST: memory_list,
+    p.TOOL_CANCEL: tool_cancel.tool_cancel,
     p.CHECKPOINTS_LIST: checkpoints.checkpoints_list,
     p.CHECKPOINTS_DIFF: checkpoints.checkpoints_diff,
     p.CHECKPOINTS_RESTORE: checkpoints.checkpoints_restore,
