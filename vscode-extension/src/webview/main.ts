@@ -147,7 +147,7 @@ function loadOlder(): void {
 function render(): void {
   frame = 0;
   transcript.render(state.entries, state.approvals, state.paging === undefined ? undefined : { loading: olderAsked === state.paging.start });
-  if (state.paging !== undefined && transcriptRoot.scrollHeight <= transcriptRoot.clientHeight) {
+  if (state.paging !== undefined && transcriptRoot.clientHeight > 0 && transcriptRoot.scrollHeight <= transcriptRoot.clientHeight) {
     loadOlder(); // nothing to scroll yet: the earlier messages fill the view
   }
   renderActivity();
@@ -343,7 +343,8 @@ transcriptRoot.addEventListener('click', (e) => {
 transcriptRoot.addEventListener(
   'scroll',
   () => {
-    if (transcriptRoot.scrollTop < 300) {
+    // (only what is drawn counts: a scroll event queued before a new chat's first frame is not the user's)
+    if (frame === 0 && transcriptRoot.scrollTop < 300 && transcriptRoot.scrollHeight > transcriptRoot.clientHeight) {
       loadOlder();
     }
   },

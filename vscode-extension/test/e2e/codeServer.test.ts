@@ -410,12 +410,22 @@ test('Add File to Chat inserts the selection; Resume Session lists the session; 
   }
 });
 
-test('a long session resumes at its end, loads earlier pages as the user scrolls up, and compacts on demand', { timeout: 300_000 }, async () => {
+test('a long session resumes at its end and loads earlier pages as the user scrolls up; Extract Memory, Consolidate Memory and Compact Now', { timeout: 300_000 }, async () => {
   try {
     writeLongSession('e2e-long', 120); // 480 history items: pages of 200, 200 and 80
+    const decision = { options: ['long answers', 'short answers'], chosen: 'short answers', rationale: 'the same question 120 times' };
+    const record = {
+      kind: 'decision',
+      slug: 'answer-briefly',
+      frontmatter: { status: 'open', sources: [{ session_id: 'e2e-long', range: [0, 10] }] },
+      body: '# Answer briefly\n\nShort answers: the same question 120 times.\n',
+    };
     await loadScript([
-      { tool_calls: [{ name: 'write_extracted', arguments: {} }] }, // memory first: nothing worth keeping
+      { tool_calls: [{ name: 'write_extracted', arguments: { decisions: [decision] } }] },
       { text: 'done' },
+      { tool_calls: [{ name: 'memory_write', arguments: record }] },
+      { text: 'Folded one entry: a decision to answer briefly.' },
+      // (the compaction: everything was extracted and consolidated already, so only the summary)
       { tool_calls: [{ name: 'write_summary', arguments: { text: '## Completed Tasks\nAnswered 120 questions.' } }] },
       { text: 'done' },
     ]);
@@ -445,6 +455,17 @@ test('a long session resumes at its end, loads earlier pages as the user scrolls
     assert.equal(await chat.locator('.entry.user').count(), 120);
     assert.equal(await chat.locator('.older').count(), 0, 'the whole history is loaded');
     mark('earlier pages loaded on scroll');
+
+    // Extract Memory stages what the chat decided; the memory view counts it; Consolidate Memory folds it into a record.
+    await runCommand('Yoi: Extract Memory');
+    await page.locator('.notification-toast', { hasText: /Extracted entries 0–\d+ of this conversation/ }).waitFor({ timeout: 60_000 });
+    await page.locator('.monaco-list-row', { hasText: '1 extraction waits to be consolidated' }).waitFor({ timeout: 60_000 });
+    await runCommand('Yoi: Consolidate Memory');
+    await page.locator('.notification-toast', { hasText: 'Consolidated 1 extraction into memory: Folded one entry' }).waitFor({ timeout: 60_000 });
+    await page.locator('.monaco-list-row', { hasText: 'Answer briefly' }).waitFor({ timeout: 60_000 });
+    await page.locator('.monaco-list-row', { hasText: 'extraction waits' }).waitFor({ state: 'detached' }); // the staged entry was consumed
+    await shoot('e2e-memory.png');
+    mark('memory extracted and consolidated');
 
     // Compact Now: the chat says it, and goes on in the compacted session.
     await runCommand('Yoi: Compact Now');
