@@ -114,7 +114,7 @@ def test_the_chat_window_spinner_keys_and_an_interrupt_that_survives_a_resume(
     assert "<C-c>" in help_screen and "stop the running turn" in help_screen
     assert result["windows_after_help"] == 2
     waiting = screen_text(result["waiting"])
-    assert re.search(r"[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] waiting for the model", waiting), waiting
+    assert re.search(r"[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] waiting for the model · <C-c> stop", waiting), waiting
     assert "waiting for the model" in result["waiting_status"]
     assert result["streaming_activity"] is False  # the reply shows for itself
     assert result["activity_after"] is False

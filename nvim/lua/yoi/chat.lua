@@ -37,7 +37,7 @@ local function create(root)
   local chat = setmetatable({ root = root, buf = buf, waiting = {}, generation = 0, edited = {} }, Chat)
   chat.t = transcript.new(buf, window.hint())
   chat.spinner = spinner.new(function(text)
-    chat.t:set_hint(text and (text .. "  " .. window.hint()) or window.hint())
+    chat.t:set_hint(text and window.busy_hint(text) or window.hint())
     chat:refresh_status()
   end)
   server.set_buffer_root(buf, root)
@@ -215,7 +215,7 @@ function Chat:submit(text)
       self:refresh_status()
       return
     end
-    local params = { podId = pod_id, input = segments.parse(text, self.root, complete.known(self.root)) }
+    local params = { podId = pod_id, input = segments.parse(text, self.root, complete.known_for(self.root, text)) }
     self.requesting = true
     local generation = self.generation
     server.request(self.root, p.CHAT, params, function(rpc_err, result)

@@ -41,9 +41,32 @@ function M.prefetch(root)
     compat.request(client, p.REFERENCES_COMPLETE, { prefix = "", kind = kind, limit = 1000 }, function(err, result)
       if not err and type(result) == "table" then
         remember(root, kind, result.items or {})
+        M.known(root)[kind .. "_fetched"] = true
       end
     end)
   end
+end
+
+--- The slugs known for `text`: when it has a `#word` or starts with `/word`
+--- and the lists have not come yet, they are asked for now (1 s at most).
+function M.known_for(root, text)
+  local slugs = M.known(root)
+  local client = server.client(root)
+  local wants = {
+    knowledge = text:find("#%w") ~= nil,
+    workflow = text:match("^/%w") ~= nil,
+  }
+  for kind, wanted in pairs(wants) do
+    if wanted and client and not slugs[kind .. "_fetched"] and not vim.in_fast_event() then
+      local params = { prefix = "", kind = kind, limit = 1000 }
+      local response = compat.request_sync(client, p.REFERENCES_COMPLETE, params, 1000)
+      if response and not response.err and type(response.result) == "table" then
+        remember(root, kind, response.result.items or {})
+        slugs[kind .. "_fetched"] = true
+      end
+    end
+  end
+  return slugs
 end
 
 --- The mention being typed before byte column `col` of `line`: the 1-based

@@ -21,6 +21,12 @@ function M.hint()
   return table.concat(parts, " · ")
 end
 
+--- The line next to the prompt while a turn runs: what it does, how to stop it.
+function M.busy_hint(activity)
+  local key = config.values.mappings.interrupt
+  return key and (activity .. " · " .. key .. " stop") or activity
+end
+
 local function escape(statusline)
   return (statusline:gsub("%%", "%%%%"))
 end
