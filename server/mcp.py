@@ -3,14 +3,19 @@ restarted over ``yoi/mcp/*``, their status changes sent as ``yoi/mcp/changed``.
 
 :func:`start_mcp` runs when the runtime loads (after ``initialized``, with the
 first ``yoi/*`` request): it builds the hub at once (pods opened from then on
-get its tools as the servers become ready) and reads the configuration and
-imports the SDK in worker threads, so neither ``initialize`` nor the first
-chat waits for a server. Problems with the configuration, and servers an
+get its tools as the servers become ready). The servers start once the model
+process is warm (at once without a warm-up, ``YOI_PREWARM=0``): importing the
+SDK costs about a second of CPU, and the servers' own start-up more, which
+would otherwise compete with the first chat on a small machine. The
+configuration is read and the SDK imported in worker threads, so neither
+``initialize`` nor a chat waits for a server. Problems with the configuration, and servers an
 untrusted workspace declares, are shown once per server lifetime.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -22,10 +27,12 @@ from agent.fuzzy import FuzzyIndex
 from agent.mcp.hub import McpHub, ServerState, start_hub
 from server import payloads as pl
 from server import protocol as p
-from server.app import YoiServer, import_quietly
+from server.app import YoiServer, import_quietly, prewarm_enabled
 from server.errors import invalid_params, maps_errors
 
 log = logging.getLogger(__name__)
+
+WARM_UP_PATIENCE = 60.0  # start the servers anyway after this long
 
 
 class McpRestartParams(pl.Params):
@@ -45,7 +52,17 @@ def start_mcp(server: YoiServer) -> McpHub:
     return hub
 
 
+async def _after_warm_up(server: YoiServer) -> None:
+    process = server.model_process
+    if process is None or not prewarm_enabled():
+        return
+    with contextlib.suppress(Exception):  # a failed warm-up is the chat's to report
+        async with asyncio.timeout(WARM_UP_PATIENCE):
+            await process.wait_ready()
+
+
 async def _configure(server: YoiServer, hub: McpHub) -> None:
+    await _after_warm_up(server)
     setup = await start_hub(
         hub,
         server.root,
