@@ -46,6 +46,10 @@ def restored(root: Path) -> list[int]:
     return found
 
 
+def all_files(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
 def kill_when_restoring(root: Path, pid: int, stop_polling: threading.Event) -> None:
     """Kill the server as soon as the first file is back (it goes first)."""
     first = root / "files" / "f00000.txt"
@@ -92,8 +96,10 @@ async def test_a_restore_killed_midway_and_run_again_ends_consistent(
     try:
         resumed = await again.create_pod(resumeSessionId=chat["sessionId"])
         result = await again.request("yoi/checkpoints/restore", {"podId": resumed, "turn": 1})
-        assert 0 < len(result["files"]) < FILES
+        again_written = set(result["files"])
+        assert not again_written & {f"files/f{n:05d}.txt" for n in midway}  # none twice
         assert restored(root) == list(range(FILES))
+        assert all_files(root) == [f"files/f{n:05d}.txt" for n in range(FILES)]  # no leftover
         log = SessionStore(Path(env["YOI_HOME"]) / "sessions").read(result["sessionId"])
         states = [
             e.payload.get("state")

@@ -22,13 +22,15 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from agent.checkpoints.shadow import Change, ShadowRepo, default_bits
-from agent.fsutil import atomic_write_bytes
+from agent.fsutil import fsync_dir
 
+TEMP_MARK = ".yoi-restore-"
 USER_KINDS = frozenset({"turn", "now"})  # snapshots that end an interval the agent did not act in
 
 
@@ -50,6 +52,7 @@ def plan(repo: ShadowRepo, target: str, target_seq: int | None, now: str, now_se
     changes = [c for c in repo.changes(now, target) if _restorable(c)]
     touched = {c.path for c in changes}
     outside = user_changes(repo, target_seq, now_seq) & touched if touched else set()
+    outside = {path for path in outside if not is_leftover(path)}
     modes, modes_now = repo.modes(target), repo.modes(now)
     chmods = tuple(
         (path, modes.get(path))
@@ -75,6 +78,13 @@ def user_changes(repo: ShadowRepo, after_seq: int | None, through_seq: int) -> s
     for paths in repo.changed_between(pairs):
         found |= paths
     return found
+
+
+def is_leftover(path: str) -> bool:
+    """A temporary file of a restore that was killed before its rename (the
+    next restore deletes it: no checkpoint holds it)."""
+    name = path.rsplit("/", 1)[-1]
+    return name.startswith(".") and TEMP_MARK in name and name.endswith(".tmp")
 
 
 def _restorable(change: Change) -> bool:
@@ -130,7 +140,25 @@ def _write(path: Path, data: bytes, mode: str, bits: int, root: Path) -> None:
         with contextlib.suppress(OSError), open(path, "rb") as fh:
             if fh.read() == data:
                 return
-    atomic_write_bytes(path, data, mode=bits)
+    _atomic_write(path, data, bits)
+
+
+def _atomic_write(path: Path, data: bytes, bits: int) -> None:
+    """Write ``data`` to a temporary file beside ``path`` (named so a killed
+    restore's leftover is known: :func:`is_leftover`), then rename it over."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}{TEMP_MARK}", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fchmod(fh.fileno(), bits)
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    fsync_dir(path.parent)
 
 
 def _make_parents(path: Path, root: Path) -> None:
