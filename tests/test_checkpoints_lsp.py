@@ -247,6 +247,8 @@ async def test_conversation_restore_forks_before_the_turn(
     texts = [i.text for i in new.history if isinstance(i, Message) and i.role == "user"]
     assert texts == ["first question"]
     assert new.parent is not None and new.parent.session_id == old_session
+    (record,) = [p for d, p in new.extensions if d == "checkpoints" and p["kind"] == "restore"]
+    assert record["forkedFrom"] == old_session and record["turn"] == 2
     assert any(isinstance(i, Message) and i.text == "second question" for i in old.history)
     listed = await lsp.request("yoi/checkpoints/list", {"podId": pod})
     assert [t["text"] for t in listed["turns"]] == ["first question"]

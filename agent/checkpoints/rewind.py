@@ -96,6 +96,8 @@ async def restore(
         old = pod.session_id
         new_id = await asyncio.to_thread(fork_before, store, old, turn)
         await continue_on(pod, store, new_id)
+        record = restore_entry(now_ms(), turn.index, turn.commit or "", [], "done", forked_from=old)
+        await pod.session.append([record])
         return Restored(turn.index, written, new_id, old)
     finally:
         pod._release()

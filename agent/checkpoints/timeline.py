@@ -105,8 +105,17 @@ def _is_turn_checkpoint(entry: Extension) -> bool:
     )
 
 
-def restore_entry(ts: int, turn: int, commit: str, files: list[str], state: str) -> Extension:
-    """The log's record of a restore (``state``: ``begun`` or ``done``)."""
+def restore_entry(
+    ts: int,
+    turn: int,
+    commit: str,
+    files: list[str],
+    state: str,
+    *,
+    forked_from: str | None = None,
+) -> Extension:
+    """The log's record of a restore (``state``: ``begun`` or ``done``). A
+    conversation restore is recorded in the fork, naming the session it left."""
     payload: dict[str, Any] = {
         "kind": "restore",
         "turn": turn,
@@ -114,4 +123,7 @@ def restore_entry(ts: int, turn: int, commit: str, files: list[str], state: str)
         "files": list(files),
         "state": state,
     }
+    if forked_from is not None:
+        payload["conversation"] = True
+        payload["forkedFrom"] = forked_from
     return Extension(ts=ts, domain=DOMAIN, payload=payload)
