@@ -250,6 +250,9 @@ export class ChatManager implements vscode.Disposable {
       this.persist();
     }
     this.dispatch(chat, { kind: 'event', event: params.event });
+    if (params.event.type === 'compactDone' && !chat.running) {
+      void this.refreshPod(chat, params.podId); // the compacted context's size (no request told it yet)
+    }
   }
 
   private onServerStart(): void {
