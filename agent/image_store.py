@@ -68,9 +68,9 @@ class ImageStore:
         """Store the bytes (blocking); their hash and data URL."""
         sha = hashlib.sha256(data).hexdigest()
         path = self.folder / sha
-        if not path.exists():
-            self.folder.mkdir(parents=True, exist_ok=True)
-            atomic_write_bytes(path, data)
+        if not path.exists():  # private, like the session logs
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            atomic_write_bytes(path, data, mode=0o600)
         return sha, data_url(mime, data)
 
     async def data_url(self, ref: ImageRef) -> str | None:

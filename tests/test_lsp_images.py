@@ -68,7 +68,10 @@ async def test_a_pasted_image_reaches_a_vision_model_and_is_logged_by_reference(
     home = Path(env["YOI_HOME"])
     log = (home / "sessions" / f"{result['sessionId']}.jsonl").read_text()
     assert sha in log and url.split(",", 1)[1] not in log
-    assert (home / "sessions" / "images" / sha).read_bytes() == PICTURE
+    blob = home / "sessions" / "images" / sha
+    assert blob.read_bytes() == PICTURE
+    assert blob.stat().st_mode & 0o777 == 0o600  # private, like the session logs
+    assert blob.parent.stat().st_mode & 0o777 == 0o700
 
 
 async def test_a_workspace_image_reaches_the_model(
