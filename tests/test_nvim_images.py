@@ -62,6 +62,7 @@ def test_yoi_attach_sends_the_image_to_the_model(
         chat.t:set_input(chat.t:input() .. " what does it say?")
         T.send()
         T.result.chat = T.chat_text()
+        T.result.info = T.info()
         T.result.completion = require("yoi.complete").items(T.root, "errscr")
         """,
     )
@@ -77,6 +78,23 @@ def test_yoi_attach_sends_the_image_to_the_model(
     # `@` completion offers image files, marked as images
     offered = {item["word"]: item["kind"] for item in result["completion"]}
     assert offered['"shots/error screen.png"'] == "image"
+    # a resumed session shows the image as the mention it was sent as
+    session = result["info"]["session_id"]
+    resumed = nvim.run(
+        f"""
+        T.setup()
+        T.answers = {{ {{ match = "what does it say" }} }}
+        vim.cmd("YoiSessions")
+        T.wait("the resumed session", function()
+          return T.info().session_id == "{session}" and T.chat_text():find("A red", 1, true) ~= nil
+        end)
+        T.result.history = T.chat_text()
+        """
+    )
+    assert resumed["asked"][0]["items"][0].startswith(
+        "[image: shots/error screen.png] what does it say?"
+    )
+    assert '## You\n@"shots/error screen.png" what does it say?' in resumed["history"]
 
 
 def test_a_model_without_vision_says_so_in_the_chat(
