@@ -136,8 +136,8 @@ async def test_two_background_children_run_in_parallel_and_the_parent_hears_of_b
             },
             say("Both started.", "PARENT-2"),
             # each child answers slowly, so both run at once
-            say("B says hello.", "CHILD-B", chunk_size=2, chunk_delay_ms=20),
-            say("C says hello.", "CHILD-C", chunk_size=2, chunk_delay_ms=20),
+            say("B says hello.", "CHILD-B", chunk_size=1, chunk_delay_ms=40),
+            say("C says hello.", "CHILD-C", chunk_size=1, chunk_delay_ms=40),
             say("Noted.", "PARENT-2"),
             say("Noted again.", "PARENT-2"),
         ]
@@ -148,10 +148,11 @@ async def test_two_background_children_run_in_parallel_and_the_parent_hears_of_b
     ends = lambda: [e for e in sub_events(lsp, pod) if e["status"] != "running"]  # noqa: E731
     assert await eventually(lambda: len(ends()) == 2, 20)
     assert {e["name"]: e["answer"] for e in ends()} == {"b": "B says hello.", "c": "C says hello."}
-    # the children overlapped: both had asked before either finished
-    b = requests_of(scripted_model, "CHILD-B")
-    c = requests_of(scripted_model, "CHILD-C")
-    assert len(b) == 1 and len(c) == 1
+    # the children overlapped: both were running before either ended
+    statuses = [(e["name"], e["status"]) for e in sub_events(lsp, pod)]
+    assert {s for s in statuses[:2]} == {("b", "running"), ("c", "running")}
+    assert len(requests_of(scripted_model, "CHILD-B")) == 1
+    assert len(requests_of(scripted_model, "CHILD-C")) == 1
     # the parent got both answers as notes, in turns it started by itself
     assert await eventually(lambda: scripted_model.remaining == 0, 20)
     notes = " ".join(str(r["messages"]) for r in requests_of(scripted_model, "PARENT-2")[2:])
@@ -205,3 +206,42 @@ async def test_scope_inside_succeeds_outside_refused_and_parent_waits_for_the_su
     pod2_result = await lsp.chat(pod, "PARENT-4 now write")
     assert pod2_result["outcome"] == "finished"
     assert (root / "docs" / "parent.md").read_text() == "mine\n"
+
+
+async def test_a_child_spawns_within_its_own_scope(
+    lsp: Session, scripted_model: ScriptedModel, root: Path, tmp_path: Path
+) -> None:
+    lsp.state.edit_answers = [True]
+    scripted_model.load(
+        [
+            call(
+                "spawn_agent",
+                {"task": "CHILD-M organise docs", "name": "mid", "scope": {"write": ["docs"]}},
+                "PARENT-N",
+            ),
+            call("spawn_agent", {"task": "LEAF too wide", "scope": {"write": ["src"]}}, "CHILD-M"),
+            call(
+                "spawn_agent",
+                {"task": "LEAF write the api page", "name": "leaf", "scope": {"write": ["docs"]}},
+                "CHILD-M",
+            ),
+            call("write_file", {"path": "docs/api.md", "content": "# api\n"}, "LEAF write"),
+            say("Wrote docs/api.md.", "LEAF write"),
+            say("leaf wrote it", "CHILD-M"),
+            say("all done", "PARENT-N"),
+        ]
+    )
+    pod = await lsp.create_pod()
+    assert (await lsp.chat(pod, "PARENT-N go"))["outcome"] == "finished"
+    assert (root / "docs" / "api.md").read_text() == "# api\n"
+    wide = tool_results(requests_of(scripted_model, "CHILD-M")[1])[-1]
+    assert "src" in wide and "read-only" in wide  # a child cannot hand out more than it has
+    (mid_start, mid_end) = sub_events(lsp, pod)
+    mid = mid_start["podId"]
+    (leaf_start, leaf_end) = sub_events(lsp, mid)
+    assert leaf_end["answer"] == "Wrote docs/api.md." and mid_end["answer"] == "leaf wrote it"
+    leaf_events = [e for e in lsp.state.events if e["podId"] == leaf_start["podId"]]
+    assert leaf_events and all(e["parentPodId"] == mid for e in leaf_events)
+    link = store(tmp_path).read(leaf_start["sessionId"]).records[0].entry
+    assert link.kind == "session_start" and link.spawned_by is not None
+    assert link.spawned_by.session_id == mid_start["sessionId"]

@@ -88,6 +88,12 @@ def test_claims_never_overlap_and_refuse_other_writers(ws: Path, tmp_path: Path)
     with pytest.raises(WriteConflict, match="grandchild"):
         holder.check_write("docs/api/ref.md")
     parent.check_write("README.md")
+    # the same subtree handed down whole: the one it was handed to writes there
+    two.reserve("pod-h", "heir", "pod-g", (str(ws / "docs" / "api"),), ws)
+    AgentScope.guarding(parent, ClaimView(home), "pod-h").check_write("docs/api/ref.md")
+    with pytest.raises(WriteConflict, match="heir"):
+        AgentScope.guarding(parent, ClaimView(home), "pod-g").check_write("docs/api/ref.md")
+    one.release("pod-h")
     one.release("pod-g")
     one.release("pod-a")
     parent.check_write("docs/guide.md")

@@ -120,9 +120,14 @@ class Children:
         except BaseException:
             del self.children[name]
             raise
-        await parent.session.append(
-            [Extension(ts=now_ms(), domain=DOMAIN, payload=spawned_payload(child, background))]
-        )
+        try:  # logged before anyone hears of it
+            await parent.session.append(
+                [Extension(ts=now_ms(), domain=DOMAIN, payload=spawned_payload(child, background))]
+            )
+        except BaseException:
+            del self.children[name]
+            await asyncio.shield(self._discard(child, pod))
+            raise
         text = TASK_PREAMBLE.format(name=name, summary=child.summary, task=task)
         self._start(child, pod, text, awaited=not background)
         self._announce(child, pod)
@@ -149,9 +154,14 @@ class Children:
             child.status = before
             raise
         child.answer, child.error = None, None
-        await self._parent().session.append(
-            [Extension(ts=now_ms(), domain=DOMAIN, payload=resumed_payload(child))]
-        )
+        try:
+            await self._parent().session.append(
+                [Extension(ts=now_ms(), domain=DOMAIN, payload=resumed_payload(child))]
+            )
+        except BaseException:
+            child.status = before
+            await asyncio.shield(self._discard(child, pod))
+            raise
         self._start(child, pod, message, awaited=False)
         self._announce(child, pod)
         return f"Sent to `{name}`; you will get a note with its answer when it finishes."
@@ -306,6 +316,12 @@ class Children:
         child.session_id = pod.session_id
         self.agent_host.opened(pod, parent, ports)
         return pod
+
+    async def _discard(self, child: Child, pod: Pod) -> None:
+        """Close a child's pod that never ran (its write access returns)."""
+        child.pod = None
+        await pod.close()
+        self.agent_host.closed(pod)
 
     def _child_manifest(self, model: str | None) -> Manifest:
         manifest = self.spec.loaded.manifest

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import ConfigDict, Field
 
 from agent.agents.record import ScopeRequest
-from agent.tools.base import Tool, ToolArgs, ToolCallContext, ToolOutput, output_from_text
+from agent.tools.base import Tool, ToolArgs, ToolCallContext, ToolOutput
 
 if TYPE_CHECKING:
     from agent.agents.manager import Children
@@ -103,7 +103,7 @@ class SpawnAgent(_AgentTool):
             model=args.model,
             background=args.background,
         )
-        return output_from_text(text)
+        return _output(text)
 
 
 class SendToAgent(_AgentTool):
@@ -115,7 +115,7 @@ class SendToAgent(_AgentTool):
     args_model: ClassVar[type[ToolArgs]] = SendArgs
 
     async def run(self, args: SendArgs, call: ToolCallContext) -> ToolOutput:
-        return output_from_text(await self.children.send(args.id, args.message))
+        return _output(await self.children.send(args.id, args.message))
 
 
 class ReadAgentOutput(_AgentTool):
@@ -124,7 +124,7 @@ class ReadAgentOutput(_AgentTool):
     args_model: ClassVar[type[ToolArgs]] = AgentIdArgs
 
     async def run(self, args: AgentIdArgs, call: ToolCallContext) -> ToolOutput:
-        return output_from_text(self.children.output(args.id))
+        return _output(self.children.output(args.id))
 
 
 class StopAgent(_AgentTool):
@@ -135,7 +135,7 @@ class StopAgent(_AgentTool):
     args_model: ClassVar[type[ToolArgs]] = AgentIdArgs
 
     async def run(self, args: AgentIdArgs, call: ToolCallContext) -> ToolOutput:
-        return output_from_text(await self.children.stop(args.id))
+        return _output(await self.children.stop(args.id))
 
 
 class ListAgents(_AgentTool):
@@ -144,7 +144,7 @@ class ListAgents(_AgentTool):
     args_model: ClassVar[type[ToolArgs]] = NoArgs
 
     async def run(self, args: NoArgs, call: ToolCallContext) -> ToolOutput:
-        return output_from_text(self.children.listing())
+        return _output(self.children.listing())
 
 
 def agent_tools(children: Children) -> list[Tool[Any]]:
@@ -155,6 +155,12 @@ def agent_tools(children: Children) -> list[Tool[Any]]:
         StopAgent(children),
         ListAgents(children),
     ]
+
+
+def _output(text: str) -> ToolOutput:
+    """The first line is the summary, the rest (an answer) the content."""
+    head, _, rest = text.partition("\n")
+    return ToolOutput(summary=head, content=rest.strip("\n") or None)
 
 
 READ_ONLY_DROPS = frozenset({"write_file", "edit_file", "run_command"})
