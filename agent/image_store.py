@@ -228,7 +228,7 @@ class ImageInput:
             try:
                 mime, data = await asyncio.to_thread(decode_data_url, segment.data)
             except ValueError as exc:
-                raise ImageRejected(f"`{field}` {exc}", field=field) from None
+                raise ImageRejected(f"`{field}`: {exc}", field=field) from None
             name = segment.name
         else:
             assert segment.path is not None

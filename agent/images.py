@@ -122,7 +122,7 @@ def decode_data_url(url: str) -> tuple[str, bytes]:
             for i in range(0, len(payload), _CHUNK * 4)
         )
     except (binascii.Error, ValueError):
-        raise ValueError("is not valid base64") from None
+        raise ValueError("the image is not valid base64") from None
     return checked(data, "the image"), data
 
 

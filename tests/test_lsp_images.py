@@ -120,6 +120,12 @@ async def test_oversized_and_unsupported_images_are_refused_naming_the_field(
         lsp, pod, text("x"), {"kind": "image", "data": data_url(b"BM...", "image/bmp")}
     )
     assert "input[1]" in message and "image/bmp" in message and "PNG, JPEG, GIF or WebP" in message
+    bad = {"kind": "image", "data": "data:image/png;base64,@@@@"}
+    message = await rejected(lsp, pod, text("x"), bad)
+    assert "`input[1].data`: the image is not valid base64" in message
+    fake = {"kind": "image", "data": data_url(b"just text, claimed to be a PNG")}
+    message = await rejected(lsp, pod, text("x"), fake)
+    assert "`input[1].data`: the image is not a PNG, JPEG, GIF or WebP image" in message
     message = await rejected(lsp, pod, text("x"), {"kind": "image", "path": "notes.png"})
     assert "`input[1].path`" in message and "is not a PNG, JPEG, GIF or WebP image" in message
     (root / "huge.png").write_bytes(big)
