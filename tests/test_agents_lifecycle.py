@@ -248,3 +248,34 @@ async def test_a_killed_server_restores_both_logs_and_the_parent_says_what_happe
         await stop(second)
     sessions.read(parent_session)
     sessions.read(child_session)
+
+
+async def test_send_to_agent_continues_its_session_and_read_agent_output_shows_it(
+    lsp: Session, scripted_model: ScriptedModel
+) -> None:
+    scripted_model.load(
+        [
+            call(
+                "spawn_agent",
+                {"task": "CHILD-S count", "name": "counter", "readOnly": True},
+                "PARENT-S",
+            ),
+            say("one", "CHILD-S"),
+            call("send_to_agent", {"id": "counter", "message": "and the next?"}, "PARENT-S"),
+            say("sent", "PARENT-S"),
+            say("two", "CHILD-S"),
+            call("read_agent_output", {"id": "counter"}, "PARENT-S"),
+            say("it said two", "PARENT-S"),
+        ]
+    )
+    pod = await lsp.create_pod()
+    assert (await lsp.chat(pod, "PARENT-S go"))["outcome"] == "finished"
+    assert await eventually(lambda: scripted_model.remaining == 0, 20)
+    second = requests_of(scripted_model, "CHILD-S")[1]
+    assert [m["content"] for m in second["messages"] if m["role"] == "assistant"] == ["one"]
+    assert second["messages"][-1]["content"] == "and the next?"
+    output = tool_results(requests_of(scripted_model, "PARENT-S")[-1])[-1]
+    assert "`counter` is finished (read-only)" in output and "two" in output
+    starts = [e for e in sub_events(lsp, pod) if e["status"] == "running"]
+    assert len(starts) == 2 and starts[0]["sessionId"] == starts[1]["sessionId"]
+    assert starts[0]["podId"] != starts[1]["podId"]  # a new pod, the same session
