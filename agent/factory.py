@@ -26,7 +26,8 @@ from agent.compaction.window import ContextWindow
 from agent.events import Alert
 from agent.hooks import CommandHook, HookPoint, Hooks
 from agent.ids import short_id, uuid7
-from agent.image_store import ImageInput, ImageStore
+from agent.image_input import ImageInput
+from agent.image_store import ImageStore
 from agent.items import Item, Message
 from agent.llm.types import LlmClient, ModelConfig, RetryListener, RetryNotice
 from agent.manifest import LoadedManifest, Manifest, ManifestProblem
@@ -216,7 +217,7 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
     children = agents.children_for(spec, host, scope, open_pod)
     tools = agents.pod_tools(spec, tools, children)
     if host.mcp is not None:
-        host.mcp.attach(tools, gate)
+        host.mcp.attach(tools, gate, images)
     model_config = manifest.model_config_for(env)
     make_client = host.client_factory or default_client
     client = make_client(model_config, retry_alerts(host.events))

@@ -32,7 +32,7 @@ from agent.compaction.window import ContextWindow
 from agent.errors import PodBusy, YoiError
 from agent.events import Alert, TurnEnd, TurnStart, UsageEvent
 from agent.ids import now_ms
-from agent.image_store import ImageInput
+from agent.image_input import ImageInput
 from agent.input import InputResolver
 from agent.items import Item, Message, system, user, user_segments
 from agent.llm.types import Usage
@@ -330,6 +330,8 @@ class Pod:
         self.worker.replace_history(history)
         self.worker.cache_anchor = 0
         self.usage_records = []
+        if self.children is not None:  # the new session learns of its sub-agents
+            self.children.compacted()
 
     async def _side(self, work: Coroutine[Any, Any, T]) -> T:
         """Compaction and memory work, run so that :meth:`interrupt` stops it."""

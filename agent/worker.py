@@ -183,7 +183,7 @@ class Worker:
         self.commit = commit
         self.checkpoints: CheckpointPort = NoCheckpoints()  # snapshots of the workspace
         self.cache_anchor: int | None = None
-        # the data URLs of a request's images (agent.image_store.ImageInput.for_request)
+        # the data URLs of a request's images (agent.image_input.ImageInput.for_request)
         self.images: Callable[[list[Item]], Awaitable[dict[str, str]]] | None = None
         self._history: list[Item] = list(history or [])
         self.running_calls = RunningCalls()  # the user may stop one (yoi/tool/cancel)

@@ -33,7 +33,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from agent.image_store import ImageInput, ImageStore
+from agent.image_input import ImageInput
+from agent.image_store import ImageStore
 from agent.items import user
 from agent.llm import wire
 from agent.llm.convert import completion_arguments

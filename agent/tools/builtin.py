@@ -16,7 +16,7 @@ from agent.tools.ignore import IgnoreTree
 from agent.tools.search import Glob, Grep
 
 if TYPE_CHECKING:
-    from agent.image_store import ImageInput
+    from agent.image_input import ImageInput
 
 
 @dataclass(frozen=True)

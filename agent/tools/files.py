@@ -24,7 +24,7 @@ from agent.tools.base import Tool, ToolArgs, ToolCallContext, ToolOutput
 from agent.tools.fs import FileText, FileTooLarge, ScopedFs
 
 if TYPE_CHECKING:
-    from agent.image_store import ImageInput
+    from agent.image_input import ImageInput
 
 DEFAULT_READ_LINES = 2000
 MAX_LINE_CHARS = 2000
