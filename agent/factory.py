@@ -217,7 +217,7 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
     children = agents.children_for(spec, host, scope, open_pod)
     tools = agents.pod_tools(spec, tools, children)
     if host.mcp is not None:
-        host.mcp.attach(tools, gate)
+        host.mcp.attach(tools, gate, images)
     model_config = manifest.model_config_for(env)
     make_client = host.client_factory or default_client
     client = make_client(model_config, retry_alerts(host.events))

@@ -40,6 +40,16 @@ def tool_messages(model: ScriptedModel, request: int) -> list[dict[str, Any]]:
     return [m for m in model.requests[request]["messages"] if m["role"] == "tool"]
 
 
+def answers_by_tool(model: ScriptedModel, request: int) -> dict[str, str]:
+    """The tool results a request carried, by the name of the tool called."""
+    names = {
+        call["id"]: call["function"]["name"]
+        for m in model.requests[request]["messages"]
+        for call in m.get("tool_calls") or []
+    }
+    return {names[m["tool_call_id"]]: m["content"] for m in tool_messages(model, request)}
+
+
 def offered(model: ScriptedModel, request: int = 0) -> list[str]:
     return [t["function"]["name"] for t in model.requests[request].get("tools", [])]
 
@@ -159,14 +169,18 @@ async def test_http_server_results_errors_images_resources_and_a_hang(
             pod = await session.create_pod()
             result = await session.chat(pod, "use the tools")
             assert result["outcome"] == "finished"  # the hang did not hold the turn
-            answers = {m["tool_call_id"]: m["content"] for m in tool_messages(scripted_model, 1)}
-            assert len(answers) == 5
-            texts = list(answers.values())
-            assert "echo: hi" in texts[0]
-            assert "a one-pixel picture" in texts[1] and "[image from fx: image/png" in texts[1]
-            assert "[resource notes://inline]\ninline notes" in texts[2]
-            assert "the disk is on fire" in texts[3] and "reported an error" in texts[3]
-            assert "did not answer the tool hang within 2 s" in texts[4]
+            texts = answers_by_tool(scripted_model, 1)
+            assert len(texts) == 5
+            assert "echo: hi" in texts["mcp__fx__echo"]
+            assert "a one-pixel picture" in texts["mcp__fx__picture"]
+            assert "[image from fx: image/png, 70 bytes; attached]" in texts["mcp__fx__picture"]
+            # the image itself follows the tool results (the model may see images)
+            (url,) = scripted_model.image_urls[1]
+            assert url.startswith("data:image/png;base64,iVBORw0KGgo")
+            assert "[resource notes://inline]\ninline notes" in texts["mcp__fx__embedded"]
+            failed = texts["mcp__fx__fail"]
+            assert "the disk is on fire" in failed and "reported an error" in failed
+            assert "did not answer the tool hang within 2 s" in texts["mcp__fx__hang"]
             results = {e["name"]: e for e in session.events(pod, "toolResult")}
             assert results["mcp__fx__echo"]["ok"] and not results["mcp__fx__fail"]["ok"]
             assert not results["mcp__fx__hang"]["ok"]

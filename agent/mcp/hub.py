@@ -27,6 +27,7 @@ from agent.mcp.config import McpSetup, load_setup
 from agent.tools.base import ToolSet
 
 if TYPE_CHECKING:
+    from agent.image_input import ImageInput
     from agent.mcp.client import McpConnection
 
 log = logging.getLogger(__name__)
@@ -50,31 +51,39 @@ class ServerState:
 Listener = Callable[[ServerState], None]
 
 
+@dataclass(frozen=True)
+class _Pod:
+    gate: ApprovalGate
+    images: ImageInput | None
+
+
 class McpHub:
     def __init__(self) -> None:
         self.connections: dict[str, McpConnection] = {}
         self.disabled: tuple[str, ...] = ()
         self.listeners: list[Listener] = []
         self.configured = asyncio.Event()
-        self._bound: weakref.WeakKeyDictionary[ToolSet, ApprovalGate] = weakref.WeakKeyDictionary()
+        self._bound: weakref.WeakKeyDictionary[ToolSet, _Pod] = weakref.WeakKeyDictionary()
         self._stopped = False
         self._pulse = asyncio.Event()  # set on every status change
 
     # ------------------------------------------------------------ pods
 
-    def attach(self, tools: ToolSet, gate: ApprovalGate) -> None:
+    def attach(self, tools: ToolSet, gate: ApprovalGate, images: ImageInput | None = None) -> None:
         """Give a pod's tool set the tools of every ready server, and the
-        tools of servers that become ready later."""
-        self._bound[tools] = gate
+        tools of servers that become ready later. ``gate`` asks before a call;
+        ``images`` stores the images results carry (none: they are described)."""
+        pod = _Pod(gate, images)
+        self._bound[tools] = pod
         for connection in self.connections.values():
             if connection.status == "ready":
-                self._add_tools(connection, tools, gate)
+                self._add_tools(connection, tools, pod)
 
-    def _add_tools(self, connection: McpConnection, tools: ToolSet, gate: ApprovalGate) -> None:
+    def _add_tools(self, connection: McpConnection, tools: ToolSet, pod: _Pod) -> None:
         from agent.mcp.tools import McpTool
 
         for info in connection.tools:
-            tool = McpTool(connection, info, gate)
+            tool = McpTool(connection, info, pod.gate, pod.images)
             if tools.get(tool.name) is None:
                 tools.add(tool)
 
@@ -98,8 +107,8 @@ class McpHub:
     def _changed(self, connection: McpConnection) -> None:
         self._pulse.set()
         if connection.status == "ready":
-            for tools, gate in list(self._bound.items()):
-                self._add_tools(connection, tools, gate)
+            for tools, pod in list(self._bound.items()):
+                self._add_tools(connection, tools, pod)
         self._notify(connection)
 
     def _notify(self, connection: McpConnection) -> None:

@@ -1,7 +1,8 @@
 """MCP content as text for the model: tool results, resources and prompts.
 
-A tool result keeps its text blocks as they are. An image or audio block
-becomes a line saying what it was (tool results reach the model as text), an
+A tool result keeps its text blocks as they are. An image sent to the model
+as an image is named in the text; one that is not (a model that cannot see,
+an unsupported type) and an audio block become a line saying what it was, an
 embedded text resource is included under its URI, a binary one is described,
 and a resource link names its URI. A result with no content but structured
 content shows that as JSON.
@@ -18,15 +19,20 @@ from typing import Any
 ERROR_LIMIT = 4000
 
 
-def blocks_text(blocks: Iterable[Any], server: str) -> str:
-    """The text of a list of content blocks (``ContentBlock`` of the SDK)."""
-    return "\n".join(block_text(block, server) for block in blocks)
+def blocks_text(blocks: Iterable[Any], server: str, attached: frozenset[int] = frozenset()) -> str:
+    """The text of a list of content blocks (``ContentBlock`` of the SDK);
+    ``attached``: the indices of images sent to the model as images."""
+    return "\n".join(
+        block_text(block, server, index in attached) for index, block in enumerate(blocks)
+    )
 
 
-def block_text(block: Any, server: str) -> str:
+def block_text(block: Any, server: str, attached: bool = False) -> str:
     kind = getattr(block, "type", None)
     if kind == "text":
         return str(block.text)
+    if kind == "image" and attached:
+        return f"[image from {server}: {block.mime_type}, {_size(block.data)}; attached]"
     if kind in ("image", "audio"):
         return (
             f"[{kind} from {server}: {block.mime_type}, {_size(block.data)}; "
@@ -49,9 +55,9 @@ def resource_text(contents: Any) -> str:
     return f"[resource {contents.uri}: {mime}, {_size(getattr(contents, 'blob', ''))}]"
 
 
-def tool_result_text(result: Any, server: str) -> str:
+def tool_result_text(result: Any, server: str, attached: frozenset[int] = frozenset()) -> str:
     """A ``CallToolResult`` as text (see the module docs)."""
-    text = blocks_text(result.content, server)
+    text = blocks_text(result.content, server, attached)
     if not text.strip() and result.structured_content is not None:
         text = json.dumps(result.structured_content, indent=2, ensure_ascii=False)
     return text if text.strip() else "(no output)"

@@ -6,22 +6,29 @@ the configuration says "auto" for it (see
 :meth:`agent.mcp.config.ServerConfig.approval_for`); "allow for this session"
 covers that one tool. Its arguments are passed on as the model wrote them:
 the server checks them against its schema and answers with an error the
-model can read.
+model can read. Images in a result reach the model as images (stored like a
+pasted one) when the pod has an image store and its model can see them.
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import binascii
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ConfigDict
 
 from agent.approvals import ApprovalGate
 from agent.errors import ExecutionFailed
+from agent.images import ImageRef, checked
 from agent.llm.types import ToolSpec
 from agent.mcp import results, schema
 from agent.tools.base import Tool, ToolArgs, ToolCallContext, ToolOutput, output_from_text
 
 if TYPE_CHECKING:
+    from agent.image_input import ImageInput
     from agent.mcp.client import McpConnection, ToolInfo
 
 
@@ -34,11 +41,18 @@ class McpArgs(ToolArgs):
 class McpTool(Tool[McpArgs]):
     args_model = McpArgs
 
-    def __init__(self, connection: McpConnection, info: ToolInfo, gate: ApprovalGate) -> None:
+    def __init__(
+        self,
+        connection: McpConnection,
+        info: ToolInfo,
+        gate: ApprovalGate,
+        images: ImageInput | None = None,
+    ) -> None:
         server = connection.name
         self.connection = connection
         self.info = info
         self.gate = gate
+        self.images = images
         self.name = schema.tool_name(server, info.name)  # type: ignore[misc]
         self.description = schema.description(  # type: ignore[misc]
             server, info.title, info.description, info.read_only, info.destructive
@@ -63,7 +77,29 @@ class McpTool(Tool[McpArgs]):
             if not allowed:
                 raise ExecutionFailed(f"The user denied calling {tool} on the MCP server {server}.")
         result = await self.connection.call_tool(tool, arguments)
-        text = results.tool_result_text(result, server)
+        refs, attached = await self._images(result.content)
+        text = results.tool_result_text(result, server, attached)
         if result.is_error:
             raise ExecutionFailed(results.error_text(server, tool, text))
-        return output_from_text(text)
+        return dataclasses.replace(output_from_text(text), images=tuple(refs))
+
+    async def _images(self, blocks: list[Any]) -> tuple[list[ImageRef], frozenset[int]]:
+        """The result's images, stored for the model (and which blocks they were)."""
+        if self.images is None or not any(getattr(b, "type", None) == "image" for b in blocks):
+            return [], frozenset()
+        if await self.images.sees_images() is False:
+            return [], frozenset()
+        refs: list[ImageRef] = []
+        attached: set[int] = set()
+        for index, block in enumerate(blocks):
+            if getattr(block, "type", None) != "image":
+                continue
+            try:
+                data = await asyncio.to_thread(base64.b64decode, block.data, validate=True)
+                mime = checked(data, "the image")
+            except (ValueError, binascii.Error):
+                continue  # described in the text instead
+            name = f"{self.connection.name}:{self.info.name}"
+            refs.append(await self.images.store.put(data, mime, name))
+            attached.add(index)
+        return refs, frozenset(attached)
