@@ -311,3 +311,44 @@ async def test_an_unknown_turn_is_invalid_params(
     with pytest.raises(JsonRpcException) as caught:
         await lsp.request("yoi/checkpoints/diff", {"podId": pod, "turn": 1, "toTurn": 3})
     assert caught.value.code == -32602 and "`toTurn` 3" in caught.value.message
+
+
+async def test_turns_before_a_compaction_can_be_restored(
+    env: dict[str, str], root: Path, scripted_model: ScriptedModel
+) -> None:
+    (root / ".yoi").mkdir()
+    (root / ".yoi" / "manifest.toml").write_text(
+        "[compaction]\ncompact_retained_tokens = 10\n[memory]\nenabled = false\n"
+    )
+    summary = {"tool_calls": [{"name": "write_summary", "arguments": {"text": "## Done"}}]}
+    scripted_model.load(
+        [
+            RUN,
+            {"text": "Long.", "usage": {"prompt_tokens": 4000, "completion_tokens": 9}},
+            summary,
+            *[{"text": "ok"}] * 4,  # the turns, and what compaction asks after them
+        ]
+    )
+    lsp = await start(env, root)
+    try:
+        pod = await lsp.create_pod()
+        first = (await lsp.chat(pod, "before"))["sessionId"]
+        compacted = (await lsp.request("yoi/pod/compact", {"podId": pod}))["sessionId"]
+        await lsp.chat(pod, "after")
+        listed = await lsp.request("yoi/checkpoints/list", {"podId": pod})
+        assert listed["sessionId"] == compacted
+        assert [t["text"] for t in listed["turns"]] == ["before", "after"]
+        assert listed["turns"][0]["checkpoint"] and "gen.txt" in listed["turns"][0]["files"]
+        result = await restore(lsp, pod, 1, conversation=True)
+        assert not (root / "gen.txt").exists() and (root / "keep.txt").exists()
+        assert result["forkedFrom"]["sessionId"] == compacted
+        fork = SessionStore(Path(env["YOI_HOME"]) / "sessions").restore(result["sessionId"])
+        assert fork.parent is not None and fork.parent.session_id == first
+        assert not [i for i in fork.history if isinstance(i, Message) and i.role == "user"]
+        again = await lsp.chat(pod, "from the start")
+        assert again["outcome"] == "finished", again
+        assert again["sessionId"] == result["sessionId"]
+        listed = await lsp.request("yoi/checkpoints/list", {"podId": pod})
+        assert [t["text"] for t in listed["turns"]] == ["from the start"]
+    finally:
+        await stop(lsp)

@@ -20,7 +20,10 @@ from agent.store import Origin, SessionStart, SessionStore
 
 
 def fork_before(store: SessionStore, session_id: str, turn: Turn) -> str:
-    """Write the fork that ends before ``turn``; its session id."""
+    """Write the fork that ends before ``turn``; its session id. The fork is
+    taken from the log the turn is in: ``session_id``'s, or for a turn before a
+    compaction, the session it was compacted from."""
+    session_id = turn.session_id or session_id
     records = store.read(session_id).records
     for index, record in enumerate(records):
         if record.hash == turn.before_hash:
@@ -34,7 +37,8 @@ def fork_before(store: SessionStore, session_id: str, turn: Turn) -> str:
     if not isinstance(start, SessionStart):
         raise SessionError(f"Session {session_id} does not begin with its session_start.")
     origin = Origin(session_id=session_id, at_hash=turn.before_hash)
-    first = start.model_copy(update={"forked_from": origin, "compacted_from": None})
+    # compacted_from stays: the fork lists the turns before the compaction too
+    first = start.model_copy(update={"forked_from": origin})
     new_id = uuid7()
     head = store.create(new_id, first)
     store.append(new_id, head, prefix[1:])

@@ -3,8 +3,9 @@
 Turn ``n`` (1-based) is the session's ``n``-th :class:`~agent.store.UserInput`;
 its checkpoint is the ``checkpoints`` extension entry of kind ``turn`` that
 follows it (written by :mod:`agent.checkpoints.recorder`). A forked session
-holds its parent's entries up to the fork, so it lists those turns too.
-A session that started from a compaction lists the turns after it.
+holds its parent's entries up to the fork, so it lists those turns too. A
+session that started from a compaction first lists the turns of the session it
+was compacted from, up to the compaction (each turn knows its log).
 
 Restores are recorded in the log as ``checkpoints`` extensions of kind
 ``restore`` (``state`` ``begun``, then ``done``).
@@ -12,14 +13,16 @@ Restores are recorded in the log as ``checkpoints`` extensions of kind
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from agent.errors import InvalidArgument
+from agent.errors import InvalidArgument, YoiError
 from agent.segments import PasteSegment, TextSegment, mention
-from agent.store import Extension, LogEntry, SessionStore, UserInput
+from agent.store import Extension, LogEntry, LogRecord, SessionStart, SessionStore, UserInput
 
 DOMAIN = "checkpoints"
+MAX_COMPACTIONS = 50  # sessions followed back through compactions
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,7 @@ class Turn:
     commit: str | None  # the snapshot at the turn's start; None: not recorded
     seq: int | None
     before_hash: str  # the hash of the log's last entry before this turn
+    session_id: str = ""  # the log the turn is in (before a compaction: the parent's)
 
 
 @dataclass(frozen=True)
@@ -49,16 +53,34 @@ class Timeline:
 
 
 def read_timeline(store: SessionStore, session_id: str) -> Timeline:
-    """The turns of ``session_id`` (reads and verifies the whole log)."""
+    """The turns of ``session_id`` (reads and verifies the whole log), after
+    those of the sessions it was compacted from, up to where it was."""
     read = store.read(session_id)
+    return Timeline(session_id, tuple(_turns(store, read.records, session_id, 0)), read.head)
+
+
+def _turns(
+    store: SessionStore, records: Sequence[LogRecord], session_id: str, depth: int
+) -> list[Turn]:
     turns: list[Turn] = []
+    first = records[0].entry if records else None
+    origin = first.compacted_from if isinstance(first, SessionStart) else None
+    if origin is not None and depth < MAX_COMPACTIONS:
+        try:
+            parent = store.read(origin.session_id).records
+        except YoiError:  # gone or damaged: its turns are not offered
+            parent = ()
+        cut = next((i for i, r in enumerate(parent) if r.hash == origin.at_hash), None)
+        if cut is not None:
+            turns = _turns(store, parent[: cut + 1], origin.session_id, depth + 1)
     pending: dict[str, Any] | None = None
     previous_hash = ""
-    for record in read.records:
+    for record in records:
         entry: LogEntry = record.entry
         if isinstance(entry, UserInput):
             _close(turns, pending)
             pending = {
+                "session_id": session_id,
                 "index": len(turns) + 1,
                 "ts": entry.ts,
                 "text": typed_text(entry),
@@ -79,7 +101,7 @@ def read_timeline(store: SessionStore, session_id: str) -> Timeline:
             pending["seq"] = seq if isinstance(seq, int) else None
         previous_hash = record.hash
     _close(turns, pending)
-    return Timeline(session_id, tuple(turns), read.head)
+    return turns
 
 
 def typed_text(entry: UserInput) -> str:
