@@ -279,3 +279,34 @@ async def test_send_to_agent_continues_its_session_and_read_agent_output_shows_i
     starts = [e for e in sub_events(lsp, pod) if e["status"] == "running"]
     assert len(starts) == 2 and starts[0]["sessionId"] == starts[1]["sessionId"]
     assert starts[0]["podId"] != starts[1]["podId"]  # a new pod, the same session
+
+
+async def test_a_compacted_parent_still_knows_its_sub_agents_when_restored(
+    env: dict[str, str], root: Path, scripted_model: ScriptedModel, tmp_path: Path
+) -> None:
+    manifest(tmp_path, "[compaction]\ncompact_retained_tokens = 10\n[memory]\nenabled = false\n")
+    summary = {"tool_calls": [{"name": "write_summary", "arguments": {"text": "## Done"}}]}
+    scripted_model.load(
+        [
+            call(
+                "spawn_agent", {"task": "CHILD-Z look", "name": "z", "readOnly": True}, "PARENT-Z"
+            ),
+            say("z looked", "CHILD-Z"),
+            say("done", "PARENT-Z", usage={"prompt_tokens": 4000, "completion_tokens": 9}),
+            summary,
+            *[{"text": "ok"}] * 3,
+        ]
+    )
+    lsp = await start(env, root)
+    try:
+        pod = await lsp.create_pod()
+        first = (await lsp.chat(pod, "PARENT-Z go"))["sessionId"]
+        compacted = (await lsp.request("yoi/pod/compact", {"podId": pod}))["sessionId"]
+        assert compacted != first
+        await lsp.request("yoi/pod/dispose", {"podId": pod})
+        restored = await lsp.create_pod(resumeSessionId=compacted)
+        history = await lsp.request("yoi/pod/history", {"podId": restored})
+        (state,) = history["subAgents"]
+        assert (state["name"], state["status"], state["answer"]) == ("z", "finished", "z looked")
+    finally:
+        await stop(lsp)

@@ -31,6 +31,7 @@ from agent.agents.record import (
     ScopeRequest,
     ended_payload,
     resumed_payload,
+    snapshot_payload,
     spawned_payload,
 )
 from agent.agents.scope import AgentScope, delegate, describe
@@ -97,6 +98,7 @@ class Children:
         self._open_pod = open_pod
         self._tasks: set[asyncio.Future[object]] = set()
         self._closing = False
+        self._snapshot: asyncio.Future[object] | None = None  # logging a compaction's
 
     # ------------------------------------------------------------ tools
 
@@ -202,6 +204,9 @@ class Children:
 
     async def close(self) -> None:
         self._closing = True
+        if self._snapshot is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._snapshot)
         running = [c for c in self.children.values() if c.pod is not None]
         for child in running:
             child.status = "stopped"
@@ -209,6 +214,14 @@ class Children:
             child.pod.interrupt()
         for child in running:
             await child.done.wait()
+
+    def compacted(self) -> None:
+        if self.children:
+            payload = snapshot_payload(list(self.children.values()))
+            entry = Extension(ts=now_ms(), domain=DOMAIN, payload=payload)
+            self._snapshot = self._keep(
+                self._parent().session.append([entry]), "sub-agents snapshot"
+            )
 
     def live(self) -> list[Pod]:
         return [c.pod for c in self.children.values() if c.pod is not None]
@@ -422,7 +435,7 @@ class Children:
             raise ExecutionFailed(failure_text(child))
         return f"`{child.name}` finished. Its answer:\n\n{child.answer or '(no text)'}"
 
-    def _keep(self, work: Awaitable[object], what: str) -> None:
+    def _keep(self, work: Awaitable[object], what: str) -> asyncio.Future[object]:
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
 
@@ -432,6 +445,7 @@ class Children:
                 log.error("%s failed", what, exc_info=t.exception())
 
         task.add_done_callback(done)
+        return task
 
 
 def last_answer(history: list[Item]) -> str | None:

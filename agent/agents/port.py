@@ -60,6 +60,11 @@ class Subordinates(Protocol):
         """Stop every sub-agent and wait for them to end."""
         ...
 
+    def compacted(self) -> None:
+        """The pod continues in a new (compacted) session: log the
+        sub-agents' states there, so restoring it restores them."""
+        ...
+
 
 class NamedApprovals:
     """An approval port that asks through ``port``, naming the sub-agent:

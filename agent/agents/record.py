@@ -9,6 +9,9 @@ parent's log (written before it is shown):
   when one of its runs ends (``status``: ``finished``, ``error``,
   ``interrupted``, ``limitReached``, ``paused``, ``stopped``).
 
+- ``{"event": "snapshot", "children": [...]}`` opens a compacted session
+  (the compacted log starts afresh): every sub-agent's spawn and last state.
+
 Restoring the parent folds them back (:func:`fold`): every sub-agent with its
 last known state; one spawned (or sent a message) but never ended was
 running when its host stopped, and is restored as ``interrupted``.
@@ -130,12 +133,40 @@ def ended_payload(child: Child) -> dict[str, JsonValue]:
     }
 
 
+def snapshot_payload(children: list[Child]) -> dict[str, JsonValue]:
+    """Every sub-agent as it is now (the first entry of a compacted session)."""
+    return {
+        "event": "snapshot",
+        "children": [
+            {
+                **spawned_payload(c, background=not c.awaited),
+                **{k: v for k, v in ended_payload(c).items() if k != "event"},
+                "running": c.live,
+            }
+            for c in children
+        ],
+    }
+
+
 def fold(extensions: list[tuple[str, JsonValue]]) -> dict[str, Child]:
     """The sub-agents a restored log names, in the order they were spawned.
     A run that never ended is ``interrupted``."""
+    children = _fold_events(extensions)
+    for child in children.values():
+        if child.status == "running":
+            child.status = "interrupted"
+            child.error = STOPPED_WHILE_RUNNING
+        child.done.set()
+    return children
+
+
+def _fold_events(extensions: list[tuple[str, JsonValue]]) -> dict[str, Child]:
     children: dict[str, Child] = {}
     for domain, payload in extensions:
         if domain != DOMAIN or not isinstance(payload, dict):
+            continue
+        if payload.get("event") == "snapshot":
+            children.update(_from_snapshot(payload.get("children")))
             continue
         name = str(payload.get("name", ""))
         event = payload.get("event")
@@ -162,12 +193,22 @@ def fold(extensions: list[tuple[str, JsonValue]]) -> dict[str, Child]:
             child.status = status if status in _ENDED else "error"  # type: ignore[assignment]
             child.answer = _str(payload.get("answer"))
             child.error = _str(payload.get("error"))
-    for child in children.values():
-        if child.status == "running":
-            child.status = "interrupted"
-            child.error = STOPPED_WHILE_RUNNING
-        child.done.set()
     return children
+
+
+def _from_snapshot(rows: Any) -> dict[str, Child]:
+    """The sub-agents of a snapshot entry: each one's spawn, then its end
+    (one still running when it was taken stays running until its end is
+    logged)."""
+    out: dict[str, Child] = {}
+    for row in rows if isinstance(rows, list) else ():
+        if not isinstance(row, dict):
+            continue
+        events: list[tuple[str, JsonValue]] = [(DOMAIN, {**row, "event": "spawned"})]
+        if not row.get("running"):
+            events.append((DOMAIN, {**row, "event": "ended"}))
+        out.update(_fold_events(events))
+    return out
 
 
 _ENDED = ("finished", "error", "interrupted", "limitReached", "paused", "stopped")
