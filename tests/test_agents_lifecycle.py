@@ -310,3 +310,29 @@ async def test_a_compacted_parent_still_knows_its_sub_agents_when_restored(
         assert (state["name"], state["status"], state["answer"]) == ("z", "finished", "z looked")
     finally:
         await stop(lsp)
+
+
+async def test_a_failing_child_is_a_tool_error_and_the_parent_goes_on(
+    lsp: Session, scripted_model: ScriptedModel
+) -> None:
+    scripted_model.load(
+        [
+            call(
+                "spawn_agent",
+                {"task": "CHILD-E fail", "name": "frail", "readOnly": True},
+                "PARENT-E",
+            ),
+            {"match": "CHILD-E", "status": 400, "error": "this model does not exist"},
+            say("the sub-agent failed, so I did it myself", "PARENT-E"),
+        ]
+    )
+    pod = await lsp.create_pod()
+    assert (await lsp.chat(pod, "PARENT-E go"))["outcome"] == "finished"
+    last = requests_of(scripted_model, "PARENT-E")[-1]
+    tool = next(m for m in last["messages"] if m.get("role") == "tool")
+    assert "The sub-agent `frail` failed" in tool["content"]
+    assert "this model does not exist" in tool["content"]
+    ended = sub_events(lsp, pod)[-1]
+    assert ended["status"] == "error" and "this model does not exist" in ended["error"]
+    results = lsp.events(pod, "toolResult")
+    assert results[-1]["name"] == "spawn_agent" and results[-1]["ok"] is False
