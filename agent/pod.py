@@ -330,6 +330,8 @@ class Pod:
         self.worker.replace_history(history)
         self.worker.cache_anchor = 0
         self.usage_records = []
+        if self.children is not None:  # the new session learns of its sub-agents
+            self.children.compacted()
 
     async def _side(self, work: Coroutine[Any, Any, T]) -> T:
         """Compaction and memory work, run so that :meth:`interrupt` stops it."""
