@@ -102,6 +102,20 @@ async def test_lists_the_custom_memory_dir(lsp: Session, root: Path) -> None:
     assert moved["staged"] == 0
 
 
+async def test_records_are_listed_when_memory_is_off(lsp: Session, root: Path) -> None:
+    (root / ".yoi").mkdir()
+    (root / ".yoi" / "manifest.toml").write_text(
+        '[memory]\nenabled = false\nmemory_dir = "notes/mem"\n'
+    )
+    fill(root / "notes" / "mem")
+    pod = await lsp.create_pod()
+    for params in ({}, {"podId": pod}):
+        result = await lsp.request("yoi/memory/list", params)
+        assert result["enabled"] is False, params
+        assert result["memoryDir"] == (root / "notes" / "mem").as_uri()
+        assert len(result["records"]) == 4
+
+
 async def test_an_empty_workspace_lists_nothing(lsp: Session, root: Path) -> None:
     result = await lsp.request("yoi/memory/list", {})
     assert result == {
