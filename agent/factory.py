@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agent import paths, secrets
-from agent.agents import wiring as agents
+from agent.agents import wiring as sub_agents
 from agent.approvals import ApprovalGate
 from agent.checkpoints.recorder import open_checkpoints
 from agent.compaction.compactor import CompactionSettings, Compactor
@@ -190,8 +190,8 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
     for alert in prepared.alerts:
         host.events.emit(alert)
     scope, catalog, restored = prepared.scope, prepared.catalog, prepared.restored
-    pod_id = agents.pod_id_for(spec, short_id("pod-"))
-    scope = agents.pod_scope(spec, scope, pod_id)
+    pod_id = sub_agents.pod_id_for(spec, short_id("pod-"))
+    scope = sub_agents.pod_scope(spec, scope, pod_id)
     cwd = spec.root or Path.cwd()
 
     # the model's key never reaches commands or hooks the agent runs
@@ -214,8 +214,8 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
             )
         )
     )
-    children = agents.children_for(spec, host, scope, open_pod)
-    tools = agents.pod_tools(spec, tools, children)
+    children = sub_agents.children_for(spec, host, scope, open_pod)
+    tools = sub_agents.pod_tools(spec, tools, children)
     if host.mcp is not None:
         host.mcp.attach(tools, gate, images)
     model_config = manifest.model_config_for(env)
@@ -346,7 +346,7 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
         memory=memory,
         images=images,
     )
-    await agents.bind(pod, spec, children, restored)
+    await sub_agents.bind(pod, spec, children, restored)
     return pod
 
 
