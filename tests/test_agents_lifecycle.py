@@ -336,3 +336,34 @@ async def test_a_failing_child_is_a_tool_error_and_the_parent_goes_on(
     assert ended["status"] == "error" and "this model does not exist" in ended["error"]
     results = lsp.events(pod, "toolResult")
     assert results[-1]["name"] == "spawn_agent" and results[-1]["ok"] is False
+
+
+async def test_disposing_the_parent_stops_its_children_and_frees_their_folders(
+    lsp: Session, scripted_model: ScriptedModel, tmp_path: Path
+) -> None:
+    scripted_model.load(
+        [
+            call(
+                "spawn_agent",
+                {
+                    "task": "CHILD-D wait",
+                    "name": "bg",
+                    "background": True,
+                    "scope": {"write": ["src"]},
+                },
+                "PARENT-D",
+            ),
+            say("started", "PARENT-D"),
+            {"match": "CHILD-D", "hang": True},
+        ]
+    )
+    pod = await lsp.create_pod()
+    assert (await lsp.chat(pod, "PARENT-D go"))["outcome"] == "finished"
+    assert await eventually(lambda: scripted_model.remaining == 0, 20)
+    registry = tmp_path / "home" / "yoi" / "pods.json"
+    assert '"name": "bg"' in registry.read_text() and "/src" in registry.read_text()
+    child = sub_events(lsp, pod)[0]["podId"]
+    await lsp.request("yoi/pod/dispose", {"podId": pod})
+    assert lsp.events(child, "turnEnd")[-1]["outcome"] == "interrupted"
+    assert (await lsp.request("yoi/pod/list", {}))["pods"] == []
+    assert '"name": "bg"' not in registry.read_text()
