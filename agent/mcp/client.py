@@ -264,7 +264,9 @@ class McpConnection:
             reason = self.config.mask(reason)
             if loop.time() - began > STABLE_SECONDS:
                 delay = BACKOFF_START
-            log.warning("MCP server %s: %s; reconnecting in %.0f s", self.name, reason, delay)
+            # the first failure in a row is a warning; the retries that follow only say so at INFO
+            level = logging.WARNING if delay == BACKOFF_START else logging.INFO
+            log.log(level, "MCP server %s: %s; reconnecting in %.0f s", self.name, reason, delay)
             self._set("error", reason)
             if not self._wake.is_set():
                 with contextlib.suppress(TimeoutError):
