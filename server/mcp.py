@@ -24,11 +24,12 @@ from pydantic import Field
 
 from agent import secrets
 from agent.fuzzy import FuzzyIndex
+from agent.mcp.config import load_setup
 from agent.mcp.hub import McpHub, ServerState, start_hub
 from server import payloads as pl
 from server import protocol as p
 from server.app import YoiServer, import_quietly, prewarm_enabled
-from server.errors import invalid_params, maps_errors
+from server.errors import invalid_params, maps_errors, request_failed
 
 log = logging.getLogger(__name__)
 
@@ -118,12 +119,24 @@ async def mcp_list(ls: YoiServer, params: Any) -> dict[str, Any]:
 
 @maps_errors(p.MCP_RESTART)
 async def mcp_restart(ls: YoiServer, params: Any) -> dict[str, Any]:
+    """Restart a server with its configuration read afresh (an edited entry
+    applies, a new one starts, a removed or disabled one stops)."""
     name = pl.parse(p.MCP_RESTART, McpRestartParams, params).name
     hub = _hub(ls)
-    if not hub.restart(name):
-        known = ", ".join(sorted(hub.connections)) or "none are running"
+    if not hub.configured.is_set():
+        raise request_failed(
+            "The MCP servers have not started yet (they start once the model client is "
+            "warm); try again in a moment.",
+            "failed",
+        )
+    setup = await asyncio.to_thread(
+        load_setup, ls.root, env=secrets.environ(), overrides=ls.overrides()
+    )
+    await asyncio.to_thread(import_quietly, "agent.mcp.client")
+    if not await hub.reload(name, setup):
+        known = ", ".join(sorted(hub.connections)) or "none are configured"
         raise invalid_params(p.MCP_RESTART, f"`name`: no MCP server {name!r} ({known})")
-    return {"name": name, "restarting": True}
+    return {"name": name, "restarting": name in hub.connections}
 
 
 def reference_items(ls: YoiServer, kind: str, prefix: str, limit: int) -> list[dict[str, Any]]:

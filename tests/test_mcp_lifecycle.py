@@ -314,3 +314,36 @@ async def test_an_http_server_that_crashed_and_came_back_is_reconnected(
                 assert "echo: back" in tool_messages(scripted_model, 1)[-1]["content"]
         finally:
             await stop(session)
+
+
+async def test_restart_reads_the_configuration_again(env: dict[str, str], root: Path) -> None:
+    fixture = {"command": sys.executable, "args": [FIXTURE, "stdio"]}
+    write_user_manifest(env, toml_server("fx", **fixture))
+    session = await start(env, root)
+    try:
+        listing = await wait_ready(session, "fx")
+        assert "add" in listing["servers"][0]["tools"]
+        # an edited entry applies
+        write_user_manifest(env, toml_server("fx", **fixture, tools=["echo"]))
+        assert await session.request("yoi/mcp/restart", {"name": "fx"}) == {
+            "name": "fx",
+            "restarting": True,
+        }
+        async with asyncio.timeout(60):
+            while True:
+                (fx,) = (await session.request("yoi/mcp/list", {}))["servers"]
+                if fx["status"] == "ready" and fx["connects"] == 2:
+                    break
+                await asyncio.sleep(0.1)
+        assert fx["tools"] == ["echo"]
+        # a new entry starts; a removed one stops
+        write_user_manifest(env, toml_server("fx2", **fixture))
+        answer = await session.request("yoi/mcp/restart", {"name": "fx2"})
+        assert answer == {"name": "fx2", "restarting": True}
+        await wait_ready(session, "fx2")
+        answer = await session.request("yoi/mcp/restart", {"name": "fx"})
+        assert answer == {"name": "fx", "restarting": False}
+        listing = await session.request("yoi/mcp/list", {})
+        assert [s["name"] for s in listing["servers"]] == ["fx2"]
+    finally:
+        await stop(session)

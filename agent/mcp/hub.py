@@ -131,6 +131,31 @@ class McpHub:
         connection.restart()
         return True
 
+    async def reload(self, name: str, setup: McpSetup) -> bool:
+        """Restart ``name`` with its entry of a freshly read ``setup``: a
+        changed entry applies, a new one starts, a removed or disabled one
+        stops. False when ``name`` is in neither the hub nor the setup."""
+        from agent.mcp.client import McpConnection
+
+        config = next((s for s in setup.servers if s.name == name), None)
+        connection = self.connections.get(name)
+        if config is None:
+            if connection is None:
+                return name in setup.disabled
+            del self.connections[name]
+            await connection.stop()
+            self.disabled = tuple(sorted({*self.disabled, name} & set(setup.disabled)))
+            return True
+        self.disabled = tuple(n for n in self.disabled if n != name)
+        if connection is None:
+            connection = McpConnection(config, self._changed)
+            self.connections[name] = connection
+            connection.start()
+            return True
+        connection.config = config  # read at the next connection and every call
+        connection.restart()
+        return True
+
     async def wait_ready(self, names: tuple[str, ...] | None = None) -> None:
         """Wait until the named servers (default: all) are ready, for hosts
         that must not go on without them (a scripted demo); the caller bounds

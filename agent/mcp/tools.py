@@ -58,7 +58,6 @@ class McpTool(Tool[McpArgs]):
             server, info.title, info.description, info.read_only, info.destructive
         )
         self.parameters = schema.sanitize(info.input_schema)
-        self.approval = connection.config.approval_for(info.name, info.read_only)
 
     def spec(self) -> ToolSpec:
         return ToolSpec(name=self.name, description=self.description, parameters=self.parameters)
@@ -66,7 +65,8 @@ class McpTool(Tool[McpArgs]):
     async def run(self, args: McpArgs, call: ToolCallContext) -> ToolOutput:
         arguments: dict[str, Any] = dict(args.model_extra or {})
         server, tool = self.connection.name, self.info.name
-        if self.approval == "ask":
+        # read at each call: a restart may have brought a new configuration
+        if self.connection.config.approval_for(tool, self.info.read_only) == "ask":
             allowed = await self.gate.check(
                 call_id=call.call_id,
                 tool=self.name,

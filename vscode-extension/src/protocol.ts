@@ -445,7 +445,8 @@ export interface McpRestartParams {
 
 export interface McpRestartResult {
   name: string;
-  restarting: true;
+  /** false: the server was removed from the configuration (or disabled) and stopped */
+  restarting: boolean;
 }
 
 // ------------------------------------------------------------------ checkpoints
