@@ -352,3 +352,25 @@ async def test_turns_before_a_compaction_can_be_restored(
         assert [t["text"] for t in listed["turns"]] == ["from the start"]
     finally:
         await stop(lsp)
+
+
+async def test_a_restore_that_cannot_write_says_where_and_can_be_run_again(
+    lsp: Session, root: Path, scripted_model: ScriptedModel
+) -> None:
+    (root / ".gitignore").write_text("ignored/\n*.log\n")
+    command = "rm keep.txt && mkdir keep.txt && echo x > keep.txt/run.log && echo n > new.txt"
+    scripted_model.load(
+        [
+            {"tool_calls": [{"name": "run_command", "arguments": {"command": command}}]},
+            {"text": "done"},
+        ]
+    )
+    pod = await lsp.create_pod()
+    await lsp.chat(pod, "replace keep.txt by a folder")
+    with pytest.raises(JsonRpcException) as caught:
+        await restore(lsp, pod, 1)  # keep.txt is a folder holding an ignored file
+    assert caught.value.code == -32803 and "stopped at" in caught.value.message
+    assert "keep.txt" in caught.value.message
+    (root / "keep.txt" / "run.log").unlink()  # the user clears the way
+    await restore(lsp, pod, 1)
+    assert (root / "keep.txt").read_text() == "keep me\n" and not (root / "new.txt").exists()

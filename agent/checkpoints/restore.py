@@ -20,6 +20,7 @@ same state; nothing already at the target is written twice.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import tempfile
@@ -133,8 +134,16 @@ def _write(path: Path, data: bytes, mode: str, bits: int, root: Path) -> None:
         st = os.lstat(path)
     except FileNotFoundError:
         st = None
-    if st is not None and (stat.S_ISDIR(st.st_mode) or stat.S_ISLNK(st.st_mode)):
-        _remove(path, root, prune=False)
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        try:
+            os.rmdir(path)  # a folder where the file goes: only an empty one yields
+        except OSError:
+            raise IsADirectoryError(
+                errno.EISDIR, "a folder that is not empty stands where the file goes", str(path)
+            ) from None
+        st = None
+    elif st is not None and stat.S_ISLNK(st.st_mode):
+        path.unlink()
         st = None
     if st is not None and st.st_size == len(data) and (st.st_mode & 0o7777) == bits:
         with contextlib.suppress(OSError), open(path, "rb") as fh:

@@ -40,6 +40,10 @@ class CheckpointsOff(YoiError):
     """The pod has no checkpoints, or the turn's was never taken or pruned."""
 
 
+class RestoreFailed(YoiError):
+    """A file could not be written back (permissions, a full disk)."""
+
+
 @dataclass(frozen=True)
 class Restored:
     turn: int
@@ -127,10 +131,17 @@ async def _restore_files(
         await apply_open(repo, in_editor)
     elif in_editor:
         on_disk = list(plan.changes)
-    if on_disk:
-        await asyncio.to_thread(rs.write_files, repo, on_disk, plan.modes)
-    if plan.chmods:
-        await asyncio.to_thread(rs.set_modes, repo.root, plan.chmods)
+    try:
+        if on_disk:
+            await asyncio.to_thread(rs.write_files, repo, on_disk, plan.modes)
+        if plan.chmods:
+            await asyncio.to_thread(rs.set_modes, repo.root, plan.chmods)
+    except OSError as exc:
+        raise RestoreFailed(
+            f"The restore of turn {turn.index} stopped at {exc.filename or 'a file'}: "
+            f"{exc.strerror or exc}. Fix that and restore again: what was restored stays, "
+            "and the rest follows."
+        ) from exc
     await recorder.snapshot("restore")
     await pod.session.append([restore_entry(now_ms(), turn.index, target, paths, "done")])
     return paths
