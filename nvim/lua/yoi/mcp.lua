@@ -43,11 +43,13 @@ function M.describe(entry)
 end
 
 local function restart(root, name)
-  server.request(root, p.MCP_RESTART, { name = name }, function(err)
+  server.request(root, p.MCP_RESTART, { name = name }, function(err, result)
     if err then
       notify("could not restart " .. name .. ": " .. p.describe_error(err), vim.log.levels.ERROR)
+    elseif result and result.restarting == false then
+      notify("the MCP server " .. name .. " is no longer configured; it was stopped")
     else
-      notify("restarting the MCP server " .. name)
+      notify("restarting the MCP server " .. name .. " (its configuration read again)")
     end
   end)
 end
