@@ -347,3 +347,31 @@ async def test_restart_reads_the_configuration_again(env: dict[str, str], root: 
         assert [s["name"] for s in listing["servers"]] == ["fx2"]
     finally:
         await stop(session)
+
+
+async def test_no_mcp_process_survives_a_killed_editor(env: dict[str, str], root: Path) -> None:
+    """The editor dies (kill -9): the language server's stdin closes, it goes,
+    and its MCP servers with it."""
+    write_user_manifest(
+        env,
+        toml_server("time", command=TIME_SERVER)
+        + toml_server("fx", command=sys.executable, args=[FIXTURE, "stdio"]),
+    )
+    editor = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(Path(FIXTURE).with_name("editor.py")),
+        str(root),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert editor.stdout is not None
+    try:
+        async with asyncio.timeout(90):
+            server_pid = int(await editor.stdout.readline())
+        pids = [server_pid, *mcp_processes(server_pid)]
+        assert len(pids) >= 5  # the server, a launcher and a server each
+    finally:
+        editor.kill()
+        await editor.wait()
+    assert await eventually(lambda: not any(alive(p) for p in pids), patience=15)
