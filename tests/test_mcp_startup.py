@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from lspkit import start, stop
-from mcpkit import FIXTURE, TIME_SERVER, toml_server, write_user_manifest
+from mcpkit import FIXTURE, TIME_SERVER, toml_server, wait_ready, write_user_manifest
 
 from agent.testing import ScriptedModel
 
@@ -121,5 +121,25 @@ async def test_a_chat_never_waits_for_a_server_still_starting(
         assert silent["status"] == "starting"  # the chat went ahead without it
         tools = [t["function"]["name"] for t in scripted_model.requests[0].get("tools", [])]
         assert not any(name.startswith("mcp__silent__") for name in tools)
+    finally:
+        await stop(session)
+
+
+async def test_the_first_chat_during_the_warm_up_goes_first_then_the_servers_start(
+    env: dict[str, str], root: Path, scripted_model: ScriptedModel
+) -> None:
+    """As tests/test_lsp_startup.py's warm-up case, with two servers
+    configured: the chat goes as it does without them, and the servers start
+    once the model process is warm (their tools then reach the next turns)."""
+    write_user_manifest(env, TWO_SERVERS)
+    scripted_model.load([{"text": "ready now"}])
+    session = await start({**env, "YOI_PREWARM": "1"}, root)
+    try:
+        pod = await session.create_pod()  # right away: the model process is still loading
+        result = await session.chat(pod, "hello")
+        assert result["outcome"] == "finished"
+        phases = [e["phase"] for e in session.events(pod, "phase")]
+        assert phases[:2] == ["loadingModel", "waitingForModel"]
+        await wait_ready(session, "time", "fx", patience=60)
     finally:
         await stop(session)
