@@ -109,4 +109,6 @@ def session_to_wire(info: SessionInfo) -> dict[str, Any]:
         out["parentSessionId"] = info.parent_session_id
     if info.cwd is not None:
         out["cwd"] = info.cwd
+    if info.spawned_by is not None:
+        out["spawnedBySessionId"] = info.spawned_by
     return out

@@ -104,6 +104,11 @@ async def test_foreground_child_answers_and_the_parent_continues(
     assert start_entry.spawned_by.session_id == parent_session
     assert start_entry.spawned_by.call_id == "call_spawn"
     assert start_entry.spawned_by.name == "research-agent"
+    listed_sessions = (await lsp.request("yoi/sessions/list", {}))["sessions"]
+    child_info = next(i for i in listed_sessions if i["sessionId"] == started["sessionId"])
+    assert child_info["spawnedBySessionId"] == parent_session
+    parent_info = next(i for i in listed_sessions if i["sessionId"] == parent_session)
+    assert "spawnedBySessionId" not in parent_info
 
 
 async def test_two_background_children_run_in_parallel_and_the_parent_hears_of_both(

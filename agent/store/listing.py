@@ -1,11 +1,11 @@
 """Listing sessions cheaply, newest first.
 
 Listing never verifies hashes and never parses every line. Per log it needs
-the first line (created_at, cwd, parent), the first ``user_input`` (title),
-the last ``turn_end`` (turn count), the last line (updated_at) and the number
-of entries. A scan finds them by looking for the compact ``"kind":"<kind>"``
-spelling in each raw line and parses only those few lines (the substring is a
-prefilter; parsing confirms).
+the first line (created_at, cwd, parent, spawned_by), the first
+``user_input`` (title), the last ``turn_end`` (turn count), the last line
+(updated_at) and the number of entries. A scan finds them by looking for the
+compact ``"kind":"<kind>"`` spelling in each raw line and parses only those
+few lines (the substring is a prefilter; parsing confirms).
 
 Scans are incremental: ``<root>/.listing.json`` caches each log's summary with
 the byte offset it covers (and the file's inode and mtime). Logs only grow, so
@@ -42,7 +42,7 @@ from agent.store.chain import is_session_id, parse_line
 log = logging.getLogger(__name__)
 
 CACHE_NAME = ".listing.json"
-_CACHE_VERSION = 2
+_CACHE_VERSION = 3
 _USER_INPUT = b'"kind":"user_input"'
 _TURN_END = b'"kind":"turn_end"'
 EMPTY_TITLE = "(empty session)"
@@ -59,6 +59,7 @@ class SessionInfo:
     cwd: str | None
     entries: int
     damaged: bool = False
+    spawned_by: str | None = None  # a sub-agent's session: its parent's session
 
 
 class _Summary(BaseModel):
@@ -74,6 +75,7 @@ class _Summary(BaseModel):
     turn_count: int = 0
     parent: str | None = None
     compacted: bool = False  # the parent is the session this one was compacted from
+    spawned_by: str | None = None  # a sub-agent's: the session that spawned it
     cwd: str | None = None
     title: str | None = None
     damage: str | None = None
@@ -143,6 +145,7 @@ def _info(session_id: str, s: _Summary, inherited: str | None = None) -> Session
         cwd=s.cwd,
         entries=s.entries,
         damaged=damage is not None,
+        spawned_by=s.spawned_by,
     )
 
 
@@ -215,11 +218,14 @@ def _read_start(raw: bytes) -> dict[str, Any]:
     origin = obj.get("forked_from") or compacted
     parent = origin.get("session_id") if isinstance(origin, dict) else None
     cwd = obj.get("cwd")
+    spawned = obj.get("spawned_by")
+    spawner = spawned.get("session_id") if isinstance(spawned, dict) else None
     return {
         "created_at": obj["ts"],
         "parent": parent if isinstance(parent, str) else None,
         "compacted": isinstance(compacted, dict),
         "cwd": cwd if isinstance(cwd, str) else None,
+        "spawned_by": spawner if isinstance(spawner, str) else None,
     }
 
 
