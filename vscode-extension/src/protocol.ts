@@ -190,6 +190,8 @@ export interface SessionInfo {
   turnCount: number;
   parentSessionId?: string;
   cwd?: string;
+  /** a sub-agent's session: the session that spawned it */
+  spawnedBySessionId?: string;
 }
 
 export interface SessionsListResult {
