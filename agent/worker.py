@@ -182,6 +182,7 @@ class Worker:
         self.interceptor = interceptor
         self.commit = commit
         self.checkpoints: CheckpointPort = NoCheckpoints()  # snapshots of the workspace
+        self._snapshot: asyncio.Future[None] | None = None
         self.cache_anchor: int | None = None
         # the data URLs of a request's images (agent.image_input.ImageInput.for_request)
         self.images: Callable[[list[Item]], Awaitable[dict[str, str]]] | None = None
@@ -273,8 +274,15 @@ class Worker:
                 log.exception("worker run failed")
                 return await self._end("error", f"internal error: {type(exc).__name__}: {exc}", exc)
         finally:
+            await self._snapshot_taken()
             self._running = False
             self._current = None
+
+    async def _snapshot_taken(self) -> None:
+        """Wait for the turn's snapshot, if one is being taken (it never raises)."""
+        snapshot, self._snapshot = self._snapshot, None
+        if snapshot is not None:
+            await asyncio.shield(snapshot)
 
     async def _end(
         self, outcome: RunOutcome, reason: str, exc: BaseException | None = None
@@ -291,13 +299,17 @@ class Worker:
 
     async def _add(self, items: list[Item], measure: RequestMeasure | None = None) -> None:
         """Persist, then remember: the history never holds what the log lacks."""
+        await self._snapshot_taken()
         await self.commit(items, measure)
         self._history.extend(items)
 
     async def _loop(self, user_message: Message | None) -> int:
         if user_message is not None:
             self._history.append(user_message)  # the pod logged it as user input
-            await self.checkpoints.turn_started()
+            # The turn's snapshot is taken while the first request goes out: it
+            # only has to be done before a tool can change a file, and before
+            # anything else is logged (see _add).
+            self._snapshot = asyncio.ensure_future(self.checkpoints.turn_started())
         else:
             pending = unanswered_calls(self._history)
             if pending:
