@@ -75,6 +75,10 @@ def test_selections_mentions_and_code_blocks(
         T.keys("ga")
         local util = vim.fn.bufnr(T.root .. "/src/util.py")
         T.result.util = vim.api.nvim_buf_get_lines(util, 0, -1, false)
+        -- with no lines sent from a file, ga puts the block below the file window's cursor
+        require("yoi.chat").get(T.root).selection = nil
+        T.keys("ga")
+        T.result.util_below = vim.api.nvim_buf_get_lines(util, 0, 4, false)
         T.result.chat = T.chat_text()
         """
     )
@@ -97,9 +101,10 @@ def test_selections_mentions_and_code_blocks(
     assert "     1\tdef one():" in third and "def two" not in third
     assert result["yanked"] == "def one():\n    return 100\n"
     assert result["util"] == ["def one():", "    return 100", "", "", "def two():", "    return 2"]
-    assert any(
-        "applied 2 lines to src/util.py:1-2" in n["message"] for n in result["notifications"]
-    )
+    told = [n["message"] for n in result["notifications"]]
+    assert any("applied 2 lines to src/util.py:1-2" in m for m in told)
+    assert result["util_below"] == ["def one():", "def one():", "    return 100", "    return 100"]
+    assert any("applied 2 lines to src/util.py below line 1" in m for m in told)
     assert (root / "src" / "util.py").read_text() == UTIL  # the disk is the user's to save
 
 
