@@ -3,12 +3,15 @@ restarted over ``yoi/mcp/*``, their status changes sent as ``yoi/mcp/changed``.
 
 :func:`start_mcp` runs when the runtime loads (after ``initialized``, with the
 first ``yoi/*`` request): it builds the hub at once (pods opened from then on
-get its tools as the servers become ready). The servers start once the model
-process is warm (at once without a warm-up, ``YOI_PREWARM=0``): importing the
-SDK costs about a second of CPU, and the servers' own start-up more, which
-would otherwise compete with the first chat on a small machine. The
-configuration is read and the SDK imported in worker threads, so neither
-``initialize`` nor a chat waits for a server. Problems with the configuration, and servers an
+get its tools as the servers become ready). The servers start at the first
+quiet moment: once the model process is warm (``YOI_PREWARM=0``: no wait for
+it) and no turn has run for :data:`QUIET_SECONDS`, so a chat sent early goes
+first and the servers start after its turn (at the latest
+:data:`LATEST_START` s after the runtime loaded). Importing the SDK costs
+about a second of CPU in this process and each server as much in its own:
+started with the first chat, they made it 1.5 to 3 times slower on two cores
+(bench/bench_mcp_startup.py). The configuration is read and the SDK
+imported in worker threads. Problems with the configuration, and servers an
 untrusted workspace declares, are shown once per server lifetime.
 """
 
@@ -33,7 +36,10 @@ from server.errors import invalid_params, maps_errors, request_failed
 
 log = logging.getLogger(__name__)
 
-WARM_UP_PATIENCE = 60.0  # start the servers anyway after this long
+WARM_UP_PATIENCE = 60.0  # stop waiting for the model process's warm-up after this long
+QUIET_SECONDS = 2.0  # no turn for this long: the servers start
+LATEST_START = 120.0  # start them anyway this long after the runtime loaded
+_POLL = 0.2
 
 
 class McpRestartParams(pl.Params):
@@ -62,8 +68,23 @@ async def _after_warm_up(server: YoiServer) -> None:
             await process.wait_ready()
 
 
-async def _configure(server: YoiServer, hub: McpHub) -> None:
+async def _quiet_moment(server: YoiServer) -> None:
+    """Once the model process is warm and no turn has run for a while."""
+    loop = asyncio.get_running_loop()
+    began = loop.time()
     await _after_warm_up(server)
+    quiet_since = loop.time()
+    for _ in range(int((LATEST_START - (quiet_since - began)) / _POLL)):
+        now = loop.time()
+        if any(entry.pod.busy for entry in server.pods.entries.values()):
+            quiet_since = now
+        elif now - quiet_since >= QUIET_SECONDS:
+            return
+        await asyncio.sleep(_POLL)
+
+
+async def _configure(server: YoiServer, hub: McpHub) -> None:
+    await _quiet_moment(server)
     setup = await start_hub(
         hub,
         server.root,
