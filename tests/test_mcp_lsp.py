@@ -259,8 +259,8 @@ async def test_server_auto_approval_covers_read_only_tools_only_and_a_denial_rea
         (asked,) = session.state.approvals  # echo is read-only: not asked
         assert asked["tool"] == "mcp__fx__add"
         assert asked["reason"] == "Call add on the MCP server fx"
-        echo, add = tool_messages(scripted_model, 1)
-        assert "echo: read-only" in echo["content"]
-        assert "The user denied calling add on the MCP server fx." in add["content"]
+        answers = answers_by_tool(scripted_model, 1)
+        assert "echo: read-only" in answers["mcp__fx__echo"]
+        assert "The user denied calling add on the MCP server fx." in answers["mcp__fx__add"]
     finally:
         await stop(session)
