@@ -29,7 +29,8 @@ end
 
 --- What "Show details" says about a server.
 function M.describe(entry)
-  local lines = { ("%s (%s, %s): %s"):format(entry.name, entry.transport ~= "" and entry.transport or "-", entry.source or "", entry.status) }
+  local transport = entry.transport ~= "" and entry.transport or "-"
+  local lines = { ("%s (%s, %s): %s"):format(entry.name, transport, entry.source or "", entry.status) }
   local tools = entry.tools or {}
   table.insert(lines, #tools > 0 and ("tools: " .. table.concat(tools, ", ")) or "tools: none")
   if entry.prompts and #entry.prompts > 0 then
