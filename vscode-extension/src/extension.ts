@@ -7,6 +7,7 @@ import { CHAT_VIEW_ID, ChatViewProvider } from './host/chatView';
 import { registerCommands } from './host/commands';
 import { EditHandler } from './host/edits';
 import { KNOWLEDGE_VIEW_ID, KnowledgeTreeProvider } from './host/knowledgeView';
+import { MCP_VIEW_ID, McpTreeProvider, registerMcpCommands } from './host/mcpView';
 import { registerMemoryCommands } from './host/memoryCommands';
 import { ReviewController } from './host/review';
 import { SaveHandler } from './host/saving';
@@ -21,6 +22,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const chats = new ChatManager(server, context.workspaceState);
   const view = new ChatViewProvider(context.extensionUri, chats, server);
   const knowledge = new KnowledgeTreeProvider(server);
+  const mcp = new McpTreeProvider(server);
   const approvals = new ApprovalBroker(server, chats, (chatId) => view.revealChat(chatId));
   const reviews = new ReviewController((edit, uris) => controller.thenSynced(uris, () => vscode.workspace.applyEdit(edit)));
   new EditHandler(server, reviews); // answers workspace/applyEdit
@@ -47,10 +49,13 @@ export function activate(context: vscode.ExtensionContext): void {
     chats,
     view,
     knowledge,
+    mcp,
     approvals,
     reviews,
     vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, view),
     vscode.window.registerTreeDataProvider(KNOWLEDGE_VIEW_ID, knowledge),
+    vscode.window.registerTreeDataProvider(MCP_VIEW_ID, mcp),
+    ...registerMcpCommands(mcp),
     ...registerCommands({ server, chats, view, knowledge, reviews }),
     ...registerMemoryCommands({ server, chats, knowledge }),
     vscode.workspace.onDidChangeConfiguration((e) => {
