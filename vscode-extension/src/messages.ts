@@ -4,6 +4,9 @@ import type { ChatAction, ChatState } from './logic/chatState';
 import type { PendingImage } from './logic/images';
 import type { ApprovalDecision, ReferenceItem, ReferenceKind } from './protocol';
 
+/** What a user message's checkpoint buttons ask for ("Edit and resend" fills the input: a `send` with `resendKey`). */
+export type CheckpointAction = 'restore' | 'diff';
+
 /** What the chat row's review buttons ask for. */
 export type ReviewAction = 'open' | 'keepAll' | 'undoAll';
 
@@ -25,7 +28,10 @@ export type HostMessage =
 
 export type WebviewMessage =
   | { type: 'ready' }
-  | { type: 'send'; text: string; references: { kind: ReferenceKind; value: string }[]; images?: PendingImage[] }
+  /** with `resendKey`: instead of the user message drawn with that key ("Edit and resend") */
+  | { type: 'send'; text: string; references: { kind: ReferenceKind; value: string }[]; images?: PendingImage[]; resendKey?: number }
+  /** a user message's Restore checkpoint / Show changes since here */
+  | { type: 'checkpoint'; action: CheckpointAction; key: number }
   | { type: 'stop' }
   | { type: 'complete'; requestId: number; kind: ReferenceKind; prefix: string }
   | { type: 'newChat' }

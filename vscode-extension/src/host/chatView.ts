@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { chatHtml, makeNonce } from '../chatHtml';
 import type { HostMessage, ReviewAction, WebviewMessage } from '../messages';
 import { Method, type ApprovalDecision, type ReferenceItem, type ReferencesCompleteParams, type ReferencesCompleteResult } from '../protocol';
+import { CheckpointActions } from './checkpoints';
 import type { ChatChange, ChatManager } from './chats';
 import type { ServerController } from './server';
 
@@ -23,12 +24,15 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   private readonly subscriptions: vscode.Disposable[] = [];
   /** set by the composition root once the approvals and reviews exist */
   actions: ChatViewActions | undefined;
+  /** a user message's checkpoint buttons */
+  private readonly checkpoints: CheckpointActions;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly chats: ChatManager,
     private readonly server: ServerController,
   ) {
+    this.checkpoints = new CheckpointActions(server, chats);
     this.subscriptions.push(chats.onDidChange((change) => this.onChatChange(change)));
   }
 
@@ -131,8 +135,24 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         }
         break;
       }
-      case 'send':
-        await this.chats.send(this.chats.active.id, message.text, message.references, message.images);
+      case 'send': {
+        const chat = this.chats.active;
+        if (message.resendKey === undefined) {
+          await this.chats.send(chat.id, message.text, message.references, message.images);
+          break;
+        }
+        const turn = chat.running ? undefined : await this.checkpoints.turnOf(chat, message.resendKey);
+        if (turn !== undefined) {
+          await this.chats.send(chat.id, message.text, message.references, message.images, { turn, key: message.resendKey });
+        }
+        break;
+      }
+      case 'checkpoint':
+        if (message.action === 'restore') {
+          await this.checkpoints.restore(this.chats.active, message.key);
+        } else {
+          await this.checkpoints.showChanges(this.chats.active, message.key);
+        }
         break;
       case 'stop':
         await this.chats.stop(this.chats.active.id);
@@ -178,6 +198,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   }
 
   dispose(): void {
+    this.checkpoints.dispose();
     for (const s of this.subscriptions) {
       s.dispose();
     }

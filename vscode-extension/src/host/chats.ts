@@ -27,6 +27,7 @@ import {
   type PodListResult,
   type PodParams,
   type ReferenceKind,
+  type SessionResendParams,
   type ToolCancelParams,
   type ToolCancelResult,
 } from '../protocol';
@@ -370,7 +371,28 @@ export class ChatManager implements vscode.Disposable {
 
   // ------------------------------------------------------------ turns
 
-  async send(chatId: string, text: string, references: { kind: ReferenceKind; value: string }[], images: PendingImage[] = []): Promise<void> {
+  /**
+   * The pod continues in another session (a conversation restore): show that
+   * session's history from `yoi/pod/history`.
+   */
+  async redraw(chat: Chat, sessionId: string): Promise<void> {
+    chat.sessionId = sessionId;
+    this.persist();
+    if (chat.podId === undefined) {
+      return;
+    }
+    const params: PodHistoryParams = { podId: chat.podId, limit: HISTORY_PAGE };
+    const history = await this.server.request<HistoryResult>(Method.podHistory, params);
+    const items = await withImageData(history.items, this.imageData);
+    this.dispatch(chat, { kind: 'history', items, ...(history.start === undefined ? {} : { start: history.start }) });
+  }
+
+  /**
+   * Send a message; with `resend`, instead of the user message drawn with
+   * `resend.key` (its turn `resend.turn`): the transcript drops that message
+   * and what followed, and `yoi/session/resend` forks before it and runs this one.
+   */
+  async send(chatId: string, text: string, references: { kind: ReferenceKind; value: string }[], images: PendingImage[] = [], resend?: { turn: number; key: number }): Promise<void> {
     const chat = this.get(chatId);
     if (chat === undefined || chat.state.running) {
       return;
@@ -389,13 +411,18 @@ export class ChatManager implements vscode.Disposable {
       this.persist();
       this.changed.fire({ kind: 'tabs' });
     }
+    if (resend !== undefined) {
+      const cut = chat.state.entries.findIndex((e) => e.key === resend.key);
+      chat.state = { ...chat.state, entries: cut < 0 ? chat.state.entries : chat.state.entries.slice(0, cut) };
+      this.changed.fire({ kind: 'reset', chatId: chat.id });
+    }
     this.dispatch(chat, { kind: 'send', segments });
     const turn = new vscode.CancellationTokenSource();
     chat.turn = turn;
     try {
       const podId = await this.open(chat);
-      const params: ChatParams = { podId, input: segments };
-      const result = await this.server.request<ChatResult>(Method.chat, params, turn.token);
+      const params: ChatParams | SessionResendParams = resend === undefined ? { podId, input: segments } : { podId, turn: resend.turn, input: segments };
+      const result = await this.server.request<ChatResult>(resend === undefined ? Method.chat : Method.sessionResend, params, turn.token);
       if (chat.sessionId !== result.sessionId) {
         chat.sessionId = result.sessionId;
         this.persist();

@@ -7,8 +7,9 @@ import { emptyChat, reduce, type ChatState } from '../logic/chatState';
 import { contextSummary, contextTooltip, describeActivity, formatTokens } from '../logic/display';
 import type { ChatTab, HostMessage, WebviewMessage } from '../messages';
 import type { ApprovalDecision, ReferenceKind } from '../protocol';
-import type { ReviewAction } from '../messages';
+import type { CheckpointAction, ReviewAction } from '../messages';
 import type { PendingImage } from '../logic/images';
+import { messageForInput } from '../logic/checkpoints';
 import { Attachments, imageFiles } from './attachments';
 import { byId, h, icon, textareaById } from './dom';
 import { Picker } from './picker';
@@ -39,6 +40,9 @@ const transcript = new Transcript(transcriptRoot);
 let chatId = '';
 let state: ChatState = emptyChat();
 let references: { kind: ReferenceKind; value: string }[] = [];
+/** "Edit and resend": the key of the user message the input replaces */
+let resendKey: number | undefined;
+const PLACEHOLDER = input.placeholder;
 let frame = 0;
 /** when the shown activity began (the turn's clock), and its ticker */
 let activitySince = 0;
@@ -202,7 +206,9 @@ function send(): void {
   if ((text === '' && attachments.images.length === 0) || state.running) {
     return;
   }
-  post(attachments.images.length > 0 ? { type: 'send', text, references, images: attachments.images } : { type: 'send', text, references });
+  const message: WebviewMessage = attachments.images.length > 0 ? { type: 'send', text, references, images: attachments.images } : { type: 'send', text, references };
+  post(resendKey === undefined ? message : { ...message, resendKey });
+  editMessage(undefined);
   input.value = '';
   references = [];
   attachments.clear();
@@ -211,11 +217,29 @@ function send(): void {
   saveDraft();
 }
 
+/** Put a user message back into the input to edit and resend it (undefined: stop editing). */
+function editMessage(key: number | undefined): void {
+  const entry = state.entries.find((e) => e.key === key);
+  resendKey = entry?.kind === 'user' ? key : undefined;
+  input.placeholder = resendKey === undefined ? PLACEHOLDER : 'Edit the message; Enter resends it from there (Escape cancels)';
+  if (entry?.kind === 'user') {
+    const message = messageForInput(entry.segments);
+    input.value = message.text;
+    references = message.references;
+    input.focus();
+    autoGrow();
+    saveDraft();
+  }
+}
+
 window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
   const message = e.data;
   switch (message.type) {
     case 'reset':
       olderAsked = -1;
+      if (message.chatId !== chatId) {
+        editMessage(undefined);
+      }
       chatId = message.chatId;
       state = message.state;
       renderTabs(message.tabs, message.chatId);
@@ -248,6 +272,15 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
 input.addEventListener('keydown', (e) => {
   if (picker.key(e)) {
     e.preventDefault();
+    return;
+  }
+  if (e.key === 'Escape' && resendKey !== undefined) {
+    e.preventDefault();
+    editMessage(undefined);
+    input.value = '';
+    references = [];
+    autoGrow();
+    saveDraft();
     return;
   }
   if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
@@ -312,6 +345,16 @@ transcriptRoot.addEventListener('click', (e) => {
   const stop = target.closest<HTMLElement>('[data-stop-tool]')?.dataset['stopTool'];
   if (stop !== undefined) {
     post({ type: 'stopTool', callId: stop });
+    return;
+  }
+  const entryKey = Number(target.closest<HTMLElement>('.entry.user')?.dataset['key']);
+  const checkpoint = target.closest<HTMLElement>('[data-checkpoint]')?.dataset['checkpoint'];
+  if (checkpoint !== undefined && Number.isInteger(entryKey)) {
+    post({ type: 'checkpoint', action: checkpoint as CheckpointAction, key: entryKey });
+    return;
+  }
+  if (target.closest('[data-edit-resend]') !== null && Number.isInteger(entryKey)) {
+    editMessage(entryKey);
     return;
   }
   if (target.closest('[data-load-older]') !== null) {

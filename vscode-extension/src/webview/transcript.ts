@@ -40,7 +40,20 @@ function userEntry(segments: Segment[]): HTMLElement {
       body.append(chip);
     }
   }
-  return h('div', { class: 'entry user', 'aria-label': 'You' }, h('div', { class: 'who' }, icon('account'), 'You'), body);
+  return h('div', { class: 'entry user', 'aria-label': 'You' }, h('div', { class: 'who' }, icon('account'), 'You', userActions()), body);
+}
+
+/** A user message's checkpoint buttons (main.ts answers their clicks). */
+function userActions(): HTMLElement {
+  const button = (attr: string, value: string, glyph: string, label: string): HTMLElement =>
+    h('button', { type: 'button', class: 'icon-button', [attr]: value, title: label, 'aria-label': label }, icon(glyph));
+  return h(
+    'span',
+    { class: 'user-actions' },
+    button('data-checkpoint', 'restore', 'discard', 'Restore checkpoint'),
+    button('data-edit-resend', '', 'edit', 'Edit and resend'),
+    button('data-checkpoint', 'diff', 'diff', 'Show changes since here'),
+  );
 }
 
 function markdownBlock(text: string, streaming: boolean): HTMLElement {
