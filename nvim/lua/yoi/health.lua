@@ -1,5 +1,6 @@
 --- :checkhealth yoi — the server command, its Python, whether it starts, and
---- the model a pod of this workspace gets (an error when there is none).
+--- the model a pod of this workspace gets (an error when there is none), and
+--- the MCP servers of each running yoi server (health_mcp.lua).
 local compat = require("yoi.compat")
 local config = require("yoi.config")
 local probe = require("yoi.health_probe")
@@ -134,6 +135,12 @@ function M.check()
   for _, root in ipairs(roots) do
     local client = server.client(root)
     h.info(("running for %s%s"):format(root, client and (" (client " .. client.id .. ")") or " (starting)"))
+    if client then
+      require("yoi.health_mcp").report(h, root, client)
+    end
+  end
+  if #roots == 0 then
+    h.info("MCP servers: reported here once the yoi server runs for this workspace (:YoiChat)")
   end
   if pcall(require, "cmp") then
     h.info("nvim-cmp found: add { name = 'yoi' } to its sources to complete @files")
