@@ -8,7 +8,9 @@
 
 import * as vscode from 'vscode';
 import { APPROVAL_CHOICES, approvalPrompt, approvalTarget, decisionFor } from '../logic/approval';
+import { RESTORE_TOOL } from '../logic/checkpoints';
 import { Method, type ApprovalDecision, type ApprovalParams, type ApprovalResult } from '../protocol';
+import { confirmRestore } from './checkpoints';
 import type { ChatManager } from './chats';
 import type { ServerController } from './server';
 
@@ -38,6 +40,9 @@ export class ApprovalBroker implements vscode.Disposable {
     const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
     const chat = this.chats.chatOfPod(params.podId);
     const prompt = vscode.workspace.getConfiguration('yoi').get<string>('approvalPrompt', 'chat');
+    if (params.tool === RESTORE_TOOL) {
+      return { decision: await confirmRestore(params) }; // a restore's overwrite: no tool row to ask in
+    }
     if (prompt === 'modal' || chat === undefined) {
       return { decision: await this.modal(params, root) };
     }

@@ -9,9 +9,11 @@
  */
 
 import * as vscode from 'vscode';
-import { diffDocPath, RESTORE_CHOICES, restoreSummary, turnOfMessage } from '../logic/checkpoints';
+import { diffDocPath, RESTORE_CHOICES, restoreConfirmation, restoreSummary, turnOfMessage } from '../logic/checkpoints';
 import {
   Method,
+  type ApprovalDecision,
+  type ApprovalParams,
   type CheckpointFileDiff,
   type CheckpointsDiffParams,
   type CheckpointsDiffResult,
@@ -24,6 +26,23 @@ import type { Chat, ChatManager } from './chats';
 import { describeError, type ServerController } from './server';
 
 export const CHECKPOINT_SCHEME = 'yoi-checkpoint';
+
+/**
+ * The `yoi/approval` of a restore that would overwrite files changed outside
+ * the agent (no tool row shows it in the chat): a modal dialog; "Show Changes"
+ * opens the diffs and asks again.
+ */
+export async function confirmRestore(params: ApprovalParams): Promise<ApprovalDecision> {
+  const prompt = restoreConfirmation(params);
+  for (;;) {
+    const choice = await vscode.window.showWarningMessage(prompt.message, { modal: true, detail: prompt.detail }, 'Overwrite', 'Show Changes');
+    if (choice !== 'Show Changes') {
+      return choice === 'Overwrite' ? 'allow' : 'deny';
+    }
+    const doc = await vscode.workspace.openTextDocument({ language: 'diff', content: prompt.diffs });
+    await vscode.window.showTextDocument(doc, { preview: true });
+  }
+}
 
 export class CheckpointActions implements vscode.TextDocumentContentProvider, vscode.Disposable {
   /** the virtual documents' texts, by URI path */

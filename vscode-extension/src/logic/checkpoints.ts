@@ -10,7 +10,7 @@
  * user message is the last turn, the one before it the turn before, and so on.
  */
 
-import type { CheckpointsRestoreResult, CheckpointTurn, ReferenceKind, Segment } from '../protocol';
+import type { ApprovalParams, CheckpointsRestoreResult, CheckpointTurn, ReferenceKind, Segment } from '../protocol';
 import { segmentLabel } from './mentions';
 
 /** Only what the matching needs of a transcript entry. */
@@ -74,4 +74,21 @@ export function messageForInput(segments: readonly Segment[]): { text: string; r
 /** The path of the virtual document for one side of a file's diff. */
 export function diffDocPath(turn: number, side: 'before' | 'after', path: string): string {
   return `/turn-${turn}/${side}/${path}`;
+}
+
+/** The tool name of the `yoi/approval` a restore sends when files changed outside the agent. */
+export const RESTORE_TOOL = 'restore_checkpoint';
+
+/** How that confirmation reads: the files, and their diffs (each from the file now to the checkpoint). */
+export function restoreConfirmation(params: ApprovalParams): { message: string; detail: string; diffs: string } {
+  const files = Array.isArray(params.arguments['files']) ? params.arguments['files'].map(String) : [];
+  const turn = typeof params.arguments['turn'] === 'number' ? params.arguments['turn'] : undefined;
+  const raw = params.arguments['diffs'];
+  const diffs = raw !== null && typeof raw === 'object' ? Object.values(raw as Record<string, unknown>).map(String).join('\n') : '';
+  const which = files.length === 1 ? files[0] ?? '' : `${files.length} files`;
+  return {
+    message: `Overwrite your changes to ${which}?`,
+    detail: `${files.length === 1 ? 'It was' : `${files.join(', ')} were`} changed outside yoi after message ${turn ?? '?'}; restoring the checkpoint puts back ${files.length === 1 ? 'its' : 'their'} earlier text and loses those changes.`,
+    diffs,
+  };
 }

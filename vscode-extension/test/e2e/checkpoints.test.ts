@@ -1,16 +1,17 @@
 /**
  * End to end in a real VS Code (code-server): a user message's "Restore
- * checkpoint" puts back the files a command changed and takes the
- * conversation back to before that message (the chat redraws from the fork's
- * history); "Edit and resend" puts a message back into the input and sends it
- * again from there.
+ * checkpoint" puts back the files a command changed (asking first where the
+ * user changed one since) and takes the conversation back to before that
+ * message (the chat redraws from the fork's history); "Show changes since here"
+ * opens a diff editor; "Edit and resend" puts a message back into the input and
+ * sends it again from there.
  */
 
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { chatFrame, failWith, loadScript, mark, ORIGINAL, page, say, shootSidebar, startAll, stopAll, until, ws } from './harness';
+import { chatFrame, failWith, loadScript, mark, ORIGINAL, page, say, shootSidebar, startAll, stopAll, ws } from './harness';
 
 const COMMAND = "echo made > gen.txt && printf '# touched\\n' >> app.py";
 
@@ -22,7 +23,7 @@ after(async () => {
   await stopAll();
 });
 
-test('Restore checkpoint brings the files back and ends the chat before that message; Edit and resend sends it again', { timeout: 300_000 }, async () => {
+test('a user message: Show changes since here, Restore checkpoint (asking before overwriting a change of the user), Edit and resend', { timeout: 300_000 }, async () => {
   try {
     await page.locator('.activitybar a.action-label[aria-label="yoi"]').click();
     const chat = chatFrame();
@@ -37,13 +38,27 @@ test('Restore checkpoint brings the files back and ends the chat before that mes
     assert.equal(readFileSync(join(ws, 'app.py'), 'utf8'), `${ORIGINAL}# touched\n`);
     mark('the command changed the files');
 
-    // Restore the second message's checkpoint: files and conversation.
+    // Show changes since the second message: a pick of the two files, then a diff editor.
     const second = chat.locator('.entry.user', { hasText: 'generate a file' });
+    await second.hover();
+    await second.getByRole('button', { name: 'Show changes since here' }).click();
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'gen.txt' }).waitFor();
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'app.py' }).click();
+    await page.locator('.quick-input-widget input').press('Enter');
+    await page.locator('.tab', { hasText: 'app.py (since message 2, modified)' }).waitFor();
+    await page.locator('.editor-instance .monaco-diff-editor .modified', { hasText: '# touched' }).waitFor();
+    mark('showed the changes since the message');
+
+    // A change made outside yoi since: the restore asks before overwriting it.
+    writeFileSync(join(ws, 'app.py'), `${ORIGINAL}# touched\n# mine\n`);
+    // Restore the second message's checkpoint: files and conversation.
     await second.hover();
     await second.getByRole('button', { name: 'Restore checkpoint' }).click();
     await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Files and conversation' }).click();
+    const dialog = page.locator('.monaco-dialog-box', { hasText: 'Overwrite your changes to app.py?' });
+    await dialog.locator('.monaco-button', { hasText: 'Overwrite' }).click({ timeout: 60_000 });
     await chat.locator('.entry.notice', { hasText: 'Back to before message 2' }).waitFor({ timeout: 60_000 });
-    await until(async () => !existsSync(join(ws, 'gen.txt')), 'gen.txt to be deleted');
+    assert.equal(existsSync(join(ws, 'gen.txt')), false, 'gen.txt, made by the command, is gone');
     assert.equal(readFileSync(join(ws, 'app.py'), 'utf8'), ORIGINAL);
     assert.equal(await chat.locator('.entry.user').count(), 1, 'the chat ends before the restored message');
     assert.equal(await chat.locator('.entry.user', { hasText: 'say hello' }).count(), 1);

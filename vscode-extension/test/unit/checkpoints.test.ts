@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { messageForInput, RESTORE_CHOICES, restoreSummary, turnOfMessage } from '../../src/logic/checkpoints';
+import { messageForInput, RESTORE_CHOICES, RESTORE_TOOL, restoreConfirmation, restoreSummary, turnOfMessage } from '../../src/logic/checkpoints';
 import { parseInput } from '../../src/logic/mentions';
 import type { Segment } from '../../src/protocol';
 
@@ -68,4 +68,21 @@ test('a message goes back into the input as typed, and parses to the same segmen
     { kind: 'knowledge', value: 'naming' },
   ]);
   assert.deepEqual(parseInput(message.text, { files: new Set(['src/app.py']), knowledge: new Set(['naming']) }), segments.slice(0, 4));
+});
+
+test('a restore that would overwrite changes made outside yoi names the files and carries the diffs', () => {
+  const one = restoreConfirmation({
+    podId: 'p',
+    toolCallId: 'restore-1',
+    tool: RESTORE_TOOL,
+    arguments: { turn: 2, files: ['app.py'], diffs: { 'app.py': '--- a/app.py\n+++ b/app.py\n-mine\n' } },
+    reason: '1 file(s) changed outside the agent after turn 2 (app.py); restoring overwrites those changes',
+  });
+  assert.equal(one.message, 'Overwrite your changes to app.py?');
+  assert.match(one.detail, /^It was changed outside yoi after message 2/);
+  assert.equal(one.diffs, '--- a/app.py\n+++ b/app.py\n-mine\n');
+  const two = restoreConfirmation({ podId: 'p', toolCallId: 'r', tool: RESTORE_TOOL, arguments: { turn: 1, files: ['a', 'b'], diffs: { a: 'A', b: 'B' } }, reason: '' });
+  assert.equal(two.message, 'Overwrite your changes to 2 files?');
+  assert.match(two.detail, /^a, b were changed outside yoi after message 1/);
+  assert.equal(two.diffs, 'A\nB');
 });
