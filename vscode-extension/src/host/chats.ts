@@ -372,18 +372,18 @@ export class ChatManager implements vscode.Disposable {
   // ------------------------------------------------------------ turns
 
   /**
-   * The pod continues in another session (a conversation restore): show that
-   * session's history from `yoi/pod/history`.
+   * Show the pod's history again from `yoi/pod/history` (after a conversation
+   * restore: the pod continues in a fork, another session).
    */
-  async redraw(chat: Chat, sessionId: string): Promise<void> {
-    chat.sessionId = sessionId;
-    this.persist();
+  async redraw(chat: Chat): Promise<void> {
     if (chat.podId === undefined) {
       return;
     }
     const params: PodHistoryParams = { podId: chat.podId, limit: HISTORY_PAGE };
     const history = await this.server.request<HistoryResult>(Method.podHistory, params);
     const items = await withImageData(history.items, this.imageData);
+    chat.sessionId = history.sessionId;
+    this.persist();
     this.dispatch(chat, { kind: 'history', items, ...(history.start === undefined ? {} : { start: history.start }) });
   }
 
@@ -429,7 +429,10 @@ export class ChatManager implements vscode.Disposable {
       }
       this.dispatch(chat, { kind: 'result', result });
     } catch (error) {
-      if (chat.running) {
+      if (resend !== undefined) {
+        await this.redraw(chat).catch(() => undefined); // what the pod's session holds now: the fork, or still the old one
+      }
+      if (chat.running || resend !== undefined) {
         this.dispatch(chat, { kind: 'failed', message: describeError(error) });
       }
     } finally {

@@ -102,7 +102,7 @@ export class CheckpointActions implements vscode.TextDocumentContentProvider, vs
       return;
     }
     if (result.forkedFrom !== undefined) {
-      await this.chats.redraw(chat, result.sessionId).catch((error: unknown) => {
+      await this.chats.redraw(chat).catch((error: unknown) => {
         void vscode.window.showErrorMessage(`yoi could not show the restored conversation: ${describeError(error)}`);
       });
     }
