@@ -53,7 +53,7 @@ const SCRIPT = [
 ];
 
 before(async () => {
-  await startAll(SCRIPT);
+  await startAll(SCRIPT, { mcp: true });
 });
 
 after(async () => {
@@ -189,6 +189,35 @@ test('chat about an unsaved buffer; keep one change and undo the other in the ed
     await page.locator('.editor-instance .monaco-editor .view-lines', { hasText: 'Naming conventions' }).waitFor();
     await shoot('e2e-workbench.png');
     mark('the knowledge record is open');
+
+    // The MCP Servers view lists the workspace manifest's time server once it is connected (they start
+    // at the first quiet moment), its tools as children; its inline Restart reconnects it.
+    const server = page.locator('.monaco-list-row', { hasText: 'connected · 2 tools' });
+    await server.waitFor({ timeout: 120_000 });
+    assert.match((await server.textContent()) ?? '', /^time/);
+    await server.click();
+    await page.locator('.monaco-list-row', { hasText: 'get_current_time' }).waitFor();
+    await page.locator('.monaco-list-row', { hasText: 'convert_time' }).waitFor();
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { yoiMcpSeen: string[] }).yoiMcpSeen = seen;
+      new MutationObserver(() => {
+        for (const row of document.querySelectorAll('.monaco-list-row')) {
+          const text = row.textContent;
+          if (text.startsWith('time') && seen[seen.length - 1] !== text) {
+            seen.push(text);
+          }
+        }
+      }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+    });
+    await server.hover();
+    await server.getByRole('button', { name: 'Restart MCP Server…' }).click();
+    const mcpRows = (): Promise<string[]> => page.evaluate(() => (window as unknown as { yoiMcpSeen: string[] }).yoiMcpSeen);
+    await until(async () => (await mcpRows()).some((text) => text.includes('starting')), 'the time server starting again after Restart');
+    await page.locator('.monaco-list-row', { hasText: 'connected · 2 tools' }).waitFor({ timeout: 120_000 });
+    assert.ok(!(await mcpRows()).some((text) => text.includes('failed')), (await mcpRows()).join(' → '));
+    await shootSidebar('e2e-mcp.png');
+    mark('the MCP server restarted from its view');
   } catch (error) {
     await failWith('the end-to-end run failed', error);
   }

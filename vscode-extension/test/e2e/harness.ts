@@ -13,7 +13,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Browser, Frame, FrameLocator, Page } from 'playwright-core';
 import { launchChromium, screenshotPath } from '../support/chromium';
 
@@ -166,9 +166,26 @@ export function writeMachineSettings(python: string): void {
   writeFileSync(join(userData, 'Machine', 'settings.json'), JSON.stringify({ 'yoi.server.python': python }, null, 2));
 }
 
-export async function startAll(script: unknown[]): Promise<void> {
+/**
+ * The venv's `mcp-server-time` as an MCP server of the workspace manifest, and
+ * the workspace trusted in the user manifest (servers a repository declares
+ * start only then).
+ */
+function writeMcpServer(): void {
+  const server = join(dirname(PYTHON), 'mcp-server-time');
+  const entry = `\n[mcp.servers.time]\ncommand = ${JSON.stringify(server)}\nargs = ["--local-timezone", "UTC"]\n`;
+  writeFileSync(join(ws, '.yoi', 'manifest.toml'), '[memory]\nmemory_dir = "notes/memory"\n' + entry);
+  mkdirSync(join(root, 'yoi-config'), { recursive: true });
+  writeFileSync(join(root, 'yoi-config', 'manifest.toml'), `[trust]\nworkspaces = [${JSON.stringify(ws)}]\n`);
+}
+
+/** Start everything; `mcp`: with the time MCP server in the workspace manifest. */
+export async function startAll(script: unknown[], options: { mcp?: boolean } = {}): Promise<void> {
   assert.ok(NODE24 !== '' && CODE_SERVER !== '', 'run through `make vscode-e2e` (it installs Node 24 and code-server)');
   writeWorkspace();
+  if (options.mcp === true) {
+    writeMcpServer();
+  }
   const extensions = join(root, 'extensions');
   writeUserSettings();
   writeMachineSettings(PYTHON);
