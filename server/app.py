@@ -177,7 +177,7 @@ class YoiServer(LanguageServer):
 
         self.model_process = ModelProcess(model=self.model_hint(), env=model_process_env())
         if prewarm_enabled():
-            await self.model_process.start()
+            await self.model_process.start(warm_up=True)
 
     async def stop_model(self) -> None:
         """End the model process (and its start-up, if still under way)."""

@@ -114,7 +114,7 @@ class ChatSession:
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, self.on_sigint)
         # litellm loads and warms up in the model process while the user types
-        await self.model_process.start()
+        await self.model_process.start(warm_up=True)
         mcp = asyncio.ensure_future(
             start_servers(self.mcp, self.options.root, _overrides(self.options))
         )

@@ -1,7 +1,9 @@
-"""``python -m agent.llm.child [MODEL]``: the model process.
+"""``python -m agent.llm.child [MODEL [warm|cold]]``: the model process.
 
 It imports litellm and says ``loaded``, warms litellm up for ``MODEL``'s
-provider (:mod:`agent.llm.warmup`) and says ``ready``; meanwhile, from
+provider (:mod:`agent.llm.warmup`) and says ``ready`` (``cold``: started
+for a request that is already waiting, it skips the warm-up, which would
+only compete with that request); meanwhile, from
 ``loaded`` on, it streams the requests its host sends on stdin, each
 with :class:`~agent.llm.client.LiteLlmClient` (retries and error
 classification included), answering on stdout in the line protocol of
@@ -141,7 +143,7 @@ def _is_llm_error(exc: BaseException) -> bool:
     return isinstance(exc, LlmError)
 
 
-async def serve(model: str | None, protocol_fd: int) -> None:
+async def serve(model: str | None, protocol_fd: int, warm: bool = True) -> None:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=READ_LIMIT)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
@@ -157,7 +159,7 @@ async def serve(model: str | None, protocol_fd: int) -> None:
     started = time.monotonic()
     import_litellm()  # nothing to serve until it is imported
     outbox.send({"op": "loaded", "seconds": round(time.monotonic() - started, 3)})
-    warming = asyncio.ensure_future(warm_up(model))
+    warming = asyncio.ensure_future(warm_up(model) if warm else asyncio.sleep(0, 0.0))
 
     def warmed(task: asyncio.Task[float]) -> None:
         if not task.cancelled():
@@ -217,8 +219,9 @@ def main() -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     model = sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] else None
+    warm = len(sys.argv) < 3 or sys.argv[2] != "cold"
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(model, protocol_fd))
+        asyncio.run(serve(model, protocol_fd, warm))
     return 0
 
 

@@ -109,8 +109,11 @@ class ModelProcess:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
 
-    async def start(self) -> None:
-        """Start the process if it is not running (returns before it is ready)."""
+    async def start(self, *, warm_up: bool = False) -> None:
+        """Start the process if it is not running (returns before it is ready).
+        ``warm_up``: it is started ahead of the first request, so it exercises
+        litellm's request path meanwhile; a process started for a request that
+        is waiting skips that (the request itself warms it up, sooner)."""
         async with self._starting:
             if self._closed:
                 raise ProviderUnavailable("The model process was shut down.")
@@ -129,6 +132,7 @@ class ModelProcess:
                     "-m",
                     "agent.llm.child",
                     self.model or "",
+                    "warm" if warm_up else "cold",
                     stdin=asyncio.subprocess.PIPE,
                     stdout=asyncio.subprocess.PIPE,
                     stderr=None,  # the host's log
