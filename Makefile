@@ -52,8 +52,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The tests spend most of their time waiting on the processes they drive (the
+# server, the model process, Neovim), so they run in parallel; the few that
+# measure the event loop's stalls (marked "quiet") run alone afterwards.
+PYTEST_WORKERS ?= 3
 pytest: $(STAMP) system-deps
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) -m "not quiet"
+	$(BIN)/python -m pytest -q -m quiet
 
 test: lint typecheck pytest $(CLIENT_TESTS)
 

@@ -118,6 +118,7 @@ def test_restore_brings_back_types_and_modes(ws: Path, tmp_path: Path) -> None:
     assert repo.changes(target.commit, again.commit) == []
 
 
+@pytest.mark.quiet
 async def test_a_snapshot_never_stalls_the_event_loop(tmp_path: Path) -> None:
     """The issue asks for snapshots off the event loop: the first snapshot of
     a 3,000-file workspace (every file hashed) leaves the loop free. Lateness

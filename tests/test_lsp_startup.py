@@ -122,6 +122,7 @@ async def test_a_fast_stream_arrives_as_few_notifications_with_the_same_text(
     assert history["items"][-1]["text"] == text
 
 
+@pytest.mark.quiet
 def test_the_start_up_never_stalls_the_event_loop(tmp_path: Path) -> None:
     """Loading the runtime, starting the model process and indexing the
     workspace stall the event loop for at most 20 ms (stalls of the server's

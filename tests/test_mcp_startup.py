@@ -72,6 +72,7 @@ def test_a_hub_without_servers_never_imports_the_sdk(tmp_path: Path) -> None:
     assert run.stdout.strip() == "True False"
 
 
+@pytest.mark.quiet
 def test_two_mcp_servers_start_without_stalling_the_event_loop(tmp_path: Path) -> None:
     """The same 20 ms bound as tests/test_lsp_startup.py, with the runtime,
     the model process and two MCP servers (the SDK imported in a thread)."""

@@ -201,6 +201,7 @@ async def index_watch_and_delete(root: Path, rel: str) -> LoopLag:
     return lag
 
 
+@pytest.mark.quiet
 @pytest.mark.timeout(90)
 async def test_indexing_and_a_deletion_never_stall_the_loop(roomy: Path) -> None:
     """100,000 files: the scan, the watcher's start and applying a deletion
