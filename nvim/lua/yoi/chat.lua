@@ -102,16 +102,22 @@ function Chat:ensure_pod(callback)
   self:refresh_status()
   local resume = self.session_id
   local generation = self.generation
+  local adopted = self.adopted
   self:_create_pod(resume, function(err, result)
     if generation ~= self.generation then
       return
     end
     self.starting = false
-    if err and resume then
+    if not err and self.adopted ~= adopted and self.pod_id then
+      -- another pod was adopted meanwhile (:YoiSessions resumed one): keep it
+      server.request(self.root, p.POD_DISPOSE, { podId = result.podId }, function() end)
+      err, result = nil, { podId = self.pod_id, sessionId = self.session_id, model = self.model }
+      resume = nil
+    elseif err and resume then
       self:note(("could not resume the session: %s; the next message starts a new one"):format(p.describe_error(err)))
       self.session_id = nil
     end
-    if not err then
+    if not err and result.podId ~= self.pod_id then
       self:_adopt(result)
       if resume then
         self:note("the yoi server restarted; session resumed")
@@ -144,6 +150,7 @@ end
 function Chat:_adopt(result)
   local client = server.client(self.root)
   self.client_id = client and client.id
+  self.adopted = (self.adopted or 0) + 1
   self.pod_id = result.podId
   self.session_id = result.sessionId
   self.model = result.model
