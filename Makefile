@@ -52,13 +52,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# The tests spend most of their time waiting on the processes they drive (the
-# server, the model process, Neovim), so they run in parallel; the few that
-# measure the event loop's stalls (marked "quiet") run alone afterwards.
+# The few tests that measure the event loop's stalls (marked "quiet") run
+# first, alone, on a machine no other test is loading; the rest spend most of
+# their time waiting on the processes they drive (the server, the model
+# process, Neovim), so they run in parallel.
 PYTEST_WORKERS ?= 3
 pytest: $(STAMP) system-deps
-	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) -m "not quiet"
 	$(BIN)/python -m pytest -q -m quiet
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) -m "not quiet"
 
 test: lint typecheck pytest $(CLIENT_TESTS)
 
