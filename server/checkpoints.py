@@ -110,10 +110,11 @@ async def checkpoints_diff(ls: YoiServer, params: Any) -> dict[str, Any]:
     pod = _pod(ls, parsed.pod_id, p.CHECKPOINTS_DIFF)
     recorder = rewind.recorder_of(pod)
     timeline = await asyncio.to_thread(read_timeline, _store(ls), pod.session_id)
-    start = rewind.checkpoint_of(recorder.repo, _turn(timeline, parsed.turn, p.CHECKPOINTS_DIFF))
+    turn = _turn(timeline, parsed.turn, p.CHECKPOINTS_DIFF)
+    start = await asyncio.to_thread(rewind.checkpoint_of, recorder.repo, turn)  # runs git
     if parsed.to_turn is not None:
         to_turn = _turn(timeline, parsed.to_turn, p.CHECKPOINTS_DIFF, "toTurn")
-        end = rewind.checkpoint_of(recorder.repo, to_turn)
+        end = await asyncio.to_thread(rewind.checkpoint_of, recorder.repo, to_turn)
     else:
         end = await _snapshot(recorder, "now")
     files = await asyncio.to_thread(_diffs, recorder.repo, start, end)
