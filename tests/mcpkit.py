@@ -16,6 +16,8 @@ from typing import Any
 
 from lspkit import Session, eventually
 
+from agent.testing import ScriptedModel
+
 BIN = Path(sys.executable).parent
 TIME_SERVER = str(BIN / "mcp-server-time")
 GIT_SERVER = str(BIN / "mcp-server-git")
@@ -154,3 +156,8 @@ def git_repo(path: Path) -> Path:
 
 
 __all__ = ["eventually"]
+
+
+def tool_messages(model: ScriptedModel, request: int) -> list[dict[str, Any]]:
+    """The tool messages of the model's ``request``-th request."""
+    return [m for m in model.requests[request]["messages"] if m["role"] == "tool"]

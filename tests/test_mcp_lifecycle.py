@@ -10,7 +10,6 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from lspkit import Session, eventually, start, stop
@@ -23,6 +22,7 @@ from mcpkit import (
     http_fixture,
     record_mcp,
     toml_server,
+    tool_messages,
     wait_ready,
     write_user_manifest,
 )
@@ -39,10 +39,6 @@ def root(tmp_path: Path) -> Path:
     ws.mkdir()
     (ws / "app.py").write_text("print('hi')\n")
     return ws.resolve()
-
-
-def tool_messages(model: ScriptedModel, request: int) -> list[dict[str, Any]]:
-    return [m for m in model.requests[request]["messages"] if m["role"] == "tool"]
 
 
 def offered(model: ScriptedModel, request: int = 0) -> list[str]:

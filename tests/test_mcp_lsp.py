@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from lspkit import start, stop
@@ -19,6 +18,7 @@ from mcpkit import (
     http_fixture,
     record_mcp,
     toml_server,
+    tool_messages,
     wait_ready,
     write_user_manifest,
 )
@@ -34,10 +34,6 @@ def root(tmp_path: Path) -> Path:
     ws.mkdir()
     (ws / "app.py").write_text("print('hi')\n")
     return ws.resolve()
-
-
-def tool_messages(model: ScriptedModel, request: int) -> list[dict[str, Any]]:
-    return [m for m in model.requests[request]["messages"] if m["role"] == "tool"]
 
 
 def answers_by_tool(model: ScriptedModel, request: int) -> dict[str, str]:
