@@ -151,3 +151,25 @@ async def test_a_snapshot_never_stalls_the_event_loop(tmp_path: Path) -> None:
     await task
     assert snap is not None and len(files_in(recorder.repo, snap.commit)) == 3000
     assert worst < 0.05, f"the event loop stalled {worst * 1000:.1f} ms"
+
+
+def test_a_folder_replaced_by_a_symlink_keeps_checkpoints_on(ws: Path, tmp_path: Path) -> None:
+    """``rm -rf src && ln -s elsewhere src``: the next snapshot records src's
+    files as gone (git does not follow the link) instead of failing, which
+    turned checkpoints off for the rest of the session."""
+    scope = Scope(ws, [ScopeRule(ws, Permission.WRITE)], [])
+    repo = ShadowRepo(tmp_path / "home", ws, scope, ShadowSettings())
+    first = repo.snapshot("turn")
+    assert "src/a.py" in files_in(repo, first.commit)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "a.py").write_text("outside\n")
+    for f in (ws / "src").iterdir():
+        f.unlink()
+    (ws / "src").rmdir()
+    (ws / "src").symlink_to(elsewhere)
+    second = repo.snapshot("turn")
+    files = files_in(repo, second.commit)
+    assert "src/a.py" not in files and "src" in files  # the link itself, not what it points to
+    (ws / "notes.txt").write_text("later\n")
+    assert "notes.txt" in files_in(repo, repo.snapshot("step").commit)

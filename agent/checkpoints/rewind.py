@@ -116,7 +116,7 @@ async def _restore_files(
 ) -> list[str]:
     recorder = recorder_of(pod)
     repo = recorder.repo
-    target = checkpoint_of(repo, turn)
+    target = await asyncio.to_thread(checkpoint_of, repo, turn)  # git cat-file
     now = await recorder.snapshot("now")
     if now is None:
         raise CheckpointsOff(f"Checkpoints are off for this pod: {recorder.broken}")

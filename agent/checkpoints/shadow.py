@@ -165,6 +165,18 @@ class ShadowRepo:
                 return {str(k): int(v) for k, v in found.items()}
         return {}
 
+    def _behind_symlink(self, rel: str, seen: dict[str, bool]) -> bool:
+        """Whether a folder on ``rel``'s way is a symlink (git neither follows
+        nor can stage a path behind one; ``seen`` caches per folder)."""
+        parts = rel.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            folder = "/".join(parts[:i])
+            if folder not in seen:
+                seen[folder] = os.path.islink(self.root / folder)
+            if seen[folder]:
+                return True
+        return False
+
     def _stage(self, modes: dict[str, int]) -> list[str]:
         """Stage what changed since the last snapshot; ``modes`` is kept up to
         date for the paths looked at."""
@@ -182,8 +194,13 @@ class ShadowRepo:
                 f"{MAX_PATHS:,}; add the generated folders to .gitignore, or set "
                 "[checkpoints] enabled = false for this workspace."
             )
+        linked: dict[str, bool] = {}
         for rel in candidates:
             if rel.endswith("/"):  # a nested repository: never entered
+                continue
+            if self._behind_symlink(rel, linked):  # its folder is a symlink now
+                gone.append(rel)
+                modes.pop(rel, None)
                 continue
             try:
                 st = os.lstat(self.root / rel)
