@@ -16,6 +16,7 @@ import contextlib
 import logging
 import os
 import stat
+import sys
 import threading
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -93,10 +94,35 @@ class PipeWriter:
             os.close(self._fd)
 
 
+# How long a thread may hold the GIL while another waits for it. CPython's
+# default (5 ms) lets a background import keep the event loop waiting that
+# long, several times over when more threads take turns.
+SWITCH_INTERVAL = 0.001
+
+
+def favour_the_event_loop() -> None:
+    """Set the process up so that background threads (the runtime's import,
+    the workspace index, the MCP SDK's import) do not stall the event loop:
+    the GIL changes hands every millisecond, and on Python 3.11 a child
+    process is watched through a pidfd instead of a thread started (and waited
+    for) on the loop for each child (3.12 does that by default)."""
+    sys.setswitchinterval(SWITCH_INTERVAL)
+    if sys.version_info < (3, 12) and hasattr(os, "pidfd_open"):
+        try:
+            os.close(os.pidfd_open(os.getpid()))
+        except OSError:  # a kernel without pidfds (before 5.3), or a sandbox
+            return
+        watcher = asyncio.PidfdChildWatcher()
+        with contextlib.suppress(RuntimeError):  # no loop yet: asyncio.run attaches it
+            watcher.attach_loop(asyncio.get_running_loop())
+        asyncio.set_child_watcher(watcher)
+
+
 def serve(server: YoiServer, stdin: BinaryIO, protocol_fd: int) -> None:
     """Run the server on ``stdin`` and the protocol descriptor until the client
     closes stdin or asks the server to exit."""
     server._stop_event = stop = threading.Event()
+    favour_the_event_loop()
     try:
         asyncio.run(_serve(server, stdin, protocol_fd, stop))
     except (KeyboardInterrupt, SystemExit):

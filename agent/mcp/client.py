@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import anyio
+import anyio._backends._asyncio  # anyio would load its backend on first use: on the event loop
 import mcp_types as types
 from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client

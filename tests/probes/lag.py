@@ -17,10 +17,13 @@ from pathlib import Path
 from lsprotocol import types
 
 from server.app import YoiServer, create_server
+from server.stdio import favour_the_event_loop
 
 
 def server_for(root: Path) -> YoiServer:
-    """A server for ``root`` that talks to no client."""
+    """A server for ``root`` that talks to no client, in a process set up as
+    ``yoi lsp`` sets its own up."""
+    favour_the_event_loop()
     server = create_server()
     server.root = root
     server.protocol.client_capabilities = types.ClientCapabilities()
