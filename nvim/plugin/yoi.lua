@@ -45,6 +45,10 @@ command("YoiKnowledge", function()
   yoi().knowledge()
 end, { desc = "yoi: open a knowledge record" })
 
+command("YoiAgents", function()
+  yoi().agents()
+end, { desc = "yoi: the chat's sub-agents: show one's transcript or stop it" })
+
 command("YoiRestart", function()
   yoi().restart()
 end, { desc = "yoi: restart the server; the chat resumes its session" })

@@ -68,7 +68,8 @@ function M.approval(params, _ctx)
   params = params or {}
   local reason = params.reason or ("Run " .. tostring(params.tool))
   local choice = M.select(APPROVAL_CHOICES, {
-    prompt = "yoi wants to: " .. reason,
+    -- a sub-agent's reason names it: "research-agent wants to run …"
+    prompt = params.parentPodId and ("yoi sub-agent: " .. reason) or ("yoi wants to: " .. reason),
     kind = "yoi.approval",
     format_item = function(item)
       return item.label

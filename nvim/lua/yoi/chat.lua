@@ -333,6 +333,8 @@ function Chat:on_event(event)
     self:note("context compacted")
   elseif kind == "compactFailed" then
     self:note("compaction failed: " .. tostring(event.error))
+  elseif kind == "subAgent" then
+    require("yoi.agents").on_sub_agent(self, event)
   end
 end
 
@@ -460,6 +462,10 @@ function M.on_event(root, params)
   local chat = root and chats[root]
   if chat and chat.pod_id and params.podId == chat.pod_id then
     chat:on_event(params.event)
+  elseif params.parentPodId then -- a sub-agent's own: in its section, never the parent's transcript
+    if chat then
+      require("yoi.agents").on_child_event(chat, params)
+    end
   elseif root then
     local queue = early_events[root] or {}
     if #queue < 100 then
@@ -490,6 +496,7 @@ function M.server_stopped(root, info)
   chat.starting = false
   chat.header = false
   chat.spinner:set(nil)
+  require("yoi.agents").server_stopped(chat)
   local waiting = chat.waiting
   chat.waiting = {}
   for _, cb in ipairs(waiting) do

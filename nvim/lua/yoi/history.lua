@@ -71,6 +71,7 @@ function M.load(chat, callback)
     end
     local items, start = from_turn_start(result)
     render.history(chat.t, items)
+    require("yoi.agents").restore(chat, result.subAgents)
     if result.lastRunInterrupted then
       render.note(chat.t, render.OUTCOMES.interrupted)
     end

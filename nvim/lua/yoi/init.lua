@@ -131,6 +131,11 @@ function M.knowledge()
   require("yoi.pickers").knowledge(root())
 end
 
+--- Pick one of the chat's sub-agents: show its transcript or stop it (`:YoiAgents`).
+function M.agents()
+  require("yoi.pickers").agents(root())
+end
+
 --- Restart the workspace's server; the chat resumes its session (`:YoiRestart`).
 function M.restart(callback)
   local workspace = root()

@@ -1,5 +1,5 @@
 --- Pickers (vim.ui.select): sessions to resume, knowledge and memory records
---- to open (in a file window, never over the chat).
+--- to open (in a file window, never over the chat), the chat's sub-agents.
 local p = require("yoi.protocol")
 local server = require("yoi.server")
 
@@ -37,11 +37,12 @@ function M.describe_session(session)
   return ("“%s” (%s, %s)"):format(title, turns, ago(session.updatedAt))
 end
 
---- One line for a session in the picker.
+--- One line for a session in the picker (a sub-agent's says so).
 function M.format_session(session)
   local title = session.title ~= nil and session.title ~= "" and session.title or "(no message yet)"
   local turns = session.turnCount == 1 and "1 turn" or (tostring(session.turnCount or 0) .. " turns")
-  return ("%s  [%s, %s]"):format(title, turns, ago(session.updatedAt))
+  local sub = session.spawnedBySessionId and "↳ sub-agent: " or ""
+  return ("%s%s  [%s, %s]"):format(sub, title, turns, ago(session.updatedAt))
 end
 
 --- Pick a session of this root (all roots with `opts.all`) and resume it in the chat.
@@ -172,6 +173,45 @@ function M.memory(root)
     }, function(record)
       if record and record.uri then
         open_record(record.uri)
+      end
+    end)
+  end)
+end
+
+--- Pick one of the chat's sub-agents (`:YoiAgents`), then what to do with it:
+--- show its transcript (its section unfolded, or in a split), or stop it.
+function M.agents(root)
+  local agents = require("yoi.agents")
+  local chat = require("yoi.chat").get(root)
+  local list = agents.list(chat)
+  if #list == 0 then
+    notify("no sub-agents in this chat yet (the agent starts them with its spawn_agent tool)")
+    return
+  end
+  vim.ui.select(list, {
+    prompt = "yoi sub-agents",
+    kind = "yoi.agent",
+    format_item = agents.describe,
+  }, function(found)
+    if not found then
+      return
+    end
+    local actions = {
+      { label = "Show its transcript", run = agents.show },
+      { label = "Open its transcript in a split", run = agents.show, split = true },
+    }
+    if found:running() then
+      table.insert(actions, { label = "Stop it", run = agents.stop })
+    end
+    vim.ui.select(actions, {
+      prompt = agents.describe(found),
+      kind = "yoi.agent.action",
+      format_item = function(action)
+        return action.label
+      end,
+    }, function(action)
+      if action then
+        action.run(chat, found, action.split)
       end
     end)
   end)

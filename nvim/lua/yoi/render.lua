@@ -20,13 +20,15 @@ local function brief(args)
   if type(args) ~= "table" then
     return ""
   end
-  local main = args.path or args.command or args.pattern or args.query
+  local main = args.path or args.command or args.pattern or args.query or args.task
   if type(main) == "string" then
     return transcript.one_line(main, 60)
   end
   local ok, json = pcall(vim.json.encode, args)
   return ok and transcript.one_line(json, 60) or ""
 end
+
+M.brief = brief
 
 -- Every argument, one per line (multi-line strings indented below their name).
 local function detail(args)

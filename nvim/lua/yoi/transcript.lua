@@ -4,6 +4,8 @@
 --- Streamed text is appended to the last transcript line; a tool call is a
 --- header line (`  ⚙ name args`) with body lines (`  │ ...`) that the chat
 --- window folds; results and edit statuses are added to their call's block.
+--- A sub-agent is a section of its own, folded the same way: a header line
+--- (`  ◆ name · status`) with body lines (`  ┆ ...`); see agent_section.lua.
 local M = {}
 
 local Transcript = {}
@@ -14,11 +16,14 @@ M.TOOL = "  ⚙ "
 M.THINKING = "  ✻ "
 M.BODY = "  │ "
 M.LIVE = "  ▸ " -- before a running command's last output line, on its header
--- Folds for the chat window: a tool or reasoning header opens a fold, body lines belong to it.
-M.FOLDEXPR = [[getline(v:lnum)=~#'^  [⚙✻] '?'>1':(getline(v:lnum)=~#'^  │'?'1':'0')]]
+M.AGENT = "  ◆ " -- a sub-agent's header
+M.AGENT_BODY = "  ┆ " -- a sub-agent's own transcript, under its header
+-- Folds for the chat window: a tool, reasoning or sub-agent header opens a fold, body lines belong to it.
+M.FOLDEXPR = [[getline(v:lnum)=~#'^  [⚙✻◆] '?'>1':(getline(v:lnum)=~#'^  [│┆]'?'1':'0')]]
 M.FOLDTEXT = [[getline(v:foldstart).'  ['.(v:foldend-v:foldstart).' more]']]
 
 local ns = vim.api.nvim_create_namespace("yoi_transcript")
+M.ns = ns -- the marks of blocks and sections (cleared with the transcript)
 
 function M.new(bufnr, hint)
   local self = setmetatable({ buf = bufnr, hint = hint, streaming = false, blocks = {} }, Transcript)
@@ -95,6 +100,21 @@ function Transcript:lines(lines)
   self:_set(row, row, lines)
 end
 
+--- Insert whole lines before the 0-based `row` (inside the transcript). At
+--- its end, text streamed next starts a line of its own.
+function Transcript:insert(row, lines)
+  if row >= self:prompt_row() then
+    self.streaming = false
+    self.thinking = false
+  end
+  self:_set(row, row, lines)
+end
+
+--- Append text (which may hold newlines) to the end of the 0-based `row`.
+function Transcript:append(row, text)
+  self:_append(row, text)
+end
+
 --- A blank line, unless the transcript is empty or already ends with one.
 function Transcript:blank()
   local last = self:_last_line()
@@ -128,7 +148,8 @@ end
 --- A blank line after a tool block, so the text that follows stands apart.
 function Transcript:after_tools()
   local last = self:_last_line()
-  if last and (vim.startswith(last, M.BODY) or vim.startswith(last, M.TOOL) or vim.startswith(last, M.THINKING)) then
+  local prefixes = { M.BODY, M.TOOL, M.THINKING, M.AGENT, M.AGENT_BODY }
+  if last and vim.tbl_contains(prefixes, last:sub(1, #M.BODY)) then
     self:lines({ "" })
   end
 end
@@ -154,6 +175,16 @@ function Transcript:tool_call(id, name, brief, detail, prefix)
   self:_set(row, row, vim.list_extend({ header }, body))
   local mark = vim.api.nvim_buf_set_extmark(self.buf, ns, row, 0, {})
   self.blocks[id or ("#" .. row)] = { mark = mark, size = #body, header = header }
+end
+
+--- The 0-based row of a call's header, and its number of body lines (nil if unknown).
+function Transcript:block(id)
+  local block = id and self.blocks[id]
+  local row = block and vim.api.nvim_buf_get_extmark_by_id(self.buf, ns, block.mark, {})[1]
+  if row then
+    return row, block.size
+  end
+  return nil
 end
 
 --- Add a body line to a call's block (or at the end if the call is unknown).
@@ -235,6 +266,7 @@ function Transcript:clear()
   self.prompt_id = nil
   self:_mark_prompt(0)
   self.blocks = {}
+  self.agents = nil -- the sub-agents' sections (agents.lua)
   self.streaming = false
   self.thinking = false
 end
