@@ -7,6 +7,8 @@ shows it, and stops one that runs; a restored session shows its last state."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -242,3 +244,22 @@ def test_a_sub_agents_approval_names_it(nvim: Neovim, scripted_model: ScriptedMo
     assert any(
         line.startswith("  ┆ ⚙ run_command echo from-the-child  ✓") for line in result["chat"]
     )
+
+
+def test_the_help_has_the_sub_agents_tags(nvim: Neovim, tmp_path: Path) -> None:
+    runtime = tmp_path / "runtime"
+    shutil.copytree(test_nvim.PLUGIN / "doc", runtime / "doc")
+    result = nvim.run(
+        """
+        local dir = os.getenv("YOI_TEST_RUNTIME")
+        vim.cmd("helptags " .. dir .. "/doc")
+        vim.opt.runtimepath:append(dir)
+        T.result.found = {}
+        for _, tag in ipairs({ ":YoiAgents", "yoi-sub-agents" }) do
+          vim.cmd("help " .. tag)
+          table.insert(T.result.found, vim.fn.expand("%:t"))
+        end
+        """,
+        env={"YOI_TEST_RUNTIME": str(runtime)},
+    )
+    assert result["found"] == ["yoi.txt", "yoi.txt"]
