@@ -39,17 +39,19 @@ export function approvalNote(reason: string): string | undefined {
   return /\((note: [^()]*)\)\s*$/.exec(reason)?.[1];
 }
 
-export function approvalPrompt(params: ApprovalParams, root: string | undefined): ApprovalPrompt {
+/** `agent`: the sub-agent asking (its name), else yoi itself. */
+export function approvalPrompt(params: ApprovalParams, root: string | undefined, agent?: string): ApprovalPrompt {
   const { command, cwd } = approvalTarget(params, root);
+  const who = agent ?? 'yoi';
   if (command !== undefined) {
     const note = approvalNote(params.reason);
     return {
-      message: `yoi wants to run: ${command}`,
+      message: `${who} wants to run: ${command}`,
       detail: `${note === undefined ? '' : `${note}\n\n`}Working directory: ${cwd}\n\n"Allow for this Session" also allows later calls like this one in this chat.`,
     };
   }
   return {
-    message: `yoi wants to use ${params.tool}`,
+    message: `${who} wants to use ${params.tool}`,
     detail: `${params.reason}\n\nWorking directory: ${cwd}`,
   };
 }

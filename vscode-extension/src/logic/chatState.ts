@@ -8,8 +8,9 @@
  * can redraw only the entries whose identity changed.
  */
 
-import type { AlertLevel, ChatEvent, ChatResult, ContextLimits, EditStatus, HistoryItem, PodPhase, Segment } from '../protocol';
+import type { AlertLevel, ChatEvent, ChatResult, ContextLimits, EditStatus, HistoryItem, PodPhase, Segment, SubAgentState } from '../protocol';
 import { withOutcomes } from './editOutcomes';
+import { lostAgents, onChildEvent, onSubAgent, placeRestored, type AgentEntry } from './subAgents';
 
 export type ToolStatus = 'running' | 'ok' | 'failed';
 
@@ -33,6 +34,10 @@ export interface PendingApproval {
   /** the working directory, absolute when the workspace root is known */
   cwd: string;
   reason: string;
+  /** a sub-agent asks: its pod (its row shows the request) */
+  agentPodId?: string;
+  /** that sub-agent's name */
+  agent?: string;
 }
 
 /** An edit under review in the editor: how many of its changes were decided. */
@@ -78,7 +83,9 @@ export type Entry =
     }
   | { kind: 'notice'; key: number; level: AlertLevel; text: string; source?: string }
   /** the tokens (and cost) of a turn that ended */
-  | ({ kind: 'usage'; key: number } & TurnUsage);
+  | ({ kind: 'usage'; key: number } & TurnUsage)
+  /** a sub-agent (see subAgents.ts) */
+  | AgentEntry;
 
 export interface Totals {
   inputTokens: number;
@@ -112,7 +119,9 @@ export interface ChatState {
 
 export type ChatAction =
   | { kind: 'event'; event: ChatEvent }
-  | { kind: 'history'; items: HistoryItem[]; start?: number }
+  | { kind: 'history'; items: HistoryItem[]; start?: number; subAgents?: SubAgentState[] }
+  /** an event of a sub-agent's pod (`podId`), whose parent is `parentPodId` */
+  | { kind: 'child'; podId: string; parentPodId: string; event: ChatEvent }
   /** an older page of the history, shown above what is loaded */
   | { kind: 'older'; items: HistoryItem[]; start: number }
   | { kind: 'send'; segments: Segment[] }
@@ -121,6 +130,8 @@ export type ChatAction =
   | { kind: 'pod'; model: string; contextTokens?: number; limits?: ContextLimits }
   | { kind: 'approval'; approval: PendingApproval }
   | { kind: 'approvalDone'; requestId: string }
+  /** the server stopped: sub-agents shown running were lost */
+  | { kind: 'lost' }
   | { kind: 'review'; callId: string; progress?: ReviewProgress };
 
 /** Where the loaded history begins, while older pages exist. */
@@ -129,6 +140,8 @@ export interface HistoryPaging {
   start: number;
   /** results at the start of the loaded items whose calls are on the older page */
   orphans: Extract<HistoryItem, { kind: 'toolResult' }>[];
+  /** restored sub-agents whose `spawn_agent` call is on an older page */
+  agents?: SubAgentState[];
 }
 
 /** The fields of `source` that say something about the window (undefined when none). */
@@ -329,11 +342,16 @@ function addUsage(turn: TurnUsage, event: Extract<ChatEvent, { type: 'usage' }>)
 /** The ended turn's usage as an entry (when it used any tokens), and a fresh count. */
 function closeTurn(state: ChatState): ChatState {
   const turn = state.turn;
-  const next = { ...state, turn: emptyTurn(), approvals: [] };
+  const next = { ...state, turn: emptyTurn(), approvals: agentApprovals(state) };
   if (turn.inputTokens + turn.outputTokens === 0) {
     return next;
   }
   return append(next, { kind: 'usage', ...turn });
+}
+
+/** The approvals of sub-agents: they may outlive the parent's turn (a sub-agent in the background). */
+function agentApprovals(state: ChatState): PendingApproval[] {
+  return state.approvals.filter((a) => a.agentPodId !== undefined);
 }
 
 function reduceEvent(state: ChatState, event: ChatEvent): ChatState {
@@ -417,6 +435,8 @@ function applyEvent(state: ChatState, event: ChatEvent): ChatState {
       return notice({ ...state, compacting: false }, 'error', `Compaction failed: ${event.error}`, 'compaction');
     case 'alert':
       return notice(state, event.level, event.message, event.source);
+    case 'subAgent':
+      return onSubAgent(settle(state), event);
     default:
       return state; // an event type this client does not know (or `phase`, which only sets the activity)
   }
@@ -433,7 +453,7 @@ function withLimits(limits: ContextLimits | undefined): { limits?: ContextLimits
 }
 
 /** The transcript of history items `start`… (keys from `firstKey`), with what an older page needs. */
-function reduceHistory(items: HistoryItem[], model: string | undefined, start = 0, firstKey = 1): ChatState {
+function reduceHistory(items: HistoryItem[], model: string | undefined, start = 0, firstKey = 1, agents: readonly SubAgentState[] = []): ChatState {
   const orphans: HistoryPaging['orphans'] = [];
   let state: ChatState = { ...emptyChat(), nextKey: firstKey, ...(model === undefined ? {} : { model }) };
   for (const item of items) {
@@ -474,7 +494,11 @@ function reduceHistory(items: HistoryItem[], model: string | undefined, start = 
         break;
     }
   }
-  return start > 0 ? { ...state, paging: { start, orphans } } : state;
+  const placed = placeRestored(state, agents, start > 0);
+  if (start === 0) {
+    return placed.state;
+  }
+  return { ...placed.state, paging: { start, orphans, ...(placed.pending.length === 0 ? {} : { agents: placed.pending }) } };
 }
 
 export function reduce(state: ChatState, action: ChatAction): ChatState {
@@ -482,7 +506,7 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
     case 'event':
       return reduceEvent(state, action.event);
     case 'history': {
-      const restored = reduceHistory(action.items, state.model, action.start);
+      const restored = reduceHistory(action.items, state.model, action.start, 1, action.subAgents);
       return {
         ...restored,
         ...(state.contextTokens === undefined ? {} : { contextTokens: state.contextTokens }),
@@ -497,7 +521,7 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
       if (paging === undefined || action.start + action.items.length !== paging.start) {
         return state;
       }
-      const older = reduceHistory([...action.items, ...paging.orphans], state.model, action.start, state.nextKey);
+      const older = reduceHistory([...action.items, ...paging.orphans], state.model, action.start, state.nextKey, paging.agents);
       const next = withoutPaging({ ...state, entries: [...older.entries, ...state.entries], nextKey: older.nextKey });
       return older.paging === undefined ? next : { ...next, paging: older.paging };
     }
@@ -522,7 +546,11 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
       });
     }
     case 'failed':
-      return notice({ ...stopRunningTools(settle(idle(state)), 'failed'), running: false, approvals: [] }, 'error', action.message);
+      return notice({ ...stopRunningTools(settle(idle(state)), 'failed'), running: false, approvals: agentApprovals(state) }, 'error', action.message);
+    case 'child':
+      return onChildEvent(state, action.podId, action.parentPodId, action.event, reduce);
+    case 'lost':
+      return lostAgents(state);
     case 'approval':
       if (state.approvals.some((a) => a.requestId === action.approval.requestId)) {
         return state;
