@@ -42,7 +42,9 @@ export type WebviewMessage =
   | { type: 'approve'; requestId: string; decision: ApprovalDecision }
   /** a tool row's review buttons */
   | { type: 'review'; callId: string; action: ReviewAction }
-  /** a running command's Stop button */
-  | { type: 'stopTool'; callId: string }
+  /** a running command's Stop button (`agentPodId`: a command of that sub-agent) */
+  | { type: 'stopTool'; callId: string; agentPodId?: string }
+  /** a sub-agent row's Stop button */
+  | { type: 'stopAgent'; podId: string }
   /** the user scrolled to the top of a chat whose older history is not loaded yet */
   | { type: 'loadOlder' };

@@ -38,13 +38,15 @@ export class ApprovalBroker implements vscode.Disposable {
 
   async ask(params: ApprovalParams, token: vscode.CancellationToken): Promise<ApprovalResult> {
     const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-    const chat = this.chats.chatOfPod(params.podId);
+    // a sub-agent's request shows in its row, in the chat of its parent
+    const chat = this.chats.chatOfAnyPod(params.podId);
+    const agent = params.parentPodId === undefined ? undefined : (this.chats.agent(params.podId)?.entry.name ?? 'a sub-agent');
     const prompt = vscode.workspace.getConfiguration('yoi').get<string>('approvalPrompt', 'chat');
     if (params.tool === RESTORE_TOOL) {
       return { decision: await confirmRestore(params) }; // a restore's overwrite: no tool row to ask in
     }
     if (prompt === 'modal' || chat === undefined) {
-      return { decision: await this.modal(params, root) };
+      return { decision: await this.modal(params, root, agent) };
     }
     this.counter += 1;
     const requestId = `approval-${this.counter}`;
@@ -54,7 +56,14 @@ export class ApprovalBroker implements vscode.Disposable {
     const cancel = token.onCancellationRequested(() => this.answer(requestId, 'deny'));
     this.chats.apply(chat, {
       kind: 'approval',
-      approval: { requestId, toolCallId: params.toolCallId, tool: params.tool, reason: params.reason, ...approvalTarget(params, root) },
+      approval: {
+        requestId,
+        toolCallId: params.toolCallId,
+        tool: params.tool,
+        reason: params.reason,
+        ...approvalTarget(params, root),
+        ...(agent === undefined ? {} : { agentPodId: params.podId, agent }),
+      },
     });
     void this.reveal(chat.id);
     try {
@@ -78,8 +87,8 @@ export class ApprovalBroker implements vscode.Disposable {
     }
   }
 
-  private async modal(params: ApprovalParams, root: string | undefined): Promise<ApprovalDecision> {
-    const prompt = approvalPrompt(params, root);
+  private async modal(params: ApprovalParams, root: string | undefined, agent: string | undefined): Promise<ApprovalDecision> {
+    const prompt = approvalPrompt(params, root, agent);
     const choice = await vscode.window.showWarningMessage(
       prompt.message,
       { modal: true, detail: prompt.detail },

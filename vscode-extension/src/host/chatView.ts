@@ -179,7 +179,10 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         await this.actions?.review(message.callId, message.action);
         break;
       case 'stopTool':
-        await this.chats.stopTool(this.chats.active.id, message.callId);
+        await this.chats.stopTool(this.chats.active.id, message.callId, message.agentPodId);
+        break;
+      case 'stopAgent':
+        await this.chats.stopAgent(message.podId);
         break;
       case 'loadOlder':
         await this.chats.loadOlder(this.chats.active.id);

@@ -10,6 +10,7 @@ import { emptyChat, limitsOf, reduce, type ChatAction, type ChatState } from '..
 import { imageSegments, withImageData, type PendingImage } from '../logic/images';
 import { parseInput } from '../logic/mentions';
 import { chatTitle } from '../logic/sessions';
+import { agentOf, type AgentEntry } from '../logic/subAgents';
 import type { ChatTab } from '../messages';
 import {
   ErrorCode,
@@ -82,6 +83,8 @@ export class ChatManager implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<ChatChange>();
   /** events for pods whose create answer has not arrived yet */
   private readonly early = new Map<string, ChatEvent[]>();
+  /** the chat (id) of each sub-agent pod seen, at any depth */
+  private readonly agentPods = new Map<string, string>();
   readonly onDidChange = this.changed.event;
 
   constructor(
@@ -223,6 +226,19 @@ export class ChatManager implements vscode.Disposable {
     return this.chats.find((c) => c.podId === podId);
   }
 
+  /** The chat showing the pod: its own, or one of its sub-agents' (at any depth). */
+  chatOfAnyPod(podId: string): Chat | undefined {
+    const agentChat = this.agentPods.get(podId);
+    return this.chatOfPod(podId) ?? (agentChat === undefined ? undefined : this.get(agentChat));
+  }
+
+  /** The row of the sub-agent pod, and its chat. */
+  agent(podId: string): { chat: Chat; entry: AgentEntry } | undefined {
+    const chat = this.chatOfAnyPod(podId);
+    const entry = chat === undefined ? undefined : agentOf(chat.state, podId);
+    return chat === undefined || entry === undefined ? undefined : { chat, entry };
+  }
+
   /** The chat with a tool call. */
   chatOfCall(callId: string): Chat | undefined {
     return this.chats.find((c) => c.state.entries.some((e) => e.kind === 'tool' && e.callId === callId));
@@ -239,6 +255,10 @@ export class ChatManager implements vscode.Disposable {
   }
 
   private onEvent(params: EventParams): void {
+    if (params.parentPodId !== undefined) {
+      this.onChildEvent(params, params.parentPodId);
+      return;
+    }
     const chat = this.chats.find((c) => c.podId === params.podId);
     if (chat === undefined) {
       const list = this.early.get(params.podId) ?? [];
@@ -250,15 +270,35 @@ export class ChatManager implements vscode.Disposable {
       chat.sessionId = params.event.sessionId; // the pod now writes to the compacted session
       this.persist();
     }
+    if (params.event.type === 'subAgent') {
+      this.agentPods.set(params.event.podId, chat.id);
+    }
     this.dispatch(chat, { kind: 'event', event: params.event });
     if (params.event.type === 'compactDone' && !chat.running) {
       void this.refreshPod(chat, params.podId); // the compacted context's size (no request told it yet)
     }
   }
 
+  /** A sub-agent's event: into its row's transcript, in the chat of its parent (dropped when none shows it). */
+  private onChildEvent(params: EventParams, parentPodId: string): void {
+    const chat = this.chatOfAnyPod(parentPodId);
+    if (chat === undefined) {
+      return;
+    }
+    this.agentPods.set(params.podId, chat.id);
+    if (params.event.type === 'subAgent') {
+      this.agentPods.set(params.event.podId, chat.id);
+    }
+    this.dispatch(chat, { kind: 'child', podId: params.podId, parentPodId, event: params.event });
+  }
+
   private onServerStart(): void {
     this.early.clear();
+    this.agentPods.clear();
     for (const chat of this.chats) {
+      if (chat.state.entries.some((e) => e.kind === 'agent' && e.status === 'running')) {
+        this.dispatch(chat, { kind: 'lost' });
+      }
       chat.podId = undefined;
       chat.opening = undefined;
       chat.turn?.dispose();
@@ -317,7 +357,8 @@ export class ChatManager implements vscode.Disposable {
       const params: PodHistoryParams = { podId: result.podId, limit: HISTORY_PAGE };
       const history = await this.server.request<HistoryResult>(Method.podHistory, params);
       const items = await withImageData(history.items, this.imageData);
-      this.dispatch(chat, { kind: 'history', items, ...(history.start === undefined ? {} : { start: history.start }) });
+      this.dispatch(chat, historyAction(history, items));
+      this.noteAgents(chat, history);
       await this.refreshPod(chat, result.podId);
     } else {
       void this.refreshPod(chat, result.podId); // the window and the thresholds, when the manifest sets them
@@ -384,7 +425,17 @@ export class ChatManager implements vscode.Disposable {
     const items = await withImageData(history.items, this.imageData);
     chat.sessionId = history.sessionId;
     this.persist();
-    this.dispatch(chat, { kind: 'history', items, ...(history.start === undefined ? {} : { start: history.start }) });
+    this.dispatch(chat, historyAction(history, items));
+    this.noteAgents(chat, history);
+  }
+
+  /** Sub-agents of a restored history that still run: their events go to this chat. */
+  private noteAgents(chat: Chat, history: HistoryResult): void {
+    for (const agent of history.subAgents ?? []) {
+      if (agent.podId !== undefined) {
+        this.agentPods.set(agent.podId, chat.id);
+      }
+    }
   }
 
   /**
@@ -455,14 +506,24 @@ export class ChatManager implements vscode.Disposable {
     }
   }
 
-  /** Stop one running command; the turn goes on (the model gets its output so far). */
-  async stopTool(chatId: string, callId: string): Promise<void> {
+  /** Stop a sub-agent's run (the parent is told, and goes on). */
+  async stopAgent(podId: string): Promise<void> {
+    try {
+      await this.server.request(Method.podInterrupt, { podId } satisfies PodParams);
+    } catch (error) {
+      void vscode.window.showErrorMessage(`yoi could not stop the sub-agent: ${describeError(error)}`);
+    }
+  }
+
+  /** Stop one running command (of the chat's pod, or of its sub-agent `agentPodId`); the turn goes on (the model gets its output so far). */
+  async stopTool(chatId: string, callId: string, agentPodId?: string): Promise<void> {
     const chat = this.get(chatId);
-    if (chat?.podId === undefined) {
+    const podId = agentPodId ?? chat?.podId;
+    if (podId === undefined) {
       return;
     }
     try {
-      await this.server.request<ToolCancelResult>(Method.toolCancel, { podId: chat.podId, callId } satisfies ToolCancelParams);
+      await this.server.request<ToolCancelResult>(Method.toolCancel, { podId, callId } satisfies ToolCancelParams);
     } catch (error) {
       void vscode.window.showErrorMessage(`yoi could not stop the command: ${describeError(error)}`);
     }
@@ -471,4 +532,13 @@ export class ChatManager implements vscode.Disposable {
   dispose(): void {
     this.changed.dispose();
   }
+}
+
+function historyAction(history: HistoryResult, items: HistoryResult['items']): ChatAction {
+  return {
+    kind: 'history',
+    items,
+    ...(history.start === undefined ? {} : { start: history.start }),
+    ...(history.subAgents === undefined ? {} : { subAgents: history.subAgents }),
+  };
 }

@@ -342,9 +342,17 @@ transcriptRoot.addEventListener('click', (e) => {
     post({ type: 'review', callId: reviewCall, action: review.dataset['review'] as ReviewAction });
     return;
   }
-  const stop = target.closest<HTMLElement>('[data-stop-tool]')?.dataset['stopTool'];
+  const stopAgent = target.closest<HTMLElement>('[data-stop-agent]')?.dataset['stopAgent'];
+  if (stopAgent !== undefined) {
+    post({ type: 'stopAgent', podId: stopAgent });
+    return;
+  }
+  const stopButton = target.closest<HTMLElement>('[data-stop-tool]');
+  const stop = stopButton?.dataset['stopTool'];
   if (stop !== undefined) {
-    post({ type: 'stopTool', callId: stop });
+    // a command in a sub-agent's transcript is that sub-agent's
+    const agentPodId = stopButton?.closest<HTMLElement>('.entry.agent')?.dataset['agentPod'];
+    post(agentPodId === undefined ? { type: 'stopTool', callId: stop } : { type: 'stopTool', callId: stop, agentPodId });
     return;
   }
   const entryKey = Number(target.closest<HTMLElement>('.entry.user')?.dataset['key']);

@@ -229,9 +229,11 @@ function editRow(edit: EditState): HTMLElement {
   );
 }
 
-function approvalBox(approval: PendingApproval, queue: ApprovalQueue): HTMLElement {
+/** An approval waiting for the user (in its tool row, or a sub-agent's row: `agent` names who asks). */
+export function approvalBox(approval: PendingApproval, queue: ApprovalQueue): HTMLElement {
   const position = queue.all.indexOf(approval);
-  const title = approval.command !== undefined ? 'yoi wants to run this command' : `yoi wants to use ${approval.tool}`;
+  const who = approval.agent ?? 'yoi';
+  const title = approval.command !== undefined ? `${who} wants to run this command` : `${who} wants to use ${approval.tool}`;
   const box = h(
     'div',
     { class: 'approval', role: 'group', 'aria-label': approval.command !== undefined ? `Approve running ${approval.command}` : title, 'data-request': approval.requestId },
@@ -286,7 +288,7 @@ function reviewBar(entry: ToolEntry): HTMLElement | undefined {
 export function toolRow(entry: ToolEntry, ui: RowUi, queue: ApprovalQueue): HTMLElement {
   const [glyph, modifier] = TOOL_ICON[entry.status];
   const latestEdit = entry.edits[entry.edits.length - 1];
-  const waiting = queue.all.filter((a) => a.toolCallId === entry.callId);
+  const waiting = queue.all.filter((a) => a.toolCallId === entry.callId && a.agentPodId === undefined);
   let summary = entry.summary ?? 'running…';
   if (waiting.length > 0) {
     summary = 'waiting for your approval';

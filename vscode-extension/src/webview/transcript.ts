@@ -4,6 +4,8 @@
  */
 
 import type { Entry, PendingApproval } from '../logic/chatState';
+import type { AgentEntry } from '../logic/subAgents';
+import { AgentRow } from './agentRow';
 import { formatCost, formatTokens } from '../logic/display';
 import { thumbnail } from '../logic/images';
 import { segmentLabel } from '../logic/mentions';
@@ -98,7 +100,7 @@ function usageEntry(entry: Extract<Entry, { kind: 'usage' }>): HTMLElement {
   );
 }
 
-function draw(entry: Entry, ui: RowUi, approvals: readonly PendingApproval[]): HTMLElement {
+function draw(entry: Exclude<Entry, AgentEntry>, ui: RowUi, approvals: readonly PendingApproval[]): HTMLElement {
   let el: HTMLElement;
   switch (entry.kind) {
     case 'user':
@@ -147,6 +149,8 @@ export class Transcript {
   private readonly drawn = new Map<number, { entry: Entry; el: HTMLElement; signature: string }>();
   /** call ids whose whole output is shown */
   private readonly fullOutput = new Set<string>();
+  /** the rows of sub-agents (updated in place), by entry key */
+  private readonly agents = new Map<number, AgentRow>();
   /** the row above the entries that loads earlier messages (while there are any) */
   private older: HTMLElement | undefined;
 
@@ -156,6 +160,9 @@ export class Transcript {
   toggleOutput(callId: string): void {
     if (!this.fullOutput.delete(callId)) {
       this.fullOutput.add(callId);
+    }
+    for (const row of this.agents.values()) {
+      row.toggleOutput(callId);
     }
     for (const [key, drawn] of this.drawn) {
       if (drawn.entry.kind === 'tool' && drawn.entry.callId === callId) {
@@ -196,6 +203,7 @@ export class Transcript {
       if (!keep.has(key)) {
         el.remove();
         this.drawn.delete(key);
+        this.agents.delete(key);
       }
     }
     let previous: HTMLElement | undefined;
@@ -203,7 +211,13 @@ export class Transcript {
       const old = this.drawn.get(entry.key);
       const sig = signature(entry, approvals);
       let el = old?.el;
-      if (old !== undefined && old.entry !== entry && old.signature === sig && updateLive(old.el, old.entry, entry)) {
+      if (entry.kind === 'agent') {
+        el = this.agentRow(entry, approvals);
+        if (old !== undefined && old.el !== el) {
+          old.el.replaceWith(el); // the key was another entry's (a redrawn history)
+        }
+        this.drawn.set(entry.key, { entry, el, signature: sig });
+      } else if (old !== undefined && old.entry !== entry && old.signature === sig && updateLive(old.el, old.entry, entry)) {
         this.drawn.set(entry.key, { entry, el: old.el, signature: sig }); // the Stop button stays put
       } else if (old === undefined || old.entry !== entry || old.signature !== sig) {
         const details = old?.el instanceof HTMLDetailsElement ? old.el : old?.el.querySelector(':scope > details');
@@ -212,6 +226,7 @@ export class Transcript {
           fullOutput: entry.kind === 'tool' && this.fullOutput.has(entry.callId),
         };
         el = draw(entry, ui, approvals);
+        this.agents.delete(entry.key);
         if (old !== undefined) {
           old.el.replaceWith(el);
         }
@@ -235,6 +250,18 @@ export class Transcript {
     } else if (anchor?.isConnected === true) {
       this.root.scrollTop += anchor.getBoundingClientRect().top - anchorTop;
     }
+  }
+
+  /** A sub-agent's row, updated in place. */
+  private agentRow(entry: AgentEntry, approvals: readonly PendingApproval[]): HTMLElement {
+    let row = this.agents.get(entry.key);
+    if (row === undefined) {
+      row = new AgentRow((root) => new Transcript(root));
+      row.el.dataset['key'] = String(entry.key);
+      this.agents.set(entry.key, row);
+    }
+    row.update(entry, approvals);
+    return row.el;
   }
 
   /** The first entry at least partly in view. */

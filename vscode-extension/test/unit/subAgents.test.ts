@@ -149,7 +149,7 @@ test("a restored sub-agent whose call is on an older page is placed when that pa
 
 test('a restored sub-agent still running gets its live events (steps before the restore are not there)', () => {
   const state = reduceAll(emptyChat(), [
-    { kind: 'history', items: history, subAgents: [{ ...restored, status: 'running', podId: CHILD, answer: undefined } as SubAgentState] },
+    { kind: 'history', items: history, subAgents: [{ name: 'research-agent', status: 'running', sessionId: 's-child', callId: 'call_spawn', task: 'Find the cache', scope: 'read-only', podId: CHILD }] },
     child({ type: 'textDelta', text: 'still going' }),
   ]);
   const row = agentRow(state, 2);
