@@ -29,10 +29,38 @@ export interface SessionPick {
   detail: string;
 }
 
+/**
+ * The picker's rows, in the server's order, except that a sub-agent's session
+ * (`spawnedBySessionId`) comes right after the session that spawned it, when
+ * that one is listed, and says whose sub-agent it is.
+ */
 export function sessionPicks(sessions: SessionInfo[], now: number, open: ReadonlySet<string>): SessionPick[] {
-  return sessions.map((s) => {
+  const byId = new Map(sessions.map((s) => [s.sessionId, s]));
+  const spawnedBy = (s: SessionInfo): SessionInfo | undefined => (s.spawnedBySessionId === undefined ? undefined : byId.get(s.spawnedBySessionId));
+  const ordered = new Set<SessionInfo>();
+  const place = (s: SessionInfo): void => {
+    ordered.add(s);
+    for (const child of sessions) {
+      if (spawnedBy(child) === s && !ordered.has(child)) {
+        place(child);
+      }
+    }
+  };
+  for (const s of sessions) {
+    if (spawnedBy(s) === undefined) {
+      place(s);
+    }
+  }
+  for (const s of sessions) {
+    ordered.add(s); // (a broken chain of spawners: in the server's order)
+  }
+  return [...ordered].map((s) => {
     const turns = s.turnCount === 1 ? '1 turn' : `${s.turnCount} turns`;
     const parts = [turns];
+    const parent = spawnedBy(s);
+    if (s.spawnedBySessionId !== undefined) {
+      parts.unshift(parent === undefined ? 'sub-agent' : `sub-agent of “${untitled(parent.title)}”`);
+    }
     if (s.cwd !== undefined) {
       parts.push(s.cwd);
     }
@@ -41,11 +69,15 @@ export function sessionPicks(sessions: SessionInfo[], now: number, open: Readonl
     }
     return {
       sessionId: s.sessionId,
-      label: s.title.trim() === '' ? '(untitled session)' : s.title,
+      label: untitled(s.title),
       description: relativeTime(s.updatedAt, now),
       detail: parts.join(' · '),
     };
   });
+}
+
+function untitled(title: string): string {
+  return title.trim() === '' ? '(untitled session)' : title;
 }
 
 /** A tab title from the first words of the first user input. */

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { approvalPrompt } from '../../src/logic/approval';
 import { emptyChat, reduce, reduceAll, type ChatAction, type ChatState, type Entry } from '../../src/logic/chatState';
+import { sessionPicks } from '../../src/logic/sessions';
 import { agentOf, type AgentEntry } from '../../src/logic/subAgents';
-import type { ChatEvent, HistoryItem, SubAgentState } from '../../src/protocol';
+import type { ChatEvent, HistoryItem, SessionInfo, SubAgentState } from '../../src/protocol';
 
 const PARENT = 'pod-parent';
 const CHILD = 'pod-child';
@@ -161,4 +162,26 @@ test("the approval modal names the sub-agent that asks", () => {
   const params = { podId: CHILD, parentPodId: PARENT, toolCallId: 'x', tool: 'run_command', arguments: { command: 'pytest -q' }, reason: 'research-agent wants to run `pytest -q`' };
   assert.equal(approvalPrompt(params, '/ws', 'research-agent').message, 'research-agent wants to run: pytest -q');
   assert.equal(approvalPrompt(params, '/ws').message, 'yoi wants to run: pytest -q');
+});
+
+test("a sub-agent's session is listed right after the session that spawned it, and says so", () => {
+  const now = Date.UTC(2026, 0, 10, 12);
+  const session = (sessionId: string, title: string, spawnedBySessionId?: string): SessionInfo => ({
+    sessionId,
+    title,
+    createdAt: now,
+    updatedAt: now,
+    turnCount: 1,
+    ...(spawnedBySessionId === undefined ? {} : { spawnedBySessionId }),
+  });
+  const picks = sessionPicks([session('child', 'Find the cache', 'parent'), session('other', 'Other'), session('parent', 'Fix the cache'), session('orphan', 'Lost', 'gone')], now, new Set());
+  assert.deepEqual(
+    picks.map((p) => [p.sessionId, p.detail]),
+    [
+      ['other', '1 turn'],
+      ['parent', '1 turn'],
+      ['child', 'sub-agent of “Fix the cache” · 1 turn'],
+      ['orphan', 'sub-agent · 1 turn'],
+    ],
+  );
 });
