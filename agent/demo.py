@@ -88,6 +88,8 @@ def main() -> int:
             "YOI_API_BASE": model.base_url,
             "YOI_API_KEY": "demo-key",
             "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+            # its scripted model is gone when the demo ends: nothing to share
+            "YOI_SHARED_MODEL": "0",
         }
         heading(f"A workspace with a bug: {workspace / 'greet.py'}")
         print(BUGGY, end="")

@@ -173,9 +173,12 @@ class YoiServer(LanguageServer):
         await asyncio.to_thread(import_quietly, "agent.llm.process")
         await asyncio.to_thread(import_quietly, "server.payloads")
         self.validate_options()
+        from agent.llm import shared
         from agent.llm.process import ModelProcess, model_process_env
 
-        self.model_process = ModelProcess(model=self.model_hint(), env=model_process_env())
+        self.model_process = ModelProcess(
+            model=self.model_hint(), env=model_process_env(), shared=shared.enabled()
+        )
         if prewarm_enabled():
             await self.model_process.start(warm_up=True)
 

@@ -22,6 +22,7 @@ from agent.disk_editor import DiskEditor
 from agent.errors import YoiError
 from agent.factory import PodHost, PodSpec, open_pod
 from agent.llm.process import ModelProcess, RemoteLlmClient, model_process_env
+from agent.llm.shared import enabled as shared_model_enabled
 from agent.llm.types import LlmClient, ModelConfig, RetryListener
 from agent.manifest import load_manifest
 from agent.mcp.hub import McpHub
@@ -72,7 +73,9 @@ class ChatSession:
         self.turn: asyncio.Task[TurnResult] | None = None
         self.pod: Pod | None = None
         self.model_process = ModelProcess(
-            model=options.model or os.environ.get("YOI_MODEL"), env=model_process_env()
+            model=options.model or os.environ.get("YOI_MODEL"),
+            env=model_process_env(),
+            shared=shared_model_enabled(),
         )
         self.mcp = McpHub()  # the same MCP servers as the editors', started in run()
         self.rewinder = Rewinder(self.sink, self.reader, options.assume_yes)

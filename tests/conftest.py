@@ -11,13 +11,20 @@ reaches it with fast retries::
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+# every host a test starts gets a private model process that dies with it; the
+# shared model service (agent/llm/shared.py) is tested on its own, in a folder
+# of its test (tests/test_shared_model.py)
+os.environ["YOI_SHARED_MODEL"] = "0"
 
 from agent.llm.types import ModelConfig
 from agent.testing import ScriptedModel
@@ -49,3 +56,40 @@ def scripted_model() -> Iterator[ScriptedModel]:
     """A running scripted model with an empty script; ``load(steps)`` it."""
     with ScriptedModel() as model:
         yield model
+
+
+# ------------------------------------------------- no shared model service left
+
+_services_before: set[int] = set()
+
+
+def _service_pids() -> set[int]:
+    """Every shared model service running on the machine (agent.llm.service)."""
+    found = set()
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                command = (proc / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"agent.llm.service" in command:
+                found.add(int(proc.name))
+    return found
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _services_before.update(_service_pids())
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A test that let a host start a shared model service it did not end
+    leaves a process behind for minutes: end it, and fail the run."""
+    if hasattr(session.config, "workerinput"):
+        return  # an xdist worker: the controller looks once everything ended
+    leaked = _service_pids() - _services_before
+    for pid in leaked:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    if leaked:
+        print(f"\nshared model services left running by the tests (killed): {sorted(leaked)}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -244,6 +244,7 @@ def server_env(home: Path, config: Path, base_url: str) -> dict[str, str]:
         # the model process starts with the first chat, not with every server:
         # most tests never chat (tests of the warm-up turn it back on)
         "YOI_PREWARM": "0",
+        "YOI_SHARED_MODEL": "0",  # a private model process (see conftest.py)
     }
 
 

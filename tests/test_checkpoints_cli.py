@@ -28,6 +28,7 @@ def cli_env(tmp_path: Path, scripted_model: ScriptedModel) -> dict[str, str]:
         "YOI_API_BASE": scripted_model.base_url,
         "YOI_API_KEY": "test-key",
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "YOI_SHARED_MODEL": "0",
     }
 
 

@@ -55,6 +55,7 @@ def test_the_readme_example_answers_what_time_it_is_in_tokyo(
         "YOI_API_BASE": scripted_model.base_url,
         "YOI_API_KEY": "test-key",
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "YOI_SHARED_MODEL": "0",
     }
     run = subprocess.run(
         [sys.executable, "-m", "server.cli", "chat", "-p", "What time is it in Tokyo?"],
@@ -106,6 +107,7 @@ def test_secrets_never_reach_the_log_or_the_terminal(
         "YOI_API_BASE": scripted_model.base_url,
         "YOI_API_KEY": "test-key",
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "YOI_SHARED_MODEL": "0",
         "YOI_LOG_LEVEL": "DEBUG",
         "LEAKY_TOKEN": secret,
     }

@@ -75,11 +75,16 @@ class ModelProcess:
         model: str | None = None,
         env: Mapping[str, str] | None = None,
         python: str = sys.executable,
+        shared: bool = False,
     ) -> None:
         self.model = model
         self.env = dict(env) if env is not None else None
         self.python = python
+        self.shared = shared  # connect to the user's shared service (agent/llm/shared.py)
         self._proc: asyncio.subprocess.Process | None = None
+        self._writer: asyncio.StreamWriter | None = None  # to the process or the service
+        self._service_pid: int | None = None
+        self._log_hint = ""  # the shared service's log
         self._reader: asyncio.Task[None] | None = None
         self._loaded = asyncio.Event()  # litellm imported: requests may go
         self._ready = asyncio.Event()  # and warmed up
@@ -103,11 +108,17 @@ class ModelProcess:
 
     @property
     def running(self) -> bool:
-        return self._proc is not None and self._proc.returncode is None
+        if self._writer is None or self._writer.is_closing():
+            return False
+        if self._proc is not None:
+            return self._proc.returncode is None
+        return self._reader is not None and not self._reader.done()
 
     @property
     def pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None else None
+        if self._proc is not None:
+            return self._proc.pid
+        return self._service_pid
 
     async def start(self, *, warm_up: bool = False) -> None:
         """Start the process if it is not running (returns before it is ready).
@@ -121,31 +132,73 @@ class ModelProcess:
                 return
             self._loaded.clear()
             self._ready.clear()
-            env = dict(os.environ if self.env is None else self.env)
-            env["YOI_HOST_PID"] = str(os.getpid())  # see child.py: it dies with its host
-            handed = secrets.handover(secrets.vault()) if secrets.vault() else None
-            if handed is not None:  # the keys go through a pipe, not the environment
-                env[secrets.FD_VAR] = str(handed)
-            try:
-                self._proc = await asyncio.create_subprocess_exec(
-                    self.python,
-                    "-m",
-                    "agent.llm.child",
-                    self.model or "",
-                    "warm" if warm_up else "cold",
-                    stdin=asyncio.subprocess.PIPE,
-                    stdout=asyncio.subprocess.PIPE,
-                    stderr=None,  # the host's log
-                    env=env,
-                    limit=READ_LIMIT,
-                    pass_fds=(handed,) if handed is not None else (),
-                )
-            finally:
-                if handed is not None:
-                    os.close(handed)
+            if self.shared:
+                try:
+                    await self._connect_service(warm_up)
+                    return
+                except (OSError, PermissionError) as exc:
+                    log.warning("no shared model service (%s): starting a private one", exc)
+                    self.shared = False
+            await self._spawn(warm_up)
+
+    async def _spawn(self, warm_up: bool) -> None:
+        env = dict(os.environ if self.env is None else self.env)
+        env["YOI_HOST_PID"] = str(os.getpid())  # see child.py: it dies with its host
+        handed = secrets.handover(secrets.vault()) if secrets.vault() else None
+        if handed is not None:  # the keys go through a pipe, not the environment
+            env[secrets.FD_VAR] = str(handed)
+        try:
+            self._proc = proc = await asyncio.create_subprocess_exec(
+                self.python,
+                "-m",
+                "agent.llm.child",
+                self.model or "",
+                "warm" if warm_up else "cold",
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=None,  # the host's log
+                env=env,
+                limit=READ_LIMIT,
+                pass_fds=(handed,) if handed is not None else (),
+            )
+        finally:
+            if handed is not None:
+                os.close(handed)
+        assert proc.stdin is not None and proc.stdout is not None
+        self._writer = proc.stdin
+        self.starts += 1
+        self._reader = asyncio.ensure_future(self._read(proc.stdout, proc))
+        log.info("model process %d started", proc.pid)
+
+    async def _connect_service(self, warm_up: bool) -> None:
+        from agent.llm import shared
+
+        env = dict(os.environ if self.env is None else self.env)
+        vault = secrets.vault()
+        where = await asyncio.to_thread(shared.address, env, vault, self.python)
+        handed = secrets.handover(vault) if vault else None
+        if handed is not None:
+            env[secrets.FD_VAR] = str(handed)
+        command = [self.python, "-m", "agent.llm.service", str(where.socket), self.model or ""]
+        try:
+            connection = await shared.connect(
+                where,
+                start=[*command, "--detach"],
+                env=env,
+                pass_fds=(handed,) if handed is not None else (),
+                limit=READ_LIMIT,
+            )
+        finally:
+            if handed is not None:
+                os.close(handed)
+        self._proc = None
+        self._writer = connection.writer
+        self._service_pid = connection.pid
+        self._log_hint = str(where.log)
+        if connection.started:
             self.starts += 1
-            self._reader = asyncio.ensure_future(self._read(self._proc))
-            log.info("model process %d started", self._proc.pid)
+        self._reader = asyncio.ensure_future(self._read(connection.reader, None))
+        log.info("connected to the shared model service at %s", where.socket)
 
     async def wait_loaded(self) -> None:
         """Start the process if needed and wait until it can take requests."""
@@ -165,7 +218,12 @@ class ModelProcess:
         finally:
             waiter.cancel()
         if not (stage.is_set() and self.running):
-            code = self._proc.returncode if self._proc is not None else None
+            if self._proc is None:
+                raise ProviderUnavailable(
+                    "The shared model service closed the connection while loading (its log: "
+                    f"{self._log_hint}). Ask again to retry."
+                )
+            code = self._proc.returncode
             raise ProviderUnavailable(
                 f"The model process exited while loading (exit code {code}); "
                 "the language server's log says why. Ask again to retry."
@@ -177,6 +235,10 @@ class ModelProcess:
         self._closed = True
         proc = self._proc
         if proc is None:
+            if self._writer is not None:  # the shared service lives on
+                self._writer.close()
+            if self._reader is not None:
+                await asyncio.gather(self._reader, return_exceptions=True)
             return
         if proc.stdin is not None:
             proc.stdin.close()
@@ -203,8 +265,8 @@ class ModelProcess:
         :meth:`wait_loaded` first). Yields the stream's events. A ``large``
         request (one with images: megabytes of base64) is encoded in a
         thread, so the event loop never stalls on it."""
-        proc = self._proc
-        if proc is None or proc.stdin is None or not self.running:
+        writer = self._writer
+        if writer is None or not self.running:
             raise ProviderUnavailable("The model process is not running; ask again to restart it.")
         stream_id = next(self._ids)
         queue: asyncio.Queue[_Message] = asyncio.Queue()
@@ -222,8 +284,8 @@ class ModelProcess:
                 if large
                 else wire.encode(message)
             )
-            proc.stdin.write(line)
-            await proc.stdin.drain()
+            writer.write(line)
+            await writer.drain()
             while True:
                 item = await queue.get()
                 if isinstance(item, _Exited):
@@ -251,15 +313,15 @@ class ModelProcess:
     async def model_info(self, model: str) -> ModelInfo:
         """litellm's model map for ``model``, asked of the process (which
         must be loaded); unknown when the process goes away."""
-        proc = self._proc
-        if proc is None or proc.stdin is None or not self.running:
+        writer = self._writer
+        if writer is None or not self.running:
             return ModelInfo()
         query_id = next(self._ids)
         queue: asyncio.Queue[_Message] = asyncio.Queue()
         self._streams[query_id] = queue
         try:
-            proc.stdin.write(wire.encode({"op": "info", "id": query_id, "model": model}))
-            await proc.stdin.drain()
+            writer.write(wire.encode({"op": "info", "id": query_id, "model": model}))
+            await writer.drain()
             item = await queue.get()
         except (ConnectionError, RuntimeError):
             return ModelInfo()
@@ -270,17 +332,21 @@ class ModelProcess:
         return wire.info_from_json(item["info"])
 
     def _cancel(self, stream_id: int) -> None:
-        proc = self._proc
-        if proc is None or proc.stdin is None or proc.stdin.is_closing():
+        writer = self._writer
+        if writer is None or writer.is_closing():
             return
         with contextlib.suppress(ConnectionError, RuntimeError):
-            proc.stdin.write(wire.encode({"op": "cancel", "id": stream_id}))
+            writer.write(wire.encode({"op": "cancel", "id": stream_id}))
 
-    async def _read(self, proc: asyncio.subprocess.Process) -> None:
-        assert proc.stdout is not None
+    async def _read(
+        self, lines: asyncio.StreamReader, proc: asyncio.subprocess.Process | None
+    ) -> None:
         try:
             while True:
-                line = await proc.stdout.readline()
+                try:
+                    line = await lines.readline()
+                except (ConnectionError, ValueError):
+                    break
                 if not line:
                     break
                 try:
@@ -305,15 +371,25 @@ class ModelProcess:
                 if queue is not None:
                     queue.put_nowait(message)
         finally:
-            code = await proc.wait()
             self._loaded.clear()
             self._ready.clear()
-            if not self._closed:
-                log.warning("the model process exited (code %s)", code)
-            reason = (
-                f"The model process stopped unexpectedly (exit code {code}); "
-                "ask again to restart it."
-            )
+            if proc is not None:
+                code = await proc.wait()
+                if not self._closed:
+                    log.warning("the model process exited (code %s)", code)
+                reason = (
+                    f"The model process stopped unexpectedly (exit code {code}); "
+                    "ask again to restart it."
+                )
+            else:
+                if self._writer is not None:
+                    self._writer.close()
+                if not self._closed:
+                    log.warning("the connection to the shared model service closed")
+                reason = (
+                    "The shared model service stopped unexpectedly (its log: "
+                    f"{self._log_hint}); ask again to restart it."
+                )
             for queue in self._streams.values():
                 queue.put_nowait(_Exited(reason))
 

@@ -206,6 +206,7 @@ export async function startAll(script: unknown[], options: { mcp?: boolean } = {
     YOI_HOME: join(root, 'yoi-home'),
     YOI_CONFIG_DIR: join(root, 'yoi-config'),
     LITELLM_LOCAL_MODEL_COST_MAP: 'True',
+    YOI_SHARED_MODEL: '0', // a private model process that dies with the server
   };
   writeFileSync(join(root, 'code-server.yaml'), '');
   await startProcess(
