@@ -11,6 +11,11 @@ Measures, in one run, against baselines measured in the same run:
   from sending it until the scripted model endpoint receives the request;
   also with ``YOI_PREWARM=0`` (the model client loads on that chat), which is
   what every first chat cost before the model process warmed up in advance;
+  with a private model process (``YOI_SHARED_MODEL=0``: every editor session
+  loads litellm anew) and with the shared model service (agent/llm/shared.py),
+  in the first editor session (no service running yet: it starts one) and in
+  a later one (the service an earlier session started is warm), also sent
+  right after ``initialized``;
 - a warm turn: ``yoi/chat`` sent → request received, against bare
   ``litellm.acompletion`` sending the very same requests (system prompt,
   tools, history, as recorded by the endpoint) from this process.
@@ -22,8 +27,10 @@ in this process, so both ends read one clock.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import signal
 import statistics
 import sys
 import tempfile
@@ -182,6 +189,21 @@ async def bare_litellm_turns(model: ScriptedModel, bodies: list[dict[str, Any]])
     return latencies[3:]  # the first ones load litellm's request path
 
 
+def kill_services(runtime: Path) -> None:
+    """End the shared model services serving a socket in ``runtime``."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            command = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"agent.llm.service" in command and str(runtime).encode() in command:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(proc.name), signal.SIGKILL)
+    time.sleep(0.2)
+
+
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:8.1f} ms"
 
@@ -202,7 +224,11 @@ async def main() -> None:
             "YOI_API_BASE": model.base_url,
             "YOI_API_KEY": "bench",
             "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+            "YOI_SHARED_MODEL": "0",
         }
+        # a short socket path; mkdtemp makes it 0700
+        runtime = Path(tempfile.mkdtemp(prefix="yoi-bench-", dir="/tmp"))
+        shared = {**env, "YOI_SHARED_MODEL": "1", "YOI_RUNTIME_DIR": str(runtime)}
 
         bare, yoi = [], []
         for _ in range(COLD_RUNS):  # alternate, so both see the same machine
@@ -230,15 +256,30 @@ async def main() -> None:
 
         print(f"first yoi/chat → request at the endpoint, median of {FIRST_CHAT_RUNS} servers:")
         for label, delay, extra in (
-            ("sent 3 s after initialized", 3.0, {}),
-            ("sent 12 s after initialized", 12.0, {}),
-            ("3 s after, YOI_PREWARM=0 (before)", 3.0, {"YOI_PREWARM": "0"}),
+            ("private process, 3 s after initialized", 3.0, {}),
+            ("private process, 12 s after", 12.0, {}),
+            ("private, YOI_PREWARM=0 (before)", 3.0, {"YOI_PREWARM": "0"}),
         ):
             runs = FIRST_CHAT_RUNS if delay < 10 else 1
             firsts = [
                 (await first_chat({**env, **extra}, root, model, delay))[0] for _ in range(runs)
             ]
-            print(f"  {label + ':':38} {ms(statistics.median(firsts))}")
+            print(f"  {label + ':':48} {ms(statistics.median(firsts))}")
+        try:
+            firsts = []
+            for _ in range(FIRST_CHAT_RUNS):
+                await asyncio.to_thread(kill_services, runtime)
+                firsts.append((await first_chat(shared, root, model, 3.0))[0])
+            label = "shared service, first session, 3 s after:"
+            print(f"  {label:48} {ms(statistics.median(firsts))}  (it starts the service)")
+            for label, delay in (
+                ("shared service, a later session, 3 s after:", 3.0),
+                ("shared service, a later session, at once:", 0.0),
+            ):
+                runs = [(await first_chat(shared, root, model, delay))[0] for _ in range(5)]
+                print(f"  {label:48} {ms(statistics.median(runs))}  (median of 5 sessions)")
+        finally:
+            await asyncio.to_thread(kill_services, runtime)
 
         _, warm = await first_chat(env, root, model, 3.0, warm_turns=WARM_TURNS)
         bodies = model.requests[1:]  # the warm turns' requests, as yoi sent them
