@@ -71,7 +71,7 @@ def test_a_foreground_sub_agent_is_a_folded_section_with_its_answer(
                 id="call_spawn",
             ),
             call("read_file", {"path": "app.py"}, "CHILD-A"),
-            say("The answer is 42.", "CHILD-A", chunk_size=4),
+            say("The answer is 42.", "CHILD-A", chunk_size=4, chunk_delay_ms=150),
             say("The sub-agent found 42.", "PARENT-1"),
         ]
     )
@@ -83,7 +83,15 @@ def test_a_foreground_sub_agent_is_a_folded_section_with_its_answer(
         T.setup()
         vim.cmd("YoiChat")
         T.wait_pod()
-        T.send("PARENT-1 ask a sub-agent")
+        require("yoi").submit("PARENT-1 ask a sub-agent")
+        -- while it runs: its header says so, and its text streams into its section
+        T.wait("the sub-agent's text", function()
+          return T.chat_text():find("┆ The answer", 1, true) ~= nil
+        end)
+        T.result.live = select(2, header_row("research%-agent"))
+        T.wait("the turn to end", function()
+          return not T.info().running
+        end, 40000)
         T.wait("the sub-agent to finish", function()
           return select(2, header_row("research%-agent")):find("finished") ~= nil
         end)
@@ -107,6 +115,7 @@ def test_a_foreground_sub_agent_is_a_folded_section_with_its_answer(
         T.result.split_cursor = vim.api.nvim_win_get_cursor(0)[1]
         """
     )
+    assert result["live"] == "  ◆ research-agent · … running · read-only — CHILD-A find the answer"
     chat = result["chat"]
     header = result["header"]
     assert header == "  ◆ research-agent · ✓ finished · read-only — CHILD-A find the answer"
@@ -191,6 +200,9 @@ def test_stop_a_running_sub_agent_from_yoi_agents_and_restore_its_state(
     assert picker["items"] == ["slow · … running · read-only — CHILD-S wait"]
     assert action["items"][-1] == "Stop it"
     assert "  ┆ ── interrupted ──" in first["chat"]
+    # the turn the parent started by itself for the note ends with a blank line too
+    prompt = first["chat"].index("──── ✎ message yoi ────")
+    assert first["chat"][prompt - 2 : prompt] == ["It was stopped.", ""]
     # the parent was told, as a note, and went on
     notes = str(scripted_model.requests[-1]["messages"])
     assert "`slow` was interrupted" in notes

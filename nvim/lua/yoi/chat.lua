@@ -317,6 +317,9 @@ function Chat:on_event(event)
   elseif kind == "turnEnd" then
     self:_show_outcome(event.outcome, event.error)
     self.running = self.requesting == true -- a yoi/chat turn ends with its answer
+    if not self.requesting then -- a turn the pod started itself (a sub-agent's note)
+      self.t:blank()
+    end
     self.header = false
     local client = server.client(self.root)
     if client then
