@@ -7,7 +7,7 @@
 
 import * as vscode from 'vscode';
 import { emptyChat, limitsOf, reduce, type ChatAction, type ChatState } from '../logic/chatState';
-import { imageSegments, withImageData, type PendingImage } from '../logic/images';
+import { imageSegments, type PendingImage } from '../logic/images';
 import { parseInput } from '../logic/mentions';
 import { chatTitle } from '../logic/sessions';
 import { agentOf, type AgentEntry } from '../logic/subAgents';
@@ -19,10 +19,6 @@ import {
   type ChatParams,
   type ChatResult,
   type EventParams,
-  type HistoryResult,
-  type ImageGetParams,
-  type ImageGetResult,
-  type PodHistoryParams,
   type PodCreateParams,
   type PodCreateResult,
   type PodListResult,
@@ -32,6 +28,8 @@ import {
   type ToolCancelParams,
   type ToolCancelResult,
 } from '../protocol';
+import { AgentPods } from './agentPods';
+import { HistoryReader } from './history';
 import { describeError, hasErrorCode, type ServerController } from './server';
 
 interface StoredChat {
@@ -41,8 +39,6 @@ interface StoredChat {
 }
 
 const STORE_KEY = 'yoi.chats';
-/** History items per page: a restored chat shows the latest page, older ones as the user scrolls up. */
-export const HISTORY_PAGE = 200;
 const ACTIVE_KEY = 'yoi.activeChat';
 
 export class Chat {
@@ -83,9 +79,9 @@ export class ChatManager implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<ChatChange>();
   /** events for pods whose create answer has not arrived yet */
   private readonly early = new Map<string, ChatEvent[]>();
-  /** the chat (id) of each sub-agent pod seen, at any depth */
-  private readonly agentPods = new Map<string, string>();
+  private readonly agentPods = new AgentPods();
   readonly onDidChange = this.changed.event;
+  private readonly history: HistoryReader;
 
   constructor(
     private readonly server: ServerController,
@@ -104,6 +100,7 @@ export class ChatManager implements vscode.Disposable {
     }
     const active = memento.get<string>(ACTIVE_KEY);
     this.activeId = this.chats.some((c) => c.id === active) ? (active ?? '') : (this.chats[0]?.id ?? '');
+    this.history = new HistoryReader(server);
     server.onNotification<EventParams>(Method.event, (params) => this.onEvent(params));
     server.onDidStart(() => this.onServerStart());
   }
@@ -228,7 +225,7 @@ export class ChatManager implements vscode.Disposable {
 
   /** The chat showing the pod: its own, or one of its sub-agents' (at any depth). */
   chatOfAnyPod(podId: string): Chat | undefined {
-    const agentChat = this.agentPods.get(podId);
+    const agentChat = this.agentPods.chatId(podId);
     return this.chatOfPod(podId) ?? (agentChat === undefined ? undefined : this.get(agentChat));
   }
 
@@ -270,9 +267,7 @@ export class ChatManager implements vscode.Disposable {
       chat.sessionId = params.event.sessionId; // the pod now writes to the compacted session
       this.persist();
     }
-    if (params.event.type === 'subAgent') {
-      this.agentPods.set(params.event.podId, chat.id);
-    }
+    this.agentPods.noteEvent(chat.id, params);
     this.dispatch(chat, { kind: 'event', event: params.event });
     if (params.event.type === 'compactDone' && !chat.running) {
       void this.refreshPod(chat, params.podId); // the compacted context's size (no request told it yet)
@@ -285,10 +280,7 @@ export class ChatManager implements vscode.Disposable {
     if (chat === undefined) {
       return;
     }
-    this.agentPods.set(params.podId, chat.id);
-    if (params.event.type === 'subAgent') {
-      this.agentPods.set(params.event.podId, chat.id);
-    }
+    this.agentPods.noteEvent(chat.id, params);
     this.dispatch(chat, { kind: 'child', podId: params.podId, parentPodId, event: params.event });
   }
 
@@ -354,11 +346,9 @@ export class ChatManager implements vscode.Disposable {
     this.persist();
     this.dispatch(chat, { kind: 'pod', model: result.model });
     if (result.restored && !chat.restored) {
-      const params: PodHistoryParams = { podId: result.podId, limit: HISTORY_PAGE };
-      const history = await this.server.request<HistoryResult>(Method.podHistory, params);
-      const items = await withImageData(history.items, this.imageData);
-      this.dispatch(chat, historyAction(history, items));
-      this.noteAgents(chat, history);
+      const history = await this.history.latest(result.podId);
+      this.dispatch(chat, history.action);
+      this.agentPods.noteHistory(chat.id, history.result);
       await this.refreshPod(chat, result.podId);
     } else {
       void this.refreshPod(chat, result.podId); // the window and the thresholds, when the manifest sets them
@@ -371,13 +361,6 @@ export class ChatManager implements vscode.Disposable {
     }
     return result.podId;
   }
-
-  /** A stored image's data URL (for thumbnails after a reload), or undefined. */
-  private readonly imageData = (sha256: string): Promise<string | undefined> =>
-    this.server.request<ImageGetResult>(Method.imageGet, { sha256 } satisfies ImageGetParams).then(
-      (result) => result.dataUrl,
-      () => undefined,
-    );
 
   /** The pod's context size, window and thresholds, from `yoi/pod/list`. */
   private async refreshPod(chat: Chat, podId: string): Promise<void> {
@@ -398,10 +381,9 @@ export class ChatManager implements vscode.Disposable {
     }
     chat.loadingOlder = true;
     try {
-      const params: PodHistoryParams = { podId: chat.podId, limit: HISTORY_PAGE, before: paging.start };
-      const page = await this.server.request<HistoryResult>(Method.podHistory, params);
-      if (page.start !== undefined && page.sessionId === chat.sessionId) {
-        this.dispatch(chat, { kind: 'older', items: await withImageData(page.items, this.imageData), start: page.start });
+      const older = await this.history.before(chat.podId, paging.start, chat.sessionId);
+      if (older !== undefined) {
+        this.dispatch(chat, older);
       }
     } catch (error) {
       void vscode.window.showErrorMessage(`yoi could not load the earlier messages: ${describeError(error)}`);
@@ -420,22 +402,11 @@ export class ChatManager implements vscode.Disposable {
     if (chat.podId === undefined) {
       return;
     }
-    const params: PodHistoryParams = { podId: chat.podId, limit: HISTORY_PAGE };
-    const history = await this.server.request<HistoryResult>(Method.podHistory, params);
-    const items = await withImageData(history.items, this.imageData);
-    chat.sessionId = history.sessionId;
+    const history = await this.history.latest(chat.podId);
+    chat.sessionId = history.result.sessionId;
     this.persist();
-    this.dispatch(chat, historyAction(history, items));
-    this.noteAgents(chat, history);
-  }
-
-  /** Sub-agents of a restored history that still run: their events go to this chat. */
-  private noteAgents(chat: Chat, history: HistoryResult): void {
-    for (const agent of history.subAgents ?? []) {
-      if (agent.podId !== undefined) {
-        this.agentPods.set(agent.podId, chat.id);
-      }
-    }
+    this.dispatch(chat, history.action);
+    this.agentPods.noteHistory(chat.id, history.result);
   }
 
   /**
@@ -532,13 +503,4 @@ export class ChatManager implements vscode.Disposable {
   dispose(): void {
     this.changed.dispose();
   }
-}
-
-function historyAction(history: HistoryResult, items: HistoryResult['items']): ChatAction {
-  return {
-    kind: 'history',
-    items,
-    ...(history.start === undefined ? {} : { start: history.start }),
-    ...(history.subAgents === undefined ? {} : { subAgents: history.subAgents }),
-  };
 }
