@@ -51,6 +51,10 @@ end
 local function chat_win()
   return vim.fn.win_findbuf(T.info().bufnr)[1]
 end
+local function status()
+  local opts = { winid = chat_win(), maxwidth = 300 }
+  return vim.api.nvim_eval_statusline(vim.wo[chat_win()].statusline, opts).str
+end
 local function closed(row)
   return vim.api.nvim_win_call(chat_win(), function()
     return vim.fn.foldclosed(row)
@@ -181,6 +185,7 @@ def test_stop_a_running_sub_agent_from_yoi_agents_and_restore_its_state(
           return select(2, header_row("slow")):find("running") ~= nil
         end)
         T.result.running = select(2, header_row("slow"))
+        T.result.status = status()
         T.answers = { { match = "slow" }, { label = "Stop it" } }
         vim.cmd("YoiAgents")
         T.wait("the sub-agent to stop", function()
@@ -195,6 +200,7 @@ def test_stop_a_running_sub_agent_from_yoi_agents_and_restore_its_state(
         """
     )
     assert first["running"] == "  ◆ slow · … running · read-only — CHILD-S wait"
+    assert "· idle · 1 sub-agent running · context" in first["status"]
     assert first["stopped"] == "  ◆ slow · ■ interrupted · read-only — CHILD-S wait"
     picker, action = first["asked"][:2]
     assert picker["items"] == ["slow · … running · read-only — CHILD-S wait"]

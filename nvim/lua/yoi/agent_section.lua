@@ -161,8 +161,8 @@ function Section:lost()
   end
 end
 
---- One of the sub-agent's own `yoi/event`s.
-function Section:on_event(event)
+--- One of the sub-agent's own `yoi/event`s (`root`: the workspace's, for paths).
+function Section:on_event(event, root)
   local kind = event.type
   if kind == "textDelta" then
     self:text(event.text)
@@ -178,6 +178,8 @@ function Section:on_event(event)
     else
       self:add({ (event.ok and "✓ " or "✗ ") .. one_line(event.summary, 80) })
     end
+  elseif kind == "edit" and event.status ~= "proposed" then
+    self:add({ render.edit_text(root, event) })
   elseif kind == "alert" then
     self:add({ ("⚠ %s: %s"):format(tostring(event.source), one_line(event.message, 200)) })
   elseif kind == "subAgent" then -- a sub-agent of its own: one line each time

@@ -39,9 +39,10 @@ function M.on_sub_agent(chat, info)
     local pending = s.pending[info.podId]
     s.pending[info.podId] = nil
     for _, event in ipairs(pending or {}) do
-      found:on_event(event)
+      found:on_event(event, chat.root)
     end
   end
+  chat:refresh_status()
 end
 
 --- A `yoi/event` with `parentPodId`: a sub-agent's own event. It goes to its
@@ -54,7 +55,7 @@ function M.on_child_event(chat, params)
   local s = state(chat)
   local found = s.by_pod[params.podId]
   if found then
-    found:on_event(params.event)
+    found:on_event(params.event, chat.root)
   elseif params.parentPodId == chat.pod_id then
     local pending = s.pending[params.podId] or {}
     if #pending < PENDING_MAX then
@@ -81,6 +82,15 @@ end
 --- The chat's sub-agents' sections, oldest first (`.info`: name, status, podId, …).
 function M.list(chat)
   return chat and chat.t.agents and chat.t.agents.list or {}
+end
+
+--- How many of the chat's sub-agents are running.
+function M.running(chat)
+  local count = 0
+  for _, found in ipairs(M.list(chat)) do
+    count = count + (found:running() and 1 or 0)
+  end
+  return count
 end
 
 --- One line for a sub-agent in the picker.

@@ -425,6 +425,7 @@ function Chat:info()
     starting = self.starting == true,
     last_outcome = self.last_outcome,
     context_tokens = self.context_tokens,
+    agents_running = require("yoi.agents").running(self),
   }
 end
 

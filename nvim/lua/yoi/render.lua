@@ -77,11 +77,16 @@ end
 
 --- An `edit` event, as a line in its tool call's block.
 function M.edit(t, root, event)
+  t:tool_note(event.id, M.edit_text(root, event))
+end
+
+--- "edit app.py: applied (message)": an `edit` event in one line.
+function M.edit_text(root, event)
   local text = ("edit %s: %s"):format(relative(event.uri, root), tostring(event.status))
   if event.message and event.message ~= "" then
     text = text .. " (" .. event.message .. ")"
   end
-  t:tool_note(event.id, text)
+  return text
 end
 
 function M.alert(t, event)

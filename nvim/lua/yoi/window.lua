@@ -181,6 +181,10 @@ function M.statusline(info, progress)
     state = "starting"
   end
   table.insert(parts, state)
+  local agents = info.agents_running or 0
+  if agents > 0 then
+    table.insert(parts, agents .. (agents == 1 and " sub-agent" or " sub-agents") .. " running")
+  end
   local context = short_tokens(info.context_tokens)
   if context then
     table.insert(parts, "context " .. context)
