@@ -281,3 +281,46 @@ def test_the_help_has_the_sub_agents_tags(nvim: Neovim, tmp_path: Path) -> None:
         env={"YOI_TEST_RUNTIME": str(runtime)},
     )
     assert result["found"] == ["yoi.txt", "yoi.txt"]
+
+
+def test_a_sub_agents_own_sub_agent_is_a_line_in_its_section(
+    nvim: Neovim, scripted_model: ScriptedModel
+) -> None:
+    scripted_model.load(
+        [
+            call("spawn_agent", {"task": "CHILD-N delegate", "name": "mid"}, "PARENT-N"),
+            call(
+                "spawn_agent",
+                {"task": "GRAND-N look", "name": "leaf", "readOnly": True},
+                "CHILD-N",
+            ),
+            say("leaf says hi", "GRAND-N"),
+            say("mid is done", "CHILD-N"),
+            say("all done", "PARENT-N"),
+        ]
+    )
+    result = nvim.run(
+        HELPERS
+        + """
+        T.setup()
+        vim.cmd("YoiChat")
+        T.wait_pod()
+        T.send("PARENT-N go")
+        T.wait("the sub-agent to finish", function()
+          return select(2, header_row("mid")):find("finished") ~= nil
+        end)
+        T.result.chat = lines()
+        T.answers = { { match = "mid" } }
+        vim.cmd("YoiAgents")
+        """
+    )
+    chat = result["chat"]
+    row = chat.index("  ◆ mid · ✓ finished · writes . — CHILD-N delegate")
+    section = chat[row + 1 : chat.index("  ┆ ── finished ──", row) + 1]
+    assert "  ┆ ◆ leaf · … running · read-only — GRAND-N look" in section
+    assert "  ┆ ◆ leaf · ✓ finished · read-only — GRAND-N look" in section
+    assert "  ┆ mid is done" in section
+    # the sub-agent's sub-agent's own text shows nowhere: its parent has its answer
+    assert not any("leaf says hi" in line for line in chat)
+    assert "all done" in chat
+    assert result["asked"][0]["items"] == [chat[row].removeprefix("  ◆ ")]
