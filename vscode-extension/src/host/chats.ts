@@ -10,7 +10,7 @@ import { emptyChat, limitsOf, reduce, type ChatAction, type ChatState } from '..
 import { imageSegments, type PendingImage } from '../logic/images';
 import { parseInput } from '../logic/mentions';
 import { chatTitle } from '../logic/sessions';
-import { agentOf, type AgentEntry } from '../logic/subAgents';
+import { agentOf, hasCall, type AgentEntry } from '../logic/subAgents';
 import type { ChatTab } from '../messages';
 import {
   ErrorCode,
@@ -236,9 +236,9 @@ export class ChatManager implements vscode.Disposable {
     return chat === undefined || entry === undefined ? undefined : { chat, entry };
   }
 
-  /** The chat with a tool call. */
+  /** The chat with a tool call (its pod's, or a sub-agent's). */
   chatOfCall(callId: string): Chat | undefined {
-    return this.chats.find((c) => c.state.entries.some((e) => e.kind === 'tool' && e.callId === callId));
+    return this.chats.find((c) => hasCall(c.state, callId));
   }
 
   /** Apply an action that does not come from the pod's events (approvals, reviews). */

@@ -11,7 +11,7 @@
 import type { AlertLevel, ChatEvent, ChatResult, ContextLimits, EditStatus, HistoryItem, PodPhase, Segment, SubAgentState } from '../protocol';
 import { withOutcomes } from './editOutcomes';
 import { idle, withActivity } from './activity';
-import { lostAgents, onChildEvent, onSubAgent, placeRestored, type AgentEntry } from './subAgents';
+import { inAgentWithCall, lostAgents, onChildEvent, onSubAgent, placeRestored, type AgentEntry } from './subAgents';
 
 export type ToolStatus = 'running' | 'ok' | 'failed';
 
@@ -500,6 +500,9 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
     case 'approvalDone':
       return { ...state, approvals: state.approvals.filter((a) => a.requestId !== action.requestId) };
     case 'review':
+      if (findTool(state, action.callId) < 0) {
+        return inAgentWithCall(state, action.callId, (transcript) => reduce(transcript, action)); // a sub-agent's edit
+      }
       return updateTool(state, action.callId, (tool) => {
         const next = { ...tool };
         delete next.review;

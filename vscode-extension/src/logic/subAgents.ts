@@ -210,6 +210,21 @@ export function lostAgents(state: ChatState): ChatState {
   return next;
 }
 
+/** The transcript shows the tool call `callId`, or one of its sub-agents' does (at any depth). */
+export function hasCall(state: ChatState, callId: string): boolean {
+  return state.entries.some((e) => (e.kind === 'tool' && e.callId === callId) || (e.kind === 'agent' && e.transcript !== undefined && hasCall(e.transcript, callId)));
+}
+
+/** `update` applied to the transcript of the sub-agent whose transcript shows the tool call `callId` (the state as it was when none does). */
+export function inAgentWithCall(state: ChatState, callId: string, update: (transcript: ChatState) => ChatState): ChatState {
+  const index = state.entries.findIndex((e) => e.kind === 'agent' && e.transcript !== undefined && hasCall(e.transcript, callId));
+  const row = state.entries[index];
+  if (row?.kind !== 'agent' || row.transcript === undefined) {
+    return state;
+  }
+  return replaceAt(state, index, { ...row, transcript: update(row.transcript) });
+}
+
 /** The row of the sub-agent pod `podId`, at any depth. */
 export function agentOf(state: ChatState, podId: string): AgentEntry | undefined {
   for (const entry of state.entries) {

@@ -185,3 +185,16 @@ test("a sub-agent's session is listed right after the session that spawned it, a
     ],
   );
 });
+
+test("an edit of a sub-agent under review shows its progress in the sub-agent's tool row", () => {
+  const state = reduceAll(emptyChat(), [
+    ...spawning,
+    ev(started),
+    child({ type: 'toolCall', id: 'c_edit', name: 'edit_file', arguments: { path: 'docs/a.md' } }),
+    { kind: 'review', callId: 'c_edit', progress: { total: 2, kept: 1, undone: 0 } },
+  ]);
+  const tool = agentRow(state, 2).transcript?.entries[0];
+  assert.ok(tool?.kind === 'tool');
+  assert.deepEqual(tool.review, { total: 2, kept: 1, undone: 0 });
+  assert.equal(reduce(state, { kind: 'review', callId: 'nowhere' }), state);
+});
