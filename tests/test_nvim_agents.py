@@ -157,6 +157,30 @@ def test_a_foreground_sub_agent_is_a_folded_section_with_its_answer(
     assert result["split"] is True and result["split_cursor"] == result["row"]
     told = [m["content"] for m in scripted_model.requests[-1]["messages"] if m["role"] == "tool"]
     assert any("The answer is 42." in str(t) for t in told)
+    # a resumed session shows it again, folded, with its answer
+    again = nvim.run(
+        HELPERS
+        + """
+        T.setup()
+        T.answers = { { match = "PARENT-1 ask" } }
+        vim.cmd("YoiSessions")
+        T.wait("the resumed session", function()
+          return T.info().bufnr and T.chat_text():find("resumed session", 1, true) ~= nil
+        end)
+        T.result.chat = lines()
+        local row = header_row("research%-agent")
+        T.result.closed = closed(row) == row
+        """
+    )
+    restored = again["chat"]
+    row = restored.index(header)
+    assert restored[row + 1 : row + 5] == [
+        "  ┆ task: CHILD-A find the answer",
+        "  ┆ answer:",
+        "  ┆ The answer is 42.",
+        "  ┆ ── finished ──",
+    ]
+    assert again["closed"] is True
 
 
 def test_stop_a_running_sub_agent_from_yoi_agents_and_restore_its_state(
@@ -228,7 +252,10 @@ def test_stop_a_running_sub_agent_from_yoi_agents_and_restore_its_state(
         vim.cmd("YoiAgents")
         """
     )
-    assert "  ◆ slow · ■ interrupted · read-only — CHILD-S wait" in second["chat"]
+    restored = second["chat"]
+    row = restored.index("  ◆ slow · ■ interrupted · read-only — CHILD-S wait")
+    assert restored[row - 1].startswith("  │ ✓ Started the sub-agent `slow`")  # under its call
+    assert restored[row + 1 : row + 3] == ["  ┆ task: CHILD-S wait", "  ┆ ── interrupted ──"]
     assert second["closed"] is True
     sessions = second["asked"][0]["items"]
     assert any(item.startswith("↳ sub-agent: ") for item in sessions)
