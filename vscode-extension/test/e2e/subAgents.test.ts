@@ -4,7 +4,8 @@
  * which shows as a row under that call (running, its own transcript on
  * expand), ends with its answer in the row, and the parent goes on with it;
  * a second sub-agent is stopped from its row's Stop button, and the parent
- * goes on without it.
+ * goes on without it; a third one's command approval shows in its row, naming
+ * it, and once allowed its command runs.
  */
 
 import assert from 'node:assert/strict';
@@ -81,5 +82,33 @@ test("a sub-agent's Stop button stops it; the parent goes on", { timeout: 300_00
     mark('the parent went on');
   } catch (error) {
     await failWith('stopping the sub-agent failed', error);
+  }
+});
+
+test("a sub-agent's command approval shows in its row, naming it; allowed, its command runs and it answers", { timeout: 300_000 }, async () => {
+  try {
+    await loadScript([
+      { match: 'E2E-PARENT', tool_calls: [{ name: 'spawn_agent', arguments: { task: 'E2E-CHILD3 run echo', name: 'runner' }, id: 'call_spawn3' }] },
+      { match: 'E2E-CHILD3', tool_calls: [{ name: 'run_command', arguments: { command: 'echo from-runner' }, id: 'call_runner_cmd' }] },
+      { match: 'E2E-CHILD3', text: 'Ran it.' },
+      { match: 'E2E-PARENT', text: 'The runner ran it.' },
+    ]);
+    const chat = chatFrame();
+    await say('and a command');
+    const row = chat.locator('.tool[data-call-id="call_spawn3"] + .entry.agent');
+    const box = row.locator('.agent-after .approval');
+    await box.waitFor({ timeout: 60_000 });
+    assert.equal(await box.locator('.approval-title span').first().textContent(), 'runner wants to run this command');
+    assert.equal(await box.locator('.tool-command').textContent(), 'echo from-runner');
+    assert.equal(await row.locator('.agent-status').textContent(), 'waiting for your approval');
+    await shootSidebar('e2e-sub-agent-approval.png');
+    await box.getByRole('button', { name: 'Allow', exact: true }).click();
+    mark("allowed the sub-agent's command");
+    assert.match(await toldModel('call_runner_cmd', /from-runner/), /exit 0/);
+    await row.locator('.agent-answer', { hasText: 'Ran it.' }).waitFor({ timeout: 60_000 });
+    await chat.locator('#transcript > .entry.assistant', { hasText: 'The runner ran it.' }).waitFor({ timeout: 60_000 });
+    mark('it ran and answered; the parent went on');
+  } catch (error) {
+    await failWith("the sub-agent's approval failed", error);
   }
 });
