@@ -5,7 +5,8 @@
  * expand), ends with its answer in the row, and the parent goes on with it;
  * a second sub-agent is stopped from its row's Stop button, and the parent
  * goes on without it; a third one's command approval shows in its row, naming
- * it, and once allowed its command runs.
+ * it, and once allowed its command runs; after a window reload the rows come
+ * back from the parent's history with their statuses and answers.
  */
 
 import assert from 'node:assert/strict';
@@ -110,5 +111,41 @@ test("a sub-agent's command approval shows in its row, naming it; allowed, its c
     mark('it ran and answered; the parent went on');
   } catch (error) {
     await failWith("the sub-agent's approval failed", error);
+  }
+});
+
+test('after a window reload the sub-agents come back from the history: their rows, statuses and answers, without their steps', { timeout: 300_000 }, async () => {
+  try {
+    await page.reload();
+    await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
+    const yoi = page.locator('.activitybar a.action-label[aria-label="yoi"]');
+    await yoi.waitFor({ timeout: 60_000 });
+    // The window restores the yoi sidebar by itself; clicking its icon then would close it.
+    const restored = await page
+      .locator('.part.sidebar .composite.title', { hasText: 'Yoi' })
+      .waitFor({ timeout: 15_000 })
+      .then(
+        () => true,
+        () => false,
+      );
+    if (!restored) {
+      await yoi.click();
+    }
+    const chat = chatFrame();
+    await chat.locator('.entry.assistant', { hasText: 'The runner ran it.' }).waitFor({ timeout: 60_000 });
+    const first = chat.locator('.tool[data-call-id="call_spawn"] + .entry.agent');
+    await first.locator('.agent-answer', { hasText: ANSWER }).waitFor({ timeout: 60_000 });
+    assert.equal(await first.locator('.agent-status').textContent(), 'finished');
+    assert.equal(await first.locator('.agent-name').textContent(), 'research-agent');
+    assert.match((await chat.locator('.tool[data-call-id="call_spawn2"] + .entry.agent .agent-status').textContent()) ?? '', /^(interrupted|stopped)$/);
+    await chat.locator('.tool[data-call-id="call_spawn3"] + .entry.agent .agent-answer', { hasText: 'Ran it.' }).waitFor();
+    assert.equal(await chat.locator('.entry.agent .agent-stop').count(), 0);
+    await first.locator('.agent-details > summary').click();
+    await first.locator('.agent-note', { hasText: /^Restored from the session/ }).waitFor();
+    assert.equal(await first.locator('.agent-transcript > .entry').count(), 0);
+    await shootSidebar('e2e-sub-agent-restored.png');
+    mark('the sub-agents came back after the reload');
+  } catch (error) {
+    await failWith('restoring the sub-agents failed', error);
   }
 });
