@@ -6,7 +6,9 @@ manifest, against an empty one, alternating:
 - ``initialize`` answered by a cold ``yoi lsp --stdio`` (and idle RSS);
 - the first ``yoi/chat``, sent right after ``yoi/pod/create`` and 3 s after
   ``initialized``: the time from sending it until the scripted model endpoint
-  receives the request (the servers start in the background meanwhile).
+  receives the request (the servers start in the background meanwhile), with
+  a private model process per server (``YOI_SHARED_MODEL=0``) and in a later
+  editor session that finds the shared model service warm.
 
 Uses bench_startup.py's helpers; medians; run from the repository root:
 ``.venv/bin/python bench/bench_mcp_startup.py``.
@@ -62,6 +64,7 @@ async def main() -> None:
                 "YOI_API_BASE": model.base_url,
                 "YOI_API_KEY": "bench",
                 "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+                "YOI_SHARED_MODEL": "0",
             }
         init: dict[str, list[float]] = {k: [] for k in configs}
         rss: dict[str, list[float]] = {k: [] for k in configs}
@@ -92,6 +95,28 @@ async def main() -> None:
                 f = statistics.median(firsts[label])
                 ratio = f / statistics.median(firsts[base])
                 print(f"  {label + ':':17} {b.ms(f)} ({ratio:.2f}x)")
+        runtime = Path(tempfile.mkdtemp(prefix="yoi-bench-", dir="/tmp"))  # 0700
+        shared = {
+            label: {**env, "YOI_SHARED_MODEL": "1", "YOI_RUNTIME_DIR": str(runtime)}
+            for label, env in configs.items()
+        }
+        try:
+            await b.first_chat(shared[base], root, model, 0.0)  # an earlier session starts it
+            for delay in (0.0, 3.0):
+                firsts = {k: [] for k in configs}
+                for _ in range(CHAT_RUNS):
+                    for label, env in shared.items():
+                        firsts[label].append((await b.first_chat(env, root, model, delay))[0])
+                print(
+                    f"first yoi/chat sent {delay:.0f} s after initialized, a later editor session "
+                    f"(shared model service warm), median of {CHAT_RUNS}:"
+                )
+                for label in configs:
+                    f = statistics.median(firsts[label])
+                    ratio = f / statistics.median(firsts[base])
+                    print(f"  {label + ':':17} {b.ms(f)} ({ratio:.2f}x)")
+        finally:
+            await asyncio.to_thread(b.kill_services, runtime)
 
 
 if __name__ == "__main__":

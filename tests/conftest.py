@@ -60,25 +60,23 @@ def scripted_model() -> Iterator[ScriptedModel]:
 
 # ------------------------------------------------- no shared model service left
 
-_services_before: set[int] = set()
 
-
-def _service_pids() -> set[int]:
-    """Every shared model service running on the machine (agent.llm.service)."""
+def _services_of(run: Path) -> set[int]:
+    """The shared model services (agent.llm.service) started by hosts of this
+    test run: their environment names a path under the run's temporary folder."""
+    mark = str(run).encode()
     found = set()
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
-                command = (proc / "cmdline").read_bytes()
+                if b"agent.llm.service" not in (proc / "cmdline").read_bytes():
+                    continue
+                environment = (proc / "environ").read_bytes()
             except OSError:
                 continue
-            if b"agent.llm.service" in command:
+            if mark in environment:
                 found.add(int(proc.name))
     return found
-
-
-def pytest_sessionstart(session: pytest.Session) -> None:
-    _services_before.update(_service_pids())
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -86,7 +84,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     leaves a process behind for minutes: end it, and fail the run."""
     if hasattr(session.config, "workerinput"):
         return  # an xdist worker: the controller looks once everything ended
-    leaked = _service_pids() - _services_before
+    run = session.config._tmp_path_factory.getbasetemp()  # the workers' are under it
+    leaked = _services_of(run)
     for pid in leaked:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)

@@ -213,6 +213,20 @@ async def test_a_second_editor_session_chats_without_loading_the_model(
     await asyncio.sleep(0.5)
     assert alive(services[0])
 
+    # a process of the user without the keys (a command the agent runs) gets
+    # nothing from it: no greeting, no request reaches the model
+    (socket,) = sockets(runtime)
+    for first_line in (
+        b'{"op": "stream", "id": 1, "config": {}, "arguments": {}}\n',
+        b'{"op": "auth", "token": "' + shared.token({}).encode() + b'"}\n',
+    ):
+        reader, writer = await asyncio.open_unix_connection(str(socket))
+        writer.write(first_line)
+        async with asyncio.timeout(10):
+            assert await reader.read() == b""  # closed unanswered
+        writer.close()
+    assert len(scripted_model.requests) == 1
+
     second = await start(shared_env, root)
     try:
         pod = await second.create_pod()

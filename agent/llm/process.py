@@ -183,6 +183,7 @@ class ModelProcess:
         try:
             connection = await shared.connect(
                 where,
+                proof=shared.token(vault),
                 start=[*command, "--detach"],
                 env=env,
                 pass_fds=(handed,) if handed is not None else (),

@@ -2,11 +2,14 @@
 
 The model process of :mod:`agent.llm.child`, serving every host that
 connects to ``SOCKET`` (a Unix socket in a folder only this user can enter;
-see :mod:`agent.llm.shared`) instead of one host on its stdin. Each
-connection speaks the same line protocol (:mod:`agent.llm.wire`): the
-service says ``hello`` (its pid), then ``loaded`` once litellm is imported
-and ``ready`` once it is warmed up for ``MODEL``'s provider (at once, to a
-host that connects later), and streams the requests the host sends.
+see :mod:`agent.llm.shared`) instead of one host on its stdin. A host first
+proves it holds the keys the service was started with (``auth``, a digest of
+them: :func:`agent.llm.shared.token`); the service closes any other
+connection unanswered. Then each connection speaks the same line protocol
+(:mod:`agent.llm.wire`): the service says ``hello`` (its pid), then
+``loaded`` once litellm is imported and ``ready`` once it is warmed up for
+``MODEL``'s provider (at once, to a host that connects later), and streams
+the requests the host sends.
 
 - One service per socket: it holds ``SOCKET.lock`` while it lives; a second
   one started at the same moment exits at once.
@@ -23,10 +26,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import hmac
 import logging
 import os
+import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +41,13 @@ from agent.llm.child import READ_LIMIT, ModelServer, Outbox
 log = logging.getLogger("agent.llm.service")
 
 IDLE_CHECK = 1.0
+AUTH_PATIENCE = 5.0
 
 
 class Service:
-    def __init__(self, socket_path: Path, model: str | None, idle: float) -> None:
+    def __init__(self, socket_path: Path, model: str | None, idle: float, proof: str) -> None:
         self.socket_path = socket_path
+        self.proof = proof  # agent.llm.shared.token of the keys it holds
         self.model = model
         self.idle = idle
         self.connections: set[Outbox] = set()
@@ -56,9 +64,15 @@ class Service:
         os.chmod(self.socket_path, 0o600)
         log.warning("shared model service %d listening on %s", os.getpid(), self.socket_path)
         warming = asyncio.ensure_future(self._load())
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, _stopper(sig, stop))
+        loop.add_signal_handler(signal.SIGHUP, _stopper(signal.SIGHUP, None))
         try:
-            while True:
-                await asyncio.sleep(IDLE_CHECK)
+            while not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), IDLE_CHECK)
                 if not self.connections and time.monotonic() - self.last_seen > self.idle:
                     log.warning("no host for %.0f s: the shared model service exits", self.idle)
                     break
@@ -90,6 +104,10 @@ class Service:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
+        if not await self._authenticated(reader):
+            log.warning("refused a connection that did not prove it holds the keys")
+            writer.close()
+            return
         self.tasks.add(task)
         transport = writer.transport
         assert isinstance(transport, asyncio.WriteTransport)
@@ -123,6 +141,30 @@ class Service:
             writer.close()
             self.tasks.discard(task)
 
+    async def _authenticated(self, reader: asyncio.StreamReader) -> bool:
+        try:
+            async with asyncio.timeout(AUTH_PATIENCE):
+                line = await reader.readline()
+        except (ConnectionError, ValueError, TimeoutError):
+            return False
+        message = _parse(line)
+        offered = message.get("token") if message is not None else None
+        return (
+            message is not None
+            and message.get("op") == "auth"
+            and isinstance(offered, str)
+            and hmac.compare_digest(offered, self.proof)
+        )
+
+
+def _stopper(sig: signal.Signals, stop: asyncio.Event | None) -> Callable[[], None]:
+    def on_signal() -> None:
+        log.warning("%s%s", sig.name, ": the shared model service exits" if stop else " ignored")
+        if stop is not None:
+            stop.set()
+
+    return on_signal
+
 
 def _parse(line: bytes) -> dict[str, Any] | None:
     import json
@@ -148,7 +190,7 @@ def _take_lock(socket_path: Path) -> int | None:
 
 def main(argv: list[str]) -> int:
     from agent import secrets
-    from agent.llm.shared import idle_seconds
+    from agent.llm.shared import idle_seconds, token
 
     detach = "--detach" in argv
     args = [a for a in argv if a != "--detach"]
@@ -159,7 +201,8 @@ def main(argv: list[str]) -> int:
     model = args[1] if len(args) > 1 and args[1] else None
     if detach and os.fork():
         os._exit(0)  # the host waits for this one; the service goes on below
-    os.environ.update(secrets.receive())  # keys come through a pipe, as for child.py
+    keys = secrets.receive()  # through a pipe, as for child.py
+    os.environ.update(keys)
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     os.dup2(2, 1)  # a stray print lands in the log
     sys.stdout = sys.stderr
@@ -174,7 +217,7 @@ def main(argv: list[str]) -> int:
         return 0  # another service serves this socket
     with contextlib.suppress(FileNotFoundError):
         socket_path.unlink()  # left by a service that was killed
-    service = Service(socket_path, model, idle_seconds())
+    service = Service(socket_path, model, idle_seconds(), token(keys))
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(service.run())
     return 0

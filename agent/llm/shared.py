@@ -59,7 +59,15 @@ _NETWORK_VARS = {
     "REQUESTS_CA_BUNDLE",
     "CURL_CA_BUNDLE",
 }
-_NOT_PROVIDER = {"YOI_SHARED_MODEL", "YOI_MODEL_IDLE", "YOI_RUNTIME_DIR", "YOI_LOG_LEVEL"}
+_NOT_PROVIDER = {  # yoi's own settings that do not reach litellm
+    "YOI_SHARED_MODEL",
+    "YOI_MODEL_IDLE",
+    "YOI_RUNTIME_DIR",
+    "YOI_LOG_LEVEL",
+    "YOI_HOME",
+    "YOI_CONFIG_DIR",
+    "YOI_PREWARM",
+}
 
 
 def enabled(env: Mapping[str, str] | None = None) -> bool:
@@ -111,6 +119,15 @@ def private_dir(folder: Path) -> Path:
     return folder
 
 
+def token(secrets: Mapping[str, str]) -> str:
+    """What a host proves it holds the service's keys with. Any process of the
+    user can reach the socket, among them the commands the agent runs, which
+    never see the keys: without this, one could ask the service for a request
+    to an ``api_base`` of its choosing and receive the key in its headers."""
+    material = json.dumps(sorted(secrets.items())).encode()
+    return hashlib.sha256(b"yoi-model-service\0" + material).hexdigest()
+
+
 @dataclass(frozen=True)
 class Address:
     socket: Path
@@ -153,11 +170,12 @@ class Connection:
     started: bool  # by this call
 
 
-async def _open(where: Address, limit: int) -> Connection:
+async def _open(where: Address, proof: str, limit: int) -> Connection:
     """A connection the service has greeted (a service that is dying may still
     accept a connection into its backlog, then drop it: that counts as none)."""
     reader, writer = await asyncio.open_unix_connection(str(where.socket), limit=limit)
     try:
+        writer.write(json.dumps({"op": "auth", "token": proof}).encode() + b"\n")
         async with asyncio.timeout(CONNECT_PATIENCE):
             line = await reader.readline()
         hello = json.loads(line) if line else None
@@ -172,15 +190,17 @@ async def _open(where: Address, limit: int) -> Connection:
 async def connect(
     where: Address,
     *,
+    proof: str,
     start: list[str],
     env: Mapping[str, str],
     pass_fds: tuple[int, ...] = (),
     limit: int,
 ) -> Connection:
     """Connect to the service at ``where``, starting it with the command
-    ``start`` (detached: it outlives this process) if none answers."""
+    ``start`` (detached: it outlives this process) if none answers.
+    ``proof``: :func:`token` of the keys the service was started with."""
     with contextlib.suppress(OSError):
-        return await _open(where, limit)
+        return await _open(where, proof, limit)
     pid = await asyncio.to_thread(_launch, start, env, pass_fds, where.log)
     log.info("started the shared model service (pid %d) at %s", pid, where.socket)
     # it binds its socket first thing; if another host started one at the same
@@ -190,7 +210,7 @@ async def connect(
     delay = 0.01
     while True:
         try:
-            connection = await _open(where, limit)
+            connection = await _open(where, proof, limit)
         except OSError as exc:
             if loop.time() > deadline:
                 raise ConnectionError(
