@@ -199,12 +199,17 @@ export function placeRestored(state: ChatState, agents: readonly SubAgentState[]
   return { state: next, pending };
 }
 
-/** The server stopped: sub-agents still shown running were lost with it. */
+/** The server stopped: sub-agents still shown running (at any depth) were lost with it. */
 export function lostAgents(state: ChatState): ChatState {
   let next = state;
   state.entries.forEach((entry, index) => {
-    if (entry.kind === 'agent' && entry.status === 'running') {
-      next = replaceAt(next, index, { ...entry, status: 'interrupted' });
+    if (entry.kind !== 'agent') {
+      return;
+    }
+    const transcript = entry.transcript === undefined ? undefined : lostAgents(entry.transcript);
+    if (entry.status === 'running' || transcript !== entry.transcript) {
+      const lost: AgentEntry = { ...entry, status: entry.status === 'running' ? 'interrupted' : entry.status };
+      next = replaceAt(next, index, transcript === undefined ? lost : { ...lost, transcript });
     }
   });
   return next;

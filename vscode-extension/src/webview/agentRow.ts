@@ -38,7 +38,8 @@ export class AgentRow {
   private readonly inner: EntriesView;
   private readonly after: HTMLElement;
   private entry: AgentEntry | undefined;
-  private signature = '';
+  /** what the summary and the part below it were drawn from */
+  private drawnHead = '';
 
   constructor(makeView: (root: HTMLElement) => EntriesView) {
     this.innerRoot = h('div', { class: 'agent-transcript', role: 'log', 'aria-label': 'Sub-agent transcript' });
@@ -50,26 +51,30 @@ export class AgentRow {
     this.el = h('div', { class: 'entry agent' }, this.details, this.after);
   }
 
-  /** Show the entry (and the approvals of the chat waiting in it); a no-op when nothing it shows changed. */
+  /**
+   * Show the entry (and the approvals of the chat waiting in it). What its
+   * transcript changes is drawn inside; the summary, the answer and the Stop
+   * button are drawn again only when they change (a button redrawn with each
+   * streamed word would swallow clicks).
+   */
   update(entry: AgentEntry, approvals: readonly PendingApproval[]): void {
     const mine = approvals.filter((a) => a.agentPodId !== undefined && a.agentPodId === entry.podId);
-    const signature = mine.map((a) => a.requestId).join(',') + `/${approvals.length}`;
-    if (entry === this.entry && signature === this.signature) {
-      return;
+    const head = JSON.stringify([entry.status, entry.name, entry.scope, entry.task, entry.answer, entry.error, entry.podId, entry.callId, mine.map((a) => a.requestId), mine.length > 0 ? approvals.length : 0]);
+    if (head !== this.drawnHead) {
+      this.drawnHead = head;
+      this.el.className = `entry agent agent-${entry.status}`;
+      setData(this.el, 'data-agent-pod', entry.podId);
+      setData(this.el, 'data-call-id', entry.callId);
+      this.details.querySelector(':scope > summary')?.replaceWith(summaryLine(entry, mine.length > 0));
+      this.after.replaceChildren(...mine.map((a) => approvalBox(a, { all: approvals })), ...ending(entry));
     }
     const previous = this.entry;
     this.entry = entry;
-    this.signature = signature;
-    this.el.className = `entry agent agent-${entry.status}`;
-    setData(this.el, 'data-agent-pod', entry.podId);
-    setData(this.el, 'data-call-id', entry.callId);
-    this.details.querySelector(':scope > summary')?.replaceWith(summaryLine(entry, mine.length > 0));
     if (previous === undefined || previous.transcript !== entry.transcript || previous.restored !== entry.restored) {
       this.note.textContent = noteText(entry);
       this.note.hidden = this.note.textContent === '';
       this.inner.render(entry.transcript?.entries ?? []);
     }
-    this.after.replaceChildren(...mine.map((a) => approvalBox(a, { all: approvals })), ...ending(entry));
   }
 
   /** Show a tool's whole output (or its last lines) in the sub-agent's transcript. */

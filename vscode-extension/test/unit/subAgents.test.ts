@@ -107,8 +107,10 @@ test('a later run of the same sub-agent (send_to_agent: a new pod, the same sess
 test('a sub-agent that fails or is stopped shows why; the server restarting marks running ones interrupted', () => {
   const failed = reduceAll(emptyChat(), [...spawning, ev(started), ev({ ...started, status: 'error', error: 'rate limited' })]);
   assert.deepEqual([agentRow(failed, 2).status, agentRow(failed, 2).error], ['error', 'rate limited']);
-  const lost = reduceAll(emptyChat(), [...spawning, ev(started), { kind: 'lost' }]);
+  const grand: ChatEvent = { type: 'subAgent', podId: 'pod-grand', name: 'helper', status: 'running' };
+  const lost = reduceAll(emptyChat(), [...spawning, ev(started), child(grand), { kind: 'lost' }]);
   assert.equal(agentRow(lost, 2).status, 'interrupted');
+  assert.equal(agentOf(lost, 'pod-grand')?.status, 'interrupted', 'at any depth');
 });
 
 test("a sub-agent's approval outlives the parent's turn (it may run in the background); the parent's own do not", () => {

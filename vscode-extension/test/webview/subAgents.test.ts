@@ -52,8 +52,16 @@ test('a sub-agent is a row under its call: live status, its own transcript on ex
   await page.screenshot({ path: screenshotPath('webview-sub-agent-running.png') });
 
   // its command's Stop stops that command of the sub-agent; the row's Stop stops the sub-agent
+  // (the same button while the sub-agent streams: a redrawn one would swallow clicks)
+  const stopAgent = row.getByRole('button', { name: 'Stop research-agent' });
+  const button = await stopAgent.elementHandle();
+  for (let i = 1; i <= 5; i++) {
+    await child(page, { type: 'toolOutput', id: 'c_ls', text: `line ${i}\n` });
+  }
+  await inner.locator('.tool-summary', { hasText: /^line 5$/ }).waitFor();
+  assert.equal(await button.evaluate((el) => el.isConnected), true, 'the same Stop button');
   await inner.getByRole('button', { name: 'Stop this command' }).click();
-  await row.getByRole('button', { name: 'Stop research-agent' }).click();
+  await stopAgent.click();
   const sent = (await posted(page)).filter((m) => m.type === 'stopTool' || m.type === 'stopAgent');
   assert.deepEqual(sent, [
     { type: 'stopTool', callId: 'c_ls', agentPodId: CHILD },
