@@ -17,6 +17,7 @@ import { approvalBox } from './toolRow';
 export interface EntriesView {
   render(entries: readonly Entry[]): void;
   toggleOutput(callId: string): void;
+  setSpeaker(name: string): void;
 }
 
 const STATUS_ICON: Record<string, [string, string]> = {
@@ -59,9 +60,11 @@ export class AgentRow {
    */
   update(entry: AgentEntry, approvals: readonly PendingApproval[]): void {
     const mine = approvals.filter((a) => a.agentPodId !== undefined && a.agentPodId === entry.podId);
-    const head = JSON.stringify([entry.status, entry.name, entry.scope, entry.task, entry.answer, entry.error, entry.podId, entry.callId, mine.map((a) => a.requestId), mine.length > 0 ? approvals.length : 0]);
-    if (head !== this.drawnHead) {
+    const head = JSON.stringify([entry.status, entry.name, entry.scope, entry.task, entry.answer, entry.error, entry.podId, entry.callId, entry.restored, mine.map((a) => a.requestId), mine.length > 0 ? approvals.length : 0]);
+    const headChanged = head !== this.drawnHead;
+    if (headChanged) {
       this.drawnHead = head;
+      this.inner.setSpeaker(entry.name);
       this.el.className = `entry agent agent-${entry.status}`;
       setData(this.el, 'data-agent-pod', entry.podId);
       setData(this.el, 'data-call-id', entry.callId);
@@ -70,7 +73,7 @@ export class AgentRow {
     }
     const previous = this.entry;
     this.entry = entry;
-    if (previous === undefined || previous.transcript !== entry.transcript || previous.restored !== entry.restored) {
+    if (headChanged || previous?.transcript !== entry.transcript) {
       this.note.textContent = noteText(entry);
       this.note.hidden = this.note.textContent === '';
       this.inner.render(entry.transcript?.entries ?? []);

@@ -64,8 +64,8 @@ function markdownBlock(text: string, streaming: boolean): HTMLElement {
   return el;
 }
 
-function assistantEntry(entry: Extract<Entry, { kind: 'assistant' }>): HTMLElement {
-  return h('div', { class: 'entry assistant' }, h('div', { class: 'who' }, icon('sparkle'), 'yoi'), markdownBlock(entry.text, entry.streaming));
+function assistantEntry(entry: Extract<Entry, { kind: 'assistant' }>, speaker: string): HTMLElement {
+  return h('div', { class: 'entry assistant' }, h('div', { class: 'who' }, icon('sparkle'), speaker), markdownBlock(entry.text, entry.streaming));
 }
 
 function reasoningEntry(entry: Extract<Entry, { kind: 'reasoning' }>, open: boolean): HTMLElement {
@@ -100,14 +100,14 @@ function usageEntry(entry: Extract<Entry, { kind: 'usage' }>): HTMLElement {
   );
 }
 
-function draw(entry: Exclude<Entry, AgentEntry>, ui: RowUi, approvals: readonly PendingApproval[]): HTMLElement {
+function draw(entry: Exclude<Entry, AgentEntry>, ui: RowUi, approvals: readonly PendingApproval[], speaker: string): HTMLElement {
   let el: HTMLElement;
   switch (entry.kind) {
     case 'user':
       el = userEntry(entry.segments);
       break;
     case 'assistant':
-      el = assistantEntry(entry);
+      el = assistantEntry(entry, speaker);
       break;
     case 'reasoning':
       el = reasoningEntry(entry, ui.open);
@@ -154,7 +154,23 @@ export class Transcript {
   /** the row above the entries that loads earlier messages (while there are any) */
   private older: HTMLElement | undefined;
 
+  /** who the assistant's messages are from */
+  private speaker = 'yoi';
+
   constructor(private readonly root: HTMLElement) {}
+
+  /** Name who the assistant is (a sub-agent's transcript); its messages are drawn again on the next render. */
+  setSpeaker(name: string): void {
+    if (name === this.speaker) {
+      return;
+    }
+    this.speaker = name;
+    for (const [key, drawn] of this.drawn) {
+      if (drawn.entry.kind === 'assistant') {
+        this.drawn.set(key, { ...drawn, signature: '!' });
+      }
+    }
+  }
 
   /** Show a tool's whole output, or only its last lines again. */
   toggleOutput(callId: string): void {
@@ -225,7 +241,7 @@ export class Transcript {
           open: details instanceof HTMLDetailsElement ? details.open : false,
           fullOutput: entry.kind === 'tool' && this.fullOutput.has(entry.callId),
         };
-        el = draw(entry, ui, approvals);
+        el = draw(entry, ui, approvals, this.speaker);
         this.agents.delete(entry.key);
         if (old !== undefined) {
           old.el.replaceWith(el);

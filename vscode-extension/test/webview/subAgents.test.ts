@@ -49,6 +49,7 @@ test('a sub-agent is a row under its call: live status, its own transcript on ex
   await inner.locator('.tool[data-call-id="c_ls"]').waitFor();
   assert.equal(await row.locator('.agent-details').getAttribute('open'), '');
   assert.match((await inner.locator('.entry.assistant').first().textContent()) ?? '', /Looking at cache\.py now\./);
+  assert.equal(await inner.locator('.entry.assistant .who').first().textContent(), 'research-agent', 'its messages are its own');
   await page.screenshot({ path: screenshotPath('webview-sub-agent-running.png') });
 
   // its command's Stop stops that command of the sub-agent; the row's Stop stops the sub-agent
