@@ -140,11 +140,14 @@ def address(
     """Where the service for this interpreter, code and provider settings listens."""
     import agent
 
+    code = Path(agent.__file__).resolve().parent
     identity = {
         "version": SERVICE_VERSION,
         "python": python,
-        "code": str(Path(agent.__file__).resolve().parent),
+        "code": str(code),
         "package": _package_version(),
+        # a checkout updated in place: a service running the old code is not used
+        "modified": max(p.stat().st_mtime_ns for p in (code / "llm").glob("*.py")),
         "settings": sorted(provider_settings(env).items()),
         "keys": sorted(secrets.items()),
     }
