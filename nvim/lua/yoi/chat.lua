@@ -269,76 +269,9 @@ function Chat:_show_outcome(outcome, error_text)
   end
 end
 
-function Chat:_assistant_header()
-  if not self.header then
-    render.assistant(self.t)
-    self.header = true
-  end
-end
-
+--- A `yoi/event` of the chat's pod (see chat_events.lua).
 function Chat:on_event(event)
-  if type(event) ~= "table" then
-    return
-  end
-  local kind = event.type
-  if kind ~= "reasoningDelta" then
-    self.t:end_reasoning()
-  end
-  if kind == "phase" then
-    self.spinner:set(spinner.phase_label(event))
-  elseif kind == "textDelta" or kind == "reasoningDelta" or kind == "turnEnd" then
-    self.spinner:set(nil) -- the reply shows for itself
-  elseif kind == "edit" and event.status == "applied" and event.uri then
-    self.edited[event.uri] = true
-  end
-  if kind == "turnStart" then
-    self.running = true
-    self:_assistant_header()
-    self:refresh_status()
-  elseif kind == "textDelta" then
-    self:_assistant_header()
-    self.t:stream(event.text)
-  elseif kind == "reasoningDelta" then
-    self:_assistant_header()
-    self.t:reasoning(event.text or "")
-  elseif kind == "toolCall" then
-    self:_assistant_header()
-    render.tool_call(self.t, event.id, event.name, event.arguments)
-  elseif kind == "toolOutput" then
-    require("yoi.live").feed(self, event.id, event.text)
-  elseif kind == "toolResult" then
-    require("yoi.live").done(self, event.id)
-    self.t:tool_result(event.id, event.ok, event.summary)
-  elseif kind == "edit" then
-    render.edit(self.t, self.root, event)
-  elseif kind == "usage" then
-    self.context_tokens = event.contextTokens or self.context_tokens
-    self:refresh_status()
-  elseif kind == "turnEnd" then
-    self:_show_outcome(event.outcome, event.error)
-    self.running = self.requesting == true -- a yoi/chat turn ends with its answer
-    if not self.requesting then -- a turn the pod started itself (a sub-agent's note)
-      self.t:blank()
-    end
-    self.header = false
-    local client = server.client(self.root)
-    if client then
-      require("yoi.review").turn_ended(client.id)
-    end
-    self:refresh_status()
-  elseif kind == "alert" then
-    render.alert(self.t, event)
-  elseif kind == "compactStart" then
-    self:note("compacting the context…")
-  elseif kind == "compactDone" then
-    self.session_id = event.sessionId or self.session_id
-    self.history = nil -- older pages belong to the session before
-    self:note("context compacted")
-  elseif kind == "compactFailed" then
-    self:note("compaction failed: " .. tostring(event.error))
-  elseif kind == "subAgent" then
-    require("yoi.agents").on_sub_agent(self, event)
-  end
+  require("yoi.chat_events").apply(self, event)
 end
 
 --- Continue a stored session in this chat (`:YoiSessions`; see history.resume).
