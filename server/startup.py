@@ -2,14 +2,16 @@
 
 :meth:`YoiServer.start_runtime` imports this module in a worker thread (it
 pulls in the whole runtime) and then calls :func:`start_runtime` on the event
-loop: the pod manager is built, and the
-workspace index and knowledge watcher start.
+loop: the pod manager is built, the tools' argument schemas are built in a
+thread, and the workspace index and knowledge watcher start.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
+from agent.tools.base import warm_schemas
 from agent.workspace_index import WorkspaceIndex
 from server import handlers as handlers  # noqa: PLC0414 (loaded here, off the event loop)
 from server.app import YoiServer
@@ -23,6 +25,8 @@ log = logging.getLogger(__name__)
 async def start_runtime(server: YoiServer) -> None:
     server.pods = PodManager(server)
     server.pods.mcp = start_mcp(server)
+    # the tools' argument schemas, which the first request would build on the loop
+    server.run_task(asyncio.to_thread(warm_schemas), "tool schemas")
     if server.root is None:
         server.log_message("yoi: no workspace folder is open; file tools are unavailable.")
         return

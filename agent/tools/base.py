@@ -10,6 +10,7 @@ the worker turns every exception into an error result, never a crash.
 from __future__ import annotations
 
 import asyncio
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -53,6 +54,35 @@ class ToolCallContext:
     """Set when the user stops this call (tools that declare ``stoppable``)."""
 
 
+@functools.cache
+def parameters(args_model: type[ToolArgs]) -> dict[str, Any]:
+    """The JSON schema of a tool's arguments, without pydantic's titles. Built
+    once per model (pydantic takes about a millisecond a tool) and shared:
+    read it, never change it."""
+    schema = args_model.model_json_schema()
+    schema.pop("title", None)
+    for prop in schema.get("properties", {}).values():
+        if isinstance(prop, dict):
+            prop.pop("title", None)
+    return schema
+
+
+def warm_schemas() -> int:
+    """Build the argument schemas of every tool class imported so far (call it
+    in a worker thread at start-up, so a first chat does not pay for them).
+    Returns how many."""
+    seen: set[type[ToolArgs]] = set()
+    pending: list[type[Tool[Any]]] = list(Tool.__subclasses__())
+    while pending:
+        tool = pending.pop()
+        pending += tool.__subclasses__()
+        model = getattr(tool, "args_model", None)
+        if isinstance(model, type) and issubclass(model, ToolArgs) and model not in seen:
+            seen.add(model)
+            parameters(model)
+    return len(seen)
+
+
 class Tool(ABC, Generic[A]):
     name: ClassVar[str]
     description: ClassVar[str]
@@ -60,12 +90,9 @@ class Tool(ABC, Generic[A]):
     stoppable: ClassVar[bool] = False  # watches ToolCallContext.stop
 
     def spec(self) -> ToolSpec:
-        schema = self.args_model.model_json_schema()
-        schema.pop("title", None)
-        for prop in schema.get("properties", {}).values():
-            if isinstance(prop, dict):
-                prop.pop("title", None)
-        return ToolSpec(name=self.name, description=self.description, parameters=schema)
+        return ToolSpec(
+            name=self.name, description=self.description, parameters=parameters(self.args_model)
+        )
 
     def parse(self, raw: dict[str, Any]) -> A:
         try:
