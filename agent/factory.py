@@ -10,6 +10,7 @@ default and the user is told which file and key to fix.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -179,6 +180,36 @@ def _prepare(spec: PodSpec, store: SessionStore) -> _Prepared:
     return _Prepared(scope, loaded.catalog, restored, alerts)
 
 
+def _system_prompt(
+    spec: PodSpec,
+    *,
+    scope: Scope,
+    catalog: PromptCatalog,
+    tool_names: list[str],
+    library: MemoryLibrary | None,
+    problems: list[str],
+) -> str:
+    """The blocking part of rendering a pod's system prompt: AGENTS.md, the
+    resident knowledge, the template. AGENTS.md's problems go to ``problems``."""
+    manifest = spec.loaded.manifest
+    agents = read_agents_md(
+        spec.root,
+        manifest.prompts.agents_md_max_bytes,
+        allowed=lambda path: scope.readable(path, resolved=True),
+    )
+    problems += agents.problems
+    return render_system_prompt(
+        instruction=manifest.pod.instruction,
+        catalog=catalog,
+        cwd=spec.root,
+        scope_summary=scope.summary(),
+        tool_names=tool_names,
+        now=datetime.now(UTC),
+        agents_md=agents.text,
+        resident_knowledge=library.resident() if library else [],
+    )
+
+
 async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
     """Build a pod, new or restored (``spec.resume_session_id``). Raises
     :class:`agent.errors.SessionError` when the session cannot be resumed."""
@@ -293,26 +324,22 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
     )
 
     async def render() -> str:
-        agents = await asyncio.to_thread(
-            read_agents_md,
-            spec.root,
-            manifest.prompts.agents_md_max_bytes,
-            allowed=lambda path: scope.readable(path, resolved=True),
-        )
-        for problem in agents.problems:
-            host.events.emit(Alert(level="warn", source="agents_md", message=problem))
-        resident = await asyncio.to_thread(library.resident) if library else []
-        return await asyncio.to_thread(
-            render_system_prompt,
-            instruction=manifest.pod.instruction,
-            catalog=catalog,
-            cwd=spec.root,
-            scope_summary=scope.summary(),
-            tool_names=tools.names(),
-            now=datetime.now(UTC),
-            agents_md=agents.text,
-            resident_knowledge=resident,
-        )
+        problems: list[str] = []
+        try:
+            return await asyncio.to_thread(  # one hop, not three
+                functools.partial(
+                    _system_prompt,
+                    spec,
+                    scope=scope,
+                    catalog=catalog,
+                    tool_names=tools.names(),
+                    library=library,
+                    problems=problems,
+                )
+            )
+        finally:
+            for problem in problems:
+                host.events.emit(Alert(level="warn", source="agents_md", message=problem))
 
     if restored and restored.history and is_system_note(restored.history[0]):
         worker.cache_anchor = 0  # a compacted session starts with its summary

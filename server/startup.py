@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from agent.prompts.system import warm_templates
 from agent.tools.base import warm_schemas
 from agent.workspace_index import WorkspaceIndex
 from server import handlers as handlers  # noqa: PLC0414 (loaded here, off the event loop)
@@ -25,14 +26,20 @@ log = logging.getLogger(__name__)
 async def start_runtime(server: YoiServer) -> None:
     server.pods = PodManager(server)
     server.pods.mcp = start_mcp(server)
-    # the tools' argument schemas, which the first request would build on the loop
-    server.run_task(asyncio.to_thread(warm_schemas), "tool schemas")
+    # what the first turn would build: the tools' argument schemas (on the
+    # loop) and the compiled prompt templates
+    server.run_task(asyncio.to_thread(_warm_first_turn), "first-turn warm-up")
     if server.root is None:
         server.log_message("yoi: no workspace folder is open; file tools are unavailable.")
         return
     server.index = WorkspaceIndex(server.root)
     server.index.listeners.append((await server.knowledge()).on_changes)
     server.run_task(index_workspace(server, server.index), "workspace index")
+
+
+def _warm_first_turn() -> None:
+    warm_schemas()
+    warm_templates()
 
 
 async def stop_runtime(server: YoiServer) -> None:

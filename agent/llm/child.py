@@ -31,7 +31,7 @@ import time
 from typing import Any
 
 from agent.llm import wire
-from agent.llm.types import Completed, ReasoningChunk, RetryNotice, TextChunk
+from agent.llm.types import Completed, ModelInfo, ReasoningChunk, RetryNotice, TextChunk
 
 log = logging.getLogger("agent.llm.child")
 
@@ -80,6 +80,9 @@ class Outbox:
         self._last_flush = time.monotonic()
 
 
+_INFO: dict[str, ModelInfo] = {}  # litellm's model map does not change while it runs
+
+
 class ModelServer:
     def __init__(self, outbox: Outbox) -> None:
         self.outbox = outbox
@@ -96,14 +99,26 @@ class ModelServer:
             self.tasks[stream_id] = task
             task.add_done_callback(functools.partial(self._forget, stream_id))
         elif op == "info":
-            from agent.llm.client import import_litellm, lookup_model_info
-
-            info = lookup_model_info(import_litellm(), str(message.get("model") or ""))
-            self.outbox.send({"id": stream_id, "info": wire.info_to_json(info)})
+            model = str(message.get("model") or "")
+            known = _INFO.get(model)
+            if known is not None:
+                self.outbox.send({"id": stream_id, "info": wire.info_to_json(known)})
+                return
+            # in a thread: a first lookup may take tens of ms (litellm's tables)
+            task = asyncio.ensure_future(self._info(stream_id, model))
+            self.tasks[stream_id] = task
+            task.add_done_callback(functools.partial(self._forget, stream_id))
         elif op == "cancel":
             running = self.tasks.get(stream_id)
             if running is not None:
                 running.cancel()
+
+    async def _info(self, query_id: int, model: str) -> None:
+        from agent.llm.client import import_litellm, lookup_model_info
+
+        info = await asyncio.to_thread(lookup_model_info, import_litellm(), model)
+        _INFO[model] = info
+        self.outbox.send({"id": query_id, "info": wire.info_to_json(info)})
 
     def _forget(self, stream_id: int, task: asyncio.Task[None]) -> None:
         self.tasks.pop(stream_id, None)

@@ -77,6 +77,9 @@ async def warm_up(model: str | None) -> float:
         with _refusing_port() as api_base:
             await _quietly(litellm, model, api_base=api_base, api_key="warm-up")
     await _quietly(litellm, model, mock_response="ok", api_key="warm-up")
+    from agent.llm.client import lookup_model_info
+
+    lookup_model_info(litellm, model)  # a first lookup loads litellm's model tables
     return time.monotonic() - started
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import BaseLoader, Environment, StrictUndefined, Template, TemplateSyntaxError
+from jinja2.bccache import Bucket, BytecodeCache
 from jinja2.sandbox import SandboxedEnvironment
 
 from agent import paths
@@ -115,6 +116,7 @@ class PromptLibrary:
             trim_blocks=True,
             lstrip_blocks=True,
             auto_reload=False,
+            bytecode_cache=COMPILED,
         )
 
     @classmethod
@@ -175,8 +177,11 @@ class PromptLibrary:
         env = self.environment
 
         def compile_() -> Template:
-            code = env.compile(source, name=name, filename=name)
-            return env.template_class.from_code(env, code, env.make_globals(None), None)
+            bucket = COMPILED.get_bucket(env, name, None, source)
+            if bucket.code is None:
+                bucket.code = env.compile(source, name=name, filename=name)
+                COMPILED.set_bucket(bucket)
+            return env.template_class.from_code(env, bucket.code, env.make_globals(None), None)
 
         self._names.add(name)
         return self._run(name, compile_, variables)
@@ -218,6 +223,31 @@ def check_syntax(source: str) -> str | None:
 def _describe(exc: Exception) -> str:
     text = str(exc) or type(exc).__name__
     return text if len(text) <= 300 else text[:300] + "…"
+
+
+class _MemoryCache(BytecodeCache):
+    """Compiled templates, shared by every library of the process: compiling
+    a template takes milliseconds, and each pod has libraries of its own. A
+    template is found by its name and the checksum of its source, so an edited
+    template compiles again. (Every library's environment has the same
+    settings, so their compiled code is interchangeable.)"""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        data = self._code.get(bucket.key)
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+    def clear(self) -> None:
+        self._code.clear()
+
+
+COMPILED = _MemoryCache()
 
 
 class _Environment(SandboxedEnvironment):

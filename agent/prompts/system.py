@@ -8,6 +8,7 @@ functions read files synchronously; async callers use ``asyncio.to_thread``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from collections.abc import Callable, Sequence
@@ -127,6 +128,31 @@ def render_system_prompt(
         entries = [(slug, " ".join(text.split())) for slug, text in resident_knowledge]
         sections.append(catalog.render(PromptKey.RESIDENT_KNOWLEDGE_SECTION, entries=entries))
     return join_sections(body, sections)
+
+
+def warm_templates() -> None:
+    """Compile the bundled system prompt and every bundled catalog entry into
+    the process's shared cache (:data:`agent.prompts.library.COMPILED`), so the
+    first pod's first turn renders them without compiling (blocking: call it
+    in a worker thread at start-up). An entry that needs variables it is not
+    given is compiled all the same."""
+    from agent.errors import PromptError
+    from agent.prompts.catalog import load_catalog
+
+    catalog = load_catalog(None, config_dir=Path(os.devnull), env={}).catalog
+    render_system_prompt(
+        instruction="$yoi/default",
+        catalog=catalog,
+        cwd=None,
+        scope_summary="",
+        tool_names=(),
+        now=datetime.now(UTC),
+        agents_md="",
+        resident_knowledge=[("warm", "up")],
+    )
+    for key in catalog.entries:
+        with contextlib.suppress(PromptError):  # compiled; it only lacked variables
+            catalog.render(key)
 
 
 def join_sections(body: str, sections: Sequence[str]) -> str:
