@@ -381,6 +381,28 @@ def test_an_oversized_result_is_kept_as_a_stub_and_nothing_else_is_summarised() 
     assert re.search(r"about 10,0\d\d tokens", kept[2].content or "")  # 40,000 bytes / 4
 
 
+def test_a_stubbed_result_keeps_how_its_edits_ended() -> None:
+    """A reloaded chat shows an edit's outcome from its result, also after
+    compaction cut the result's output."""
+    from agent.compaction.cut import plan_retention
+    from agent.items import EditOutcome
+
+    edits = [EditOutcome(uri="file:///w/a.py", status="partial", message="1 of 2 hunks kept")]
+    result = ToolResult(
+        call_id="a", name="edit_file", summary="Edited a.py", content="y" * 40_000, edits=edits
+    )
+    history: list[Item] = [
+        user("edit it"),
+        ToolCall(call_id="a", name="edit_file", arguments="{}"),
+        result,
+    ]
+    retention = plan_retention(history, [], 1000)
+    assert retention is not None and retention.stubbed == 1
+    stub = retention.retained[2]
+    assert isinstance(stub, ToolResult) and "Output removed" in (stub.content or "")
+    assert stub.edits == edits and stub.summary == "Edited a.py"
+
+
 def test_a_retained_tail_the_cut_made_too_large_is_shrunk() -> None:
     from agent.compaction.cut import plan_retention
 

@@ -144,12 +144,15 @@ def _fit(tail: list[_Sized], budget: int) -> tuple[list[Item], int]:
 
 
 def _stub(result: ToolResult, tokens: int) -> ToolResult:
+    """``result`` without its detail (content, images); what it says about the
+    call (summary, error, how its edits ended) stays."""
     return ToolResult(
         call_id=result.call_id,
         name=result.name,
         summary=result.summary,
         content=STUB.format(tokens=tokens),
         is_error=result.is_error,
+        edits=result.edits,
     )
 
 
