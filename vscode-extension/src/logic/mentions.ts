@@ -82,9 +82,12 @@ export interface KnownReferences {
   files?: ReadonlySet<string>;
 }
 
-const TOKEN = /(^|\s)(?:@"([^"]+)"|@([^\s"]*[^\s",;!?).:'])|#([a-z0-9][a-z0-9-]*)|\/([a-z0-9][a-z0-9-]*))(?=$|[\s,;!?).:'"])/gi;
+// groups: 1 lead, 2-4 a quoted path and its lines (`@"a b.py":3-5`), 5 an
+// unquoted `@path[:lines]`, 6 `#knowledge`, 7 `/workflow`
+const TOKEN = /(^|\s)(?:@"([^"]+)"(?::(\d+)(?:-(\d+))?)?|@([^\s"]*[^\s",;!?).:'])|#([a-z0-9][a-z0-9-]*)|\/([a-z0-9][a-z0-9-]*))(?=$|[\s,;!?).:'"])/gi;
 
-function fileSegment(raw: string, known: KnownReferences): Segment | undefined {
+/** An unquoted `path[:a[-b]]`. */
+function unquotedFile(raw: string, known: KnownReferences): Segment | undefined {
   const match = /^(.*?)(?::(\d+)(?:-(\d+))?)?$/.exec(raw);
   const path = match?.[1] ?? raw;
   if (path === '') {
@@ -94,12 +97,15 @@ function fileSegment(raw: string, known: KnownReferences): Segment | undefined {
   if (!looksLikePath && !(known.files?.has(path) ?? false)) {
     return undefined;
   }
-  const first = match?.[2];
+  return fileSegment(path, match?.[2], match?.[3]);
+}
+
+function fileSegment(path: string, first: string | undefined, last: string | undefined): Segment {
   if (first === undefined) {
     return { kind: 'file', path };
   }
   const a = Number(first);
-  const b = match?.[3] === undefined ? a : Number(match[3]);
+  const b = last === undefined ? a : Number(last);
   if (a < 1 || b < a) {
     return { kind: 'file', path };
   }
@@ -126,12 +132,14 @@ export function parseInput(text: string, known: KnownReferences = {}): Segment[]
     const tokenStart = m.index + lead.length;
     const token = m[0].slice(lead.length);
     let segment: Segment | undefined;
-    if (m[2] !== undefined || m[3] !== undefined) {
-      segment = fileSegment(m[2] ?? m[3] ?? '', known);
-    } else if (m[4] !== undefined && (known.knowledge?.has(m[4]) ?? false)) {
-      segment = { kind: 'knowledge', slug: m[4] };
-    } else if (m[5] !== undefined && tokenStart === 0 && (known.workflows?.has(m[5]) ?? false)) {
-      segment = { kind: 'workflow', slug: m[5] };
+    if (m[2] !== undefined) {
+      segment = fileSegment(m[2], m[3], m[4]);
+    } else if (m[5] !== undefined) {
+      segment = unquotedFile(m[5], known);
+    } else if (m[6] !== undefined && (known.knowledge?.has(m[6]) ?? false)) {
+      segment = { kind: 'knowledge', slug: m[6] };
+    } else if (m[7] !== undefined && tokenStart === 0 && (known.workflows?.has(m[7]) ?? false)) {
+      segment = { kind: 'workflow', slug: m[7] };
     }
     if (segment === undefined) {
       continue;

@@ -32,6 +32,21 @@ test('quoted paths may contain spaces', () => {
   assert.deepEqual(parseInput('@"my file.txt"'), [{ kind: 'file', path: 'my file.txt' }]);
 });
 
+test('a quoted path keeps its lines, as formatFileMention writes them', () => {
+  const mention = formatFileMention('my notes/a b.py', { first: 3, last: 5 });
+  assert.equal(mention, '@"my notes/a b.py":3-5');
+  assert.deepEqual(parseInput(`look at ${mention}, please`), [
+    { kind: 'text', text: 'look at ' },
+    { kind: 'file', path: 'my notes/a b.py', range: linesToRange(3, 5) },
+    { kind: 'text', text: ', please' },
+  ]);
+  assert.deepEqual(parseInput('@"a b.py":7'), [{ kind: 'file', path: 'a b.py', range: linesToRange(7, 7) }]);
+  assert.deepEqual(parseInput('@"a b.py":x'), [
+    { kind: 'file', path: 'a b.py' },
+    { kind: 'text', text: ':x' },
+  ]);
+});
+
 test('an email address and a bare @word are just text', () => {
   assert.deepEqual(parseInput('mail me@host.com about @decorators'), [
     { kind: 'text', text: 'mail me@host.com about @decorators' },
