@@ -1,5 +1,5 @@
-"""Turning typed text with ``@path``, ``@path:10-20``, ``#slug`` and ``/slug``
-mentions into segments (what the terminal does; the editors build segments
+"""Turning typed text with ``@path``, ``@path:10-20``, ``@"a path with spaces":3``,
+``#slug`` and ``/slug`` mentions into segments (what the terminal does; the editors build segments
 themselves).
 
 A mention starts at the beginning of the text or after white space, so e-mail
@@ -23,7 +23,7 @@ from agent.segments import (
 
 _MENTION = re.compile(
     r"(?:(?<=\s)|^)(?:"
-    r"@(?P<path>[^\s:]+?)(?::(?P<first>\d+)(?:-(?P<last>\d+))?)?"
+    r'@(?:"(?P<quoted>[^"]+)"|(?P<path>[^\s:"]+?))(?::(?P<first>\d+)(?:-(?P<last>\d+))?)?'
     r"|#(?P<slug>[a-z0-9][a-z0-9-]*)"
     r")(?=[\s,;!?)]|[.:](?:\s|$)|$)"
 )
@@ -49,12 +49,13 @@ def parse_mentions(text: str) -> list[Segment]:
     for match in _MENTION.finditer(text):
         if match.start() > pos:
             segments.append(TextSegment(kind="text", text=text[pos : match.start()]))
-        if match["path"] is not None:
+        path = match["quoted"] or match["path"]
+        if path is not None:
             rng = None
             if match["first"] is not None:
                 last = int(match["last"]) if match["last"] else None
                 rng = line_range(max(1, int(match["first"])), last)
-            segments.append(FileSegment(kind="file", path=match["path"], range=rng))
+            segments.append(FileSegment(kind="file", path=path, range=rng))
         else:
             segments.append(KnowledgeSegment(kind="knowledge", slug=match["slug"]))
         pos = match.end()

@@ -79,3 +79,17 @@ def test_parse_mentions() -> None:
 def test_single_line_mention() -> None:
     (seg,) = [s for s in parse_mentions("@a.py:7") if isinstance(s, FileSegment)]
     assert seg.range is not None and seg.range.line_span() == (7, 7)
+
+
+def test_quoted_mentions_may_contain_spaces_and_keep_their_lines() -> None:
+    """The editors' spelling of a path with spaces, typed in ``yoi chat``."""
+    segments = parse_mentions('see @"my notes/a b.md":3-5 and @"c d.py", then @e.py')
+    files = [s for s in segments if isinstance(s, FileSegment)]
+    assert [f.path for f in files] == ["my notes/a b.md", "c d.py", "e.py"]
+    assert files[0].range is not None and files[0].range.line_span() == (3, 5)
+    assert files[1].range is None
+    text = "".join(s.text for s in segments if isinstance(s, TextSegment))
+    assert text == "see  and , then "
+    assert parse_mentions('an unclosed @"quote') == [
+        TextSegment(kind="text", text='an unclosed @"quote')
+    ]
