@@ -49,10 +49,11 @@ class SessionHandle:
         self.on_fork = on_fork
         self.spawned_by: SpawnedBy | None = None  # a sub-agent's link to its parent
         self._lock = asyncio.Lock()
+        self._unwritten: SessionStart | None = None  # see start()
 
     @property
     def started(self) -> bool:
-        return self.head is not None
+        return self.head is not None or self._unwritten is not None
 
     def _start_entry(
         self,
@@ -74,12 +75,14 @@ class SessionHandle:
         )
 
     async def start(self, system_prompt: str, history: Sequence[Item]) -> None:
-        """Write ``session_start`` (once, before the first turn is logged)."""
+        """Begin the session (once, before the first turn is logged). Its
+        ``session_start`` is written together with the first entries the pod
+        appends, in one write and one fsync: the first turn's request waits
+        for one file operation, not two."""
         async with self._lock:
-            if self.head is not None:
+            if self.started:
                 return
-            entry = self._start_entry(system_prompt, history)
-            self.head = await asyncio.to_thread(self.store.create, self.session_id, entry)
+            self._unwritten = self._start_entry(system_prompt, history)
 
     async def append(self, entries: Sequence[LogEntry]) -> None:
         """Append entries; if another writer moved the log on, the store forks
@@ -87,9 +90,15 @@ class SessionHandle:
         if not entries:
             return
         async with self._lock:
-            if self.head is None:
+            if not self.started:
                 raise RuntimeError("session not started")
             try:
+                if self._unwritten is not None:
+                    start, more = self._unwritten, list(entries)
+                    head = await asyncio.to_thread(self.store.create, self.session_id, start, more)
+                    self._unwritten, self.head = None, head
+                    return
+                assert self.head is not None
                 result = await asyncio.to_thread(
                     self.store.append, self.session_id, self.head, list(entries)
                 )

@@ -107,9 +107,9 @@ class SessionStore:
 
     # ------------------------------------------------------------ writing
 
-    def create(self, session_id: str, start: SessionStart) -> str:
-        """Write a new session whose only entry is ``start``; returns the head."""
-        return self._create(session_id, [start])
+    def create(self, session_id: str, start: SessionStart, more: Sequence[LogEntry] = ()) -> str:
+        """Write a new session: ``start``, then ``more``; returns the head."""
+        return self._create(session_id, [start, *more])
 
     def append(self, session_id: str, head: str, entries: Sequence[LogEntry]) -> AppendResult:
         """Append ``entries`` after ``head``, or fork if the log moved on.
