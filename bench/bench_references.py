@@ -43,6 +43,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent.workspace_index import WorkspaceIndex
+from server.stdio import favour_the_event_loop
 
 FILES = 100_000
 COMMON = [
@@ -489,6 +490,7 @@ def report(f: dict[str, float]) -> None:
 
 
 def main(runs: int) -> None:
+    favour_the_event_loop()  # as `yoi lsp` sets its process up
     rng = random.Random(2026)
     paths = make_paths(rng)
     queries = make_queries(paths, rng)

@@ -18,7 +18,10 @@ Measures, in one run, against baselines measured in the same run:
   right after ``initialized``;
 - a warm turn: ``yoi/chat`` sent → request received, against bare
   ``litellm.acompletion`` sending the very same requests (system prompt,
-  tools, history, as recorded by the endpoint) from this process.
+  tools, history, as recorded by the endpoint) from this process; and bare
+  litellm sending the first of them after 3 s of idleness, which a first chat
+  sent 3 s after ``initialized`` meets too (on this machine a request after
+  an idle pause takes several times as long as one right after another).
 
 Times are medians; the endpoint stamps each request with ``time.perf_counter``
 in this process, so both ends read one clock.
@@ -189,6 +192,30 @@ async def bare_litellm_turns(model: ScriptedModel, bodies: list[dict[str, Any]])
     return latencies[3:]  # the first ones load litellm's request path
 
 
+async def bare_after_idle(model: ScriptedModel, body: dict[str, Any], gap: float) -> list[float]:
+    """Bare ``litellm.acompletion`` sending ``body`` after ``gap`` seconds of
+    idleness (as a first chat meets the machine), five times: send → endpoint."""
+    litellm = import_litellm()
+    model.load([{"text": "ok"}] * 5)
+    latencies = []
+    for turn in range(5):
+        await asyncio.sleep(gap)
+        sent = time.perf_counter()
+        response = await litellm.acompletion(
+            model="openai/scripted",
+            api_base=model.base_url,
+            api_key="bench",
+            messages=body["messages"],
+            tools=body.get("tools"),
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        async for _ in response:
+            pass
+        latencies.append(model.arrivals[turn] - sent)
+    return latencies
+
+
 def kill_services(runtime: Path) -> None:
     """End the shared model services serving a socket in ``runtime``."""
     for proc in Path("/proc").iterdir():
@@ -288,6 +315,9 @@ async def main() -> None:
         print(f"warm turn → request at the endpoint, median of {WARM_TURNS}:")
         print(f"  bare litellm.acompletion:   {ms(b)}  (the same requests: prompt, tools, history)")
         print(f"  yoi/chat:                   {ms(w)}  (+{(w - b) * 1000:.1f} ms)")
+        idle = await bare_after_idle(model, bodies[0], 3.0)
+        print("the same first request, bare litellm.acompletion 3 s after its previous one")
+        print(f"  (the idleness a first chat meets), median of 5: {ms(statistics.median(idle))}")
 
 
 if __name__ == "__main__":
