@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -41,9 +42,7 @@ def runtime() -> Iterator[Path]:
             os.kill(pid, signal.SIGKILL)
     for log in folder.glob("*.log"):
         print(f"--- {log.name}\n{log.read_text()}")  # shown when the test failed
-    for path in folder.iterdir():
-        path.unlink()
-    folder.rmdir()
+    shutil.rmtree(folder)
 
 
 def service_pids(folder: Path) -> list[int]:
@@ -185,6 +184,15 @@ async def test_a_runtime_folder_others_can_enter_is_not_used(
     host = new_host(hosts, host_env(runtime))
     assert answer(await ask(host, scripted_model, "private")) == "private"
     assert not host.shared and service_pids(runtime) == []  # a private process instead
+
+
+async def test_a_runtime_folder_too_deep_for_a_socket_falls_back_at_once(
+    runtime: Path, hosts: list[ModelProcess], scripted_model: ScriptedModel
+) -> None:
+    deep = runtime / ("d" * 60) / ("e" * 60)
+    host = new_host(hosts, host_env(deep))
+    assert answer(await ask(host, scripted_model, "private")) == "private"
+    assert not host.shared and service_pids(runtime) == []
 
 
 async def test_a_second_editor_session_chats_without_loading_the_model(

@@ -17,8 +17,9 @@ the requests the host sends.
   connect and wait for ``loaded`` instead of polling.
 - It exits when no host has been connected for ``YOI_MODEL_IDLE`` seconds
   (default 600), removing its socket.
-- ``--detach``: fork first and let the first process exit, so the service is
-  not the child of the host that started it (it outlives the host's session).
+- ``--detach``: fork first; the first process exits once the service listens
+  (1 if it failed first), so the service is not the child of the host that
+  started it (it outlives the host's session).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class Service:
         self.ready_seconds: float | None = None
         self.last_seen = time.monotonic()
         self.started = time.monotonic()
+        self.on_listening: Callable[[], None] = lambda: None
 
     async def run(self) -> None:
         server = await asyncio.start_unix_server(
@@ -63,6 +65,7 @@ class Service:
         )
         os.chmod(self.socket_path, 0o600)
         log.warning("shared model service %d listening on %s", os.getpid(), self.socket_path)
+        self.on_listening()
         warming = asyncio.ensure_future(self._load())
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -188,6 +191,27 @@ def _take_lock(socket_path: Path) -> int | None:
     return fd
 
 
+def _detach() -> int:
+    """Fork: the first process (the host's launcher) waits until the service
+    listens (exit 0) or fails before that (exit 1, its error in the log), so
+    a host never waits long for a service that will not come; the second
+    goes on as the service. Returns the pipe to tell the launcher on."""
+    read, write = os.pipe()
+    if os.fork():
+        os.close(write)
+        told = os.read(read, 1)  # b"" when the service ended without telling
+        os._exit(0 if told == b"1" else 1)
+    os.close(read)
+    return write
+
+
+def _tell(listening: int | None) -> None:
+    if listening is not None:
+        with contextlib.suppress(OSError):
+            os.write(listening, b"1")
+            os.close(listening)
+
+
 def main(argv: list[str]) -> int:
     from agent import secrets
     from agent.llm.shared import idle_seconds, token
@@ -199,8 +223,7 @@ def main(argv: list[str]) -> int:
         return 2
     socket_path = Path(args[0])
     model = args[1] if len(args) > 1 and args[1] else None
-    if detach and os.fork():
-        os._exit(0)  # the host waits for this one; the service goes on below
+    listening = _detach() if detach else None
     keys = secrets.receive()  # through a pipe, as for child.py
     os.environ.update(keys)
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -214,10 +237,12 @@ def main(argv: list[str]) -> int:
     )
     lock = _take_lock(socket_path)
     if lock is None:
-        return 0  # another service serves this socket
+        _tell(listening)  # another service serves this socket
+        return 0
     with contextlib.suppress(FileNotFoundError):
         socket_path.unlink()  # left by a service that was killed
     service = Service(socket_path, model, idle_seconds(), token(keys))
+    service.on_listening = lambda: _tell(listening)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(service.run())
     return 0

@@ -43,6 +43,7 @@ DEFAULT_IDLE = 600.0
 SERVICE_VERSION = 1  # bumped when the wire between host and service changes
 LOG_LIMIT = 1 << 20  # a service log over 1 MiB starts afresh
 CONNECT_PATIENCE = 15.0  # a service just started binds its socket within this
+SOCKET_PATH_LIMIT = 104  # bytes in sockaddr_un's path on Linux (108) and macOS (104)
 
 _PROVIDER_VAR = re.compile(
     r"^(YOI|LITELLM|OPENAI|AZURE|ANTHROPIC|AWS|GOOGLE|GEMINI|VERTEX\w*|MISTRAL|GROQ|DEEPSEEK"
@@ -153,7 +154,10 @@ def address(
     }
     digest = hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:20]
     folder = private_dir(runtime_dir(env))
-    return Address(folder / f"model-{digest}.sock", folder / f"model-{digest}.log")
+    socket = folder / f"model-{digest}.sock"
+    if len(os.fsencode(socket)) >= SOCKET_PATH_LIMIT:
+        raise OSError(f"{socket} is too long for a Unix socket; set a shorter YOI_RUNTIME_DIR")
+    return Address(socket, folder / f"model-{digest}.log")
 
 
 def _package_version() -> str:
@@ -230,8 +234,10 @@ def _launch(
     command: list[str], env: Mapping[str, str], pass_fds: tuple[int, ...], log_path: Path
 ) -> int:
     """Run ``command`` (the service with ``--detach``: it forks, its first
-    process exits at once and the service lives on in a session of its own,
-    a child of init rather than of this process). Returns the first pid."""
+    process exits once the service listens, and the service lives on in a
+    session of its own, a child of init rather than of this process). Returns
+    the first pid; raises :class:`ConnectionError` if the service failed
+    before it listened."""
     with contextlib.suppress(OSError):
         if log_path.stat().st_size > LOG_LIMIT:
             log_path.unlink()
@@ -245,5 +251,6 @@ def _launch(
             pass_fds=pass_fds,
             start_new_session=True,
         )
-    launcher.wait(CONNECT_PATIENCE)
+    if launcher.wait(CONNECT_PATIENCE) != 0:
+        raise ConnectionError(f"the shared model service did not start (see {log_path})")
     return launcher.pid
