@@ -236,7 +236,9 @@ class Pod:
         try:
             self._begin_turn()
             await self._ensure_started()
-            return await body
+            result = await body
+            await self.session.flush()  # a turn that logged nothing still leaves its session
+            return result
         except asyncio.CancelledError:
             await asyncio.shield(self._record_cancelled())
             raise

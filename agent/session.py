@@ -84,6 +84,15 @@ class SessionHandle:
                 return
             self._unwritten = self._start_entry(system_prompt, history)
 
+    async def flush(self) -> None:
+        """Write ``session_start`` if nothing was appended after :meth:`start`."""
+        async with self._lock:
+            start = self._unwritten
+            if start is None:
+                return
+            self.head = await asyncio.to_thread(self.store.create, self.session_id, start)
+            self._unwritten = None
+
     async def append(self, entries: Sequence[LogEntry]) -> None:
         """Append entries; if another writer moved the log on, the store forks
         and this handle follows the new session (and tells the registry)."""

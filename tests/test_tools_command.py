@@ -57,7 +57,10 @@ def alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
 
 
-async def wait_dead(pid: int, within: float = 3.0) -> bool:
+async def wait_dead(pid: int, within: float = 10.0) -> bool:
+    """Whether ``pid`` is gone (or a zombie) within ``within`` seconds: a
+    killed process on a busy machine (the whole suite in parallel) may take
+    seconds to be scheduled and die; the commands under test sleep 30 s."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if not alive(pid):
