@@ -44,17 +44,35 @@ def test_checkhealth_reports_each_mcp_server(nvim: Neovim) -> None:  # noqa: F81
         + toml_server("broken", command="/nonexistent/yoi-mcp-server")
         + toml_server("off", command="nothing", enabled=False)
     )
+    # the broken server reconnects every 1, 2, 4... s: a report taken while it
+    # is starting again says so; the one to check is taken while it has failed
     result = nvim.run(
         WAIT_SETTLED
         + """
-        server.request(T.root, "yoi/mcp/list", vim.empty_dict(), function(_, result)
-          T.result.servers = result.servers
-        end)
-        T.wait("the list", function()
-          return T.result.servers ~= nil
-        end)
-        vim.cmd("checkhealth yoi")
-        T.result.health = T.text(0)
+        for _ = 1, 50 do
+          local servers
+          server.request(T.root, "yoi/mcp/list", vim.empty_dict(), function(_, result)
+            servers = result.servers
+          end)
+          T.wait("the list", function()
+            return servers ~= nil
+          end)
+          local failed = false
+          for _, s in ipairs(servers) do
+            failed = failed or (s.name == "broken" and s.status == "error")
+          end
+          if failed then
+            vim.cmd("checkhealth yoi")
+            local health = T.text(0)
+            vim.cmd("bwipeout")
+            if health:find("MCP server broken, stdio: failed: ", 1, true) then
+              T.result.servers, T.result.health = servers, health
+              break
+            end
+          end
+          vim.wait(100)
+        end
+        assert(T.result.health, "no report was taken while the broken server had failed")
         """
     )
     lines = result["health"].splitlines()
