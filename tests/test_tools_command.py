@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -67,6 +68,15 @@ async def wait_dead(pid: int, within: float = 10.0) -> bool:
             return True
         await asyncio.sleep(0.02)
     return False
+
+
+def own_children() -> set[int]:
+    """This process's child processes (Linux)."""
+    found: set[int] = set()
+    for task in Path("/proc/self/task").iterdir():
+        with contextlib.suppress(OSError):
+            found.update(int(pid) for pid in (task / "children").read_text().split())
+    return found
 
 
 def read_if_there(path: Path) -> str:
@@ -302,6 +312,31 @@ async def test_cancellation_kills_the_process_group(ws: Path) -> None:
         await task
     assert await wait_dead(pid)
     await asyncio.sleep(0.1)
+    assert not (ws / "after.txt").exists()
+
+
+async def test_cancellation_while_the_command_starts_kills_the_process_group(ws: Path) -> None:
+    """Cancelled before asyncio has connected the command's pipes (the shell
+    already runs and has started ``sleep 30 &``), the whole group is killed,
+    not the shell alone. A busy machine hit this window in the full suite."""
+    t = tool(ws)
+    task = asyncio.create_task(
+        run(t, command="sleep 30 & echo $! > child.pid; sleep 30; echo never > after.txt")
+    )
+    before = own_children()
+    deadline = time.monotonic() + 10
+    while own_children() == before:  # one loop step at a time, until the shell is forked
+        assert time.monotonic() < deadline, "the command never started"
+        await asyncio.sleep(0)
+    while not read_if_there(ws / "child.pid").strip():  # the loop stays blocked meanwhile
+        assert time.monotonic() < deadline, "the command never started"
+        time.sleep(0.01)  # noqa: ASYNC251 (blocking on purpose: the pipes must wait)
+    pid = int(read_if_there(ws / "child.pid"))
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        async with asyncio.timeout(10):  # not once `sleep 30 &` ends and lets go of the pipe
+            await task
+    assert await wait_dead(pid), read_if_there(Path(f"/proc/{pid}/stat"))
     assert not (ws / "after.txt").exists()
 
 

@@ -177,17 +177,30 @@ async def run_shell(
     gets each chunk of output as it arrives; setting ``stop`` ends the
     command like a timeout does."""
     env = child_env(hidden_env)
-    proc = await asyncio.create_subprocess_exec(
-        "/bin/sh",
-        "-c",
-        command,
-        cwd=cwd,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        start_new_session=True,
+    spawn = asyncio.ensure_future(
+        asyncio.create_subprocess_exec(
+            "/bin/sh",
+            "-c",
+            command,
+            cwd=cwd,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
     )
+    try:
+        proc = await asyncio.shield(spawn)
+    except asyncio.CancelledError:
+        # The command runs before asyncio has connected its pipes; cancelled
+        # then, asyncio would kill the shell alone and leave what it started
+        # (``cmd &``) running. Let the start finish, and kill the group.
+        with contextlib.suppress(Exception):
+            started = await spawn
+            kill_group(started.pid, signal.SIGKILL)
+            await _reap(started)
+        raise
     assert proc.stdout is not None
     capture = _Capture(max_output_bytes)
     reader = asyncio.create_task(_pump(proc.stdout, capture, on_output))
