@@ -183,6 +183,10 @@ function writeMcpServer(): void {
 export async function startAll(script: unknown[], options: { mcp?: boolean } = {}): Promise<void> {
   assert.ok(NODE24 !== '' && CODE_SERVER !== '', 'run through `make vscode-e2e` (it installs Node 24 and code-server)');
   writeWorkspace();
+  // the settings file exists from the start: VS Code applies a change to a
+  // watched file at once, but one made in a folder created later may be seen
+  // seconds later (a review then went to the editor, not the Refactor Preview)
+  writeWorkspaceSettings({});
   if (options.mcp === true) {
     writeMcpServer();
   }
