@@ -347,6 +347,22 @@ export async function runCommand(title: string): Promise<void> {
   await box.press('Enter');
 }
 
+/**
+ * The user was told `text`: as a toast, or, when that went by unseen (VS Code
+ * hides toasts, and stacks them under newer ones), in the notification center.
+ */
+export async function told(text: string | RegExp, timeout = 60_000): Promise<void> {
+  try {
+    await page.locator('.notification-toast', { hasText: text }).waitFor({ timeout });
+    return;
+  } catch {
+    // not as a toast: look where every notification stays
+  }
+  await runCommand('Notifications: Show Notifications');
+  await page.locator('.notifications-center .monaco-list-row', { hasText: text }).first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Escape');
+}
+
 /** Type a message into the chat and send it. */
 export async function say(text: string): Promise<void> {
   const input = chatFrame().getByRole('textbox', { name: 'Message yoi' });
