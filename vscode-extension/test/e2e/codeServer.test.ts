@@ -488,10 +488,10 @@ test('a long session resumes at its end and loads earlier pages as the user scro
 
     // Extract Memory stages what the chat decided; the memory view counts it; Consolidate Memory folds it into a record.
     await runCommand('Yoi: Extract Memory');
-    await told(/Extracted entries 0–\d+ of this conversation/, 30_000);
+    await told(/Extracted entries 0–\d+ of this conversation/);
     await page.locator('.monaco-list-row', { hasText: '1 extraction waits to be consolidated' }).waitFor({ timeout: 60_000 });
     await runCommand('Yoi: Consolidate Memory');
-    await told('Consolidated 1 extraction into memory: Folded one entry', 30_000);
+    await told('Consolidated 1 extraction into memory: Folded one entry');
     await page.locator('.monaco-list-row', { hasText: 'Answer briefly' }).waitFor({ timeout: 60_000 });
     await page.locator('.monaco-list-row', { hasText: 'extraction waits' }).waitFor({ state: 'detached' }); // the staged entry was consumed
     await shoot('e2e-memory.png');

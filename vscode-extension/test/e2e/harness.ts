@@ -361,6 +361,8 @@ export async function told(text: string | RegExp, timeout = 60_000): Promise<voi
   await runCommand('Notifications: Show Notifications');
   await page.locator('.notifications-center .monaco-list-row', { hasText: text }).first().waitFor({ timeout: 10_000 });
   await page.keyboard.press('Escape');
+  await page.keyboard.press('Escape');
+  await page.locator('.notifications-center').waitFor({ state: 'hidden', timeout: 10_000 });
 }
 
 /** Type a message into the chat and send it. */
