@@ -169,36 +169,15 @@ async def first_chat(
     return latencies[0], latencies[1:]
 
 
-async def bare_litellm_turns(model: ScriptedModel, bodies: list[dict[str, Any]]) -> list[float]:
-    """The same requests yoi sent (system prompt, tools, history), sent again
-    with bare ``litellm.acompletion``: send → request at the endpoint."""
+async def bare_litellm(
+    model: ScriptedModel, bodies: list[dict[str, Any]], gap: float = 0.0
+) -> list[float]:
+    """Send each of ``bodies`` with bare ``litellm.acompletion``, ``gap``
+    seconds after the previous one: send → request at the endpoint."""
     litellm = import_litellm()
-    model.load([{"text": "ok"}] * (len(bodies) + 3))
+    model.load([{"text": "ok"}] * len(bodies))
     latencies = []
-    for turn, body in enumerate([bodies[0]] * 3 + bodies):
-        sent = time.perf_counter()
-        response = await litellm.acompletion(
-            model="openai/scripted",
-            api_base=model.base_url,
-            api_key="bench",
-            messages=body["messages"],
-            tools=body.get("tools"),
-            stream=True,
-            stream_options={"include_usage": True},
-        )
-        async for _ in response:
-            pass
-        latencies.append(model.arrivals[turn] - sent)
-    return latencies[3:]  # the first ones load litellm's request path
-
-
-async def bare_after_idle(model: ScriptedModel, body: dict[str, Any], gap: float) -> list[float]:
-    """Bare ``litellm.acompletion`` sending ``body`` after ``gap`` seconds of
-    idleness (as a first chat meets the machine), five times: send → endpoint."""
-    litellm = import_litellm()
-    model.load([{"text": "ok"}] * 5)
-    latencies = []
-    for turn in range(5):
+    for turn, body in enumerate(bodies):
         await asyncio.sleep(gap)
         sent = time.perf_counter()
         response = await litellm.acompletion(
@@ -214,6 +193,18 @@ async def bare_after_idle(model: ScriptedModel, body: dict[str, Any], gap: float
             pass
         latencies.append(model.arrivals[turn] - sent)
     return latencies
+
+
+async def bare_litellm_turns(model: ScriptedModel, bodies: list[dict[str, Any]]) -> list[float]:
+    """The same requests yoi sent (system prompt, tools, history), sent again
+    back to back with bare ``litellm.acompletion``."""
+    return (await bare_litellm(model, [bodies[0]] * 3 + bodies))[3:]  # the first 3 warm it
+
+
+async def bare_after_idle(model: ScriptedModel, body: dict[str, Any], gap: float) -> list[float]:
+    """``body`` sent five times, each after ``gap`` seconds of idleness (as a
+    first chat meets the machine)."""
+    return await bare_litellm(model, [body] * 5, gap)
 
 
 def kill_services(runtime: Path) -> None:
