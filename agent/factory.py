@@ -39,6 +39,7 @@ from agent.memory.setup import build_memory, consolidator_for, folders_outside, 
 from agent.memory.tools import knowledge_tools
 from agent.pod import Pod, PodInfo
 from agent.ports import ApprovalPort, EditorPort, EventSink, NoProgress, ProgressPort
+from agent.prompts.ahead import RenderAhead, prompt_inputs
 from agent.prompts.catalog import PromptCatalog, load_catalog
 from agent.prompts.system import read_agents_md, render_system_prompt
 from agent.registry import PodRegistry
@@ -323,23 +324,32 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
         events=host.events,
     )
 
-    async def render() -> str:
+    async def render_now() -> tuple[str, list[str]]:
         problems: list[str] = []
-        try:
-            return await asyncio.to_thread(  # one hop, not three
-                functools.partial(
-                    _system_prompt,
-                    spec,
-                    scope=scope,
-                    catalog=catalog,
-                    tool_names=tools.names(),
-                    library=library,
-                    problems=problems,
-                )
+        prompt = await asyncio.to_thread(  # one hop, not three
+            functools.partial(
+                _system_prompt,
+                spec,
+                scope=scope,
+                catalog=catalog,
+                tool_names=tools.names(),
+                library=library,
+                problems=problems,
             )
-        finally:
-            for problem in problems:
-                host.events.emit(Alert(level="warn", source="agents_md", message=problem))
+        )
+        return prompt, problems
+
+    render = RenderAhead(
+        render_now,
+        inputs=functools.partial(
+            prompt_inputs, spec.root, library.layout.knowledge_dir if library else None
+        ),
+        problem=lambda text: host.events.emit(
+            Alert(level="warn", source="agents_md", message=text)
+        ),
+    )
+    if restored is None:
+        render.start()  # a new session: its first turn needs the prompt
 
     if restored and restored.history and is_system_note(restored.history[0]):
         worker.cache_anchor = 0  # a compacted session starts with its summary
