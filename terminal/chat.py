@@ -21,6 +21,7 @@ from agent import paths
 from agent.disk_editor import DiskEditor
 from agent.errors import YoiError
 from agent.factory import PodHost, PodSpec, open_pod
+from agent.heap import keep_heap_headroom
 from agent.llm.process import ModelProcess, RemoteLlmClient, model_process_env
 from agent.llm.shared import enabled as shared_model_enabled
 from agent.llm.types import LlmClient, ModelConfig, RetryListener
@@ -204,4 +205,5 @@ async def _stop_servers(hub: McpHub, starting: asyncio.Task[None]) -> None:
 
 
 def run_chat(options: ChatOptions) -> int:
+    keep_heap_headroom()
     return asyncio.run(ChatSession(options).run())
