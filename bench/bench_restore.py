@@ -376,7 +376,6 @@ async def main() -> None:
             "YOI_API_KEY": "bench",
             "LITELLM_LOCAL_MODEL_COST_MAP": "True",
             "YOI_SHARED_MODEL": "0",
-            **{k: v for k, v in os.environ.items() if k.startswith("MALLOC_")},
         }
         lsp = await through_server(workspace, env)
 
