@@ -3,7 +3,8 @@
 :meth:`YoiServer.start_runtime` imports this module in a worker thread (it
 pulls in the whole runtime) and then calls :func:`start_runtime` on the event
 loop: the pod manager is built, the tools' argument schemas are built in a
-thread, and the workspace index and knowledge watcher start.
+thread (with the allocator's headroom, agent/heap.py), and the workspace index
+and knowledge watcher start.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from agent.heap import keep_heap_headroom
 from agent.prompts.system import warm_templates
 from agent.tools.base import warm_schemas
 from agent.workspace_index import WorkspaceIndex
@@ -38,6 +40,7 @@ async def start_runtime(server: YoiServer) -> None:
 
 
 def _warm_first_turn() -> None:
+    keep_heap_headroom()  # here, not before initialize: ctypes takes milliseconds to import
     warm_schemas()
     warm_templates()
 

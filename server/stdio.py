@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from pygls.io_ import StdinAsyncReader
 
-from agent.heap import keep_heap_headroom
 from server.rpc import MessageLoop
 
 if TYPE_CHECKING:
@@ -124,7 +123,6 @@ def serve(server: YoiServer, stdin: BinaryIO, protocol_fd: int) -> None:
     closes stdin or asks the server to exit."""
     server._stop_event = stop = threading.Event()
     favour_the_event_loop()
-    keep_heap_headroom()  # a restore's heap no longer shrinks and regrows
     try:
         asyncio.run(_serve(server, stdin, protocol_fd, stop))
     except (KeyboardInterrupt, SystemExit):
