@@ -33,6 +33,10 @@ class ApprovalGate:
     def mode(self) -> ApprovalMode:
         return self._mode
 
+    @mode.setter
+    def mode(self, mode: ApprovalMode) -> None:  # a profile's approvals
+        self._mode = mode
+
     def allowed_for_session(self, session_key: str) -> bool:
         return session_key in self._session_allowed
 

@@ -142,6 +142,16 @@ class SubAgentEvent(_Event):
     error: str | None = None
 
 
+class ConfigEvent(_Event):
+    """The pod's settings changed (``yoi/pod/configure``, a profile)."""
+
+    type: Literal["config"] = "config"
+    model: str
+    mode: str
+    reasoning_effort: str | None = None
+    profile: str | None = None
+
+
 class Alert(_Event):
     """A user-facing message: something the user should know or act on.
 
@@ -169,6 +179,7 @@ Event = Annotated[
     | CompactDone
     | CompactFailed
     | SubAgentEvent
+    | ConfigEvent
     | Alert,
     Field(discriminator="type"),
 ]

@@ -10,6 +10,7 @@ default and the user is told which file and key to fix.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from agent.memory.library import MemoryLibrary
 from agent.memory.setup import build_memory, consolidator_for, folders_outside, open_library
 from agent.memory.tools import knowledge_tools
 from agent.pod import Pod, PodInfo
+from agent.pod_config import CONFIGURED, Change, PodConfig, Settings
 from agent.ports import ApprovalPort, EditorPort, EventSink, NoProgress, ProgressPort
 from agent.prompts.ahead import RenderAhead, prompt_inputs
 from agent.prompts.catalog import PromptCatalog, load_catalog
@@ -83,6 +85,7 @@ class PodSpec:
     env: Mapping[str, str] | None = None
     config_dir: Path | None = None
     delegation: Delegation | None = None  # a sub-agent (agent/agents/manager.py)
+    profile: str | None = None  # [profiles.<name>] to start with
 
 
 def default_client(config: ModelConfig, on_retry: RetryListener) -> LlmClient:
@@ -211,6 +214,43 @@ def _system_prompt(
     )
 
 
+def _render_ahead(
+    spec: PodSpec,
+    *,
+    scope: Scope,
+    catalog: PromptCatalog,
+    tools: ToolSet,
+    library: MemoryLibrary | None,
+    host: PodHost,
+) -> RenderAhead:
+    """The pod's system prompt renderer (agent/prompts/ahead.py)."""
+
+    async def render_now() -> tuple[str, list[str]]:
+        problems: list[str] = []
+        prompt = await asyncio.to_thread(  # one hop, not three
+            functools.partial(
+                _system_prompt,
+                spec,
+                scope=scope,
+                catalog=catalog,
+                tool_names=tools.all_names(),
+                library=library,
+                problems=problems,
+            )
+        )
+        return prompt, problems
+
+    return RenderAhead(
+        render_now,
+        inputs=functools.partial(
+            prompt_inputs, spec.root, library.layout.knowledge_dir if library else None
+        ),
+        problem=lambda text: host.events.emit(
+            Alert(level="warn", source="agents_md", message=text)
+        ),
+    )
+
+
 async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
     """Build a pod, new or restored (``spec.resume_session_id``). Raises
     :class:`agent.errors.SessionError` when the session cannot be resumed."""
@@ -324,29 +364,8 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
         events=host.events,
     )
 
-    async def render_now() -> tuple[str, list[str]]:
-        problems: list[str] = []
-        prompt = await asyncio.to_thread(  # one hop, not three
-            functools.partial(
-                _system_prompt,
-                spec,
-                scope=scope,
-                catalog=catalog,
-                tool_names=tools.names(),
-                library=library,
-                problems=problems,
-            )
-        )
-        return prompt, problems
-
-    render = RenderAhead(
-        render_now,
-        inputs=functools.partial(
-            prompt_inputs, spec.root, library.layout.knowledge_dir if library else None
-        ),
-        problem=lambda text: host.events.emit(
-            Alert(level="warn", source="agents_md", message=text)
-        ),
+    render = _render_ahead(
+        spec, scope=scope, catalog=catalog, tools=tools, library=library, host=host
     )
     if restored is None:
         render.start()  # a new session: its first turn needs the prompt
@@ -383,8 +402,64 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
         memory=memory,
         images=images,
     )
+    pod.config = _pod_config(
+        spec,
+        pod,
+        gate=gate,
+        restored=restored,
+        make_client=make_client,
+        main=model_config,
+        host=host,
+    )
     await sub_agents.bind(pod, spec, children, restored)
     return pod
+
+
+def _pod_config(
+    spec: PodSpec,
+    pod: Pod,
+    *,
+    gate: ApprovalGate,
+    restored: RestoredState | None,
+    make_client: ClientFactory,
+    main: ModelConfig,
+    host: PodHost,
+) -> PodConfig:
+    """What ``yoi/pod/configure`` changes, set up as the spec's profile or
+    the restored log says. Raises :class:`agent.pod_config.ConfigError` for
+    an unknown profile."""
+    manifest = spec.loaded.manifest
+    worker = pod.worker
+
+    def switch_model(name: str) -> str:
+        client = make_client(dataclasses.replace(main, model=name), retry_alerts(host.events))
+        worker.client = client
+        if pod.images is not None:
+            pod.images.model, pod.images.ask = client.model_name, client.model_info
+        pod.window.repoint(client.model_info)
+        return client.model_name
+
+    config = PodConfig(
+        current=Settings(model=main.model or "", reasoning_effort=manifest.worker.reasoning_effort),
+        profiles=manifest.profiles,
+        default_effort=manifest.worker.reasoning_effort,
+        default_approvals=manifest.approvals.mode,
+        worker=worker,
+        gate=gate,
+        switch_model=switch_model,
+    )
+    if restored is not None:
+        settings = config.from_log(restored.config)
+    elif spec.profile is not None:
+        settings = config.resolve(Change(profile=spec.profile))
+    else:
+        settings = None
+    if settings is not None:
+        config.apply(settings)
+        pod.info.model = worker.client.model_name
+        pod.session.config[CONFIGURED] = settings.to_log()
+        pod.session.model = settings.model
+    return config
 
 
 def open_consolidator(

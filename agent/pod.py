@@ -30,19 +30,21 @@ from agent.compaction.policy import ContextLimits
 from agent.compaction.runner import THRASH, PodCompaction, context_limits
 from agent.compaction.window import ContextWindow
 from agent.errors import PodBusy, YoiError
-from agent.events import Alert, TurnEnd, TurnStart, UsageEvent
+from agent.events import Alert, ConfigEvent, TurnEnd, TurnStart, UsageEvent
 from agent.ids import now_ms
 from agent.image_input import ImageInput
 from agent.input import InputResolver
 from agent.items import Item, Message, system, user, user_segments
 from agent.llm.types import Usage
 from agent.memory.runner import ExtractOutcome, MemoryNotEnabled, PodMemory
+from agent.pod_config import CONFIGURED, Change, ConfigError, PodConfig, Settings
 from agent.ports import EventSink
 from agent.prompts.catalog import PromptCatalog
 from agent.registry import PodRegistry
 from agent.segments import Segment, flatten
 from agent.session import SessionHandle
 from agent.store import (
+    ConfigChanged,
     ItemsEntry,
     LlmUsage,
     LogEntry,
@@ -149,6 +151,8 @@ class Pod:
         self._idle.set()
         self._notes: list[str] = []
         self.children: Subordinates | None = None  # its sub-agents (agent/agents/)
+        self.config: PodConfig | None = None  # what yoi/pod/configure changes
+        self._mode_note: tuple[str, str] | None = None  # (mode, previous) to tell the model
         self._turn_usage = _TurnUsage()
         self._closed = False
         # A restored history's items are sized (serialized once each) in a
@@ -221,6 +225,41 @@ class Pod:
         """Continue without new input (after a pause, or to see notes)."""
         return await self.start_resume()
 
+    async def configure(self, change: Change) -> Settings:
+        """Change the model, mode, reasoning effort or profile between turns
+        (:class:`PodBusy` during one, :class:`ConfigError` for a change that
+        cannot be made). Logged as ``config_changed``; a mode change is told
+        to the model before the user's next message."""
+        if self.config is None:
+            raise ConfigError("This pod's settings cannot be changed.")
+        new = self.config.resolve(change)
+        self._claim()
+        try:
+            old = self.config.current
+            if new == old:
+                return old
+            self.config.apply(new)
+            self.info.model = self.worker.client.model_name
+            configured = {CONFIGURED: new.to_log()}
+            self.session.config = {**self.session.config, **configured}
+            self.session.model = new.model
+            if self.session.started:
+                await self.session.append([ConfigChanged(config=configured)])
+            if new.mode != old.mode:
+                previous = self._mode_note[1] if self._mode_note else old.mode
+                self._mode_note = None if new.mode == previous else (new.mode, previous)
+            self.events.emit(
+                ConfigEvent(
+                    model=new.model,
+                    mode=new.mode,
+                    reasoning_effort=new.reasoning_effort,
+                    profile=new.profile,
+                )
+            )
+            return new
+        finally:
+            self._release()
+
     def start_chat(self, segments: list[Segment]) -> asyncio.Task[TurnResult]:
         """Claim the pod now (:class:`PodBusy` at once if it is not idle) and
         run the turn as a task."""
@@ -265,6 +304,7 @@ class Pod:
         entries.append(UserInput(ts=now_ms(), segments=list(segments), text=text))
         await self.session.append(entries)
         self.worker.append(prelude)
+        self._mode_note = None  # told
         return await self._end_turn(await self._run(user(text, list(segments))))
 
     async def _resume(self) -> TurnResult:
@@ -450,6 +490,9 @@ class Pod:
         )
         if self.last_run_interrupted:
             items.append(system(self.catalog.render("interrupt_system_note")))
+        if self._mode_note is not None:
+            mode, previous = self._mode_note
+            items.append(system(self.catalog.render("mode_note", mode=mode, previous=previous)))
         return items
 
     async def _commit(self, items: list[Item], measure: RequestMeasure | None) -> None:

@@ -90,7 +90,7 @@ class ToolRunner:
     def start(self, approved: list[ToolCall]) -> dict[str, asyncio.Task[ToolResult]]:
         tasks = {c.call_id: asyncio.ensure_future(self._run_one(c)) for c in approved}
         for call in approved:
-            stoppable = getattr(self.tools.get(call.name), "stoppable", False)
+            stoppable = getattr(self.tools.offered(call.name), "stoppable", False)
             self.running.watch(call.call_id, tasks[call.call_id], stoppable=stoppable)
         return tasks
 
@@ -139,8 +139,11 @@ class ToolRunner:
         return not_run(call, self.interrupted_summary)
 
     async def _run_one(self, call: ToolCall) -> ToolResult:
-        tool = self.tools.get(call.name)
+        tool = self.tools.offered(call.name)
         if tool is None:
+            refusal = self.tools.refusal(call.name)
+            if refusal is not None:
+                return not_run(call, refusal)
             names = ", ".join(self.tools.names()) or "none"
             return not_run(call, f"There is no tool named {call.name!r}. Available tools: {names}.")
         args = call.parsed_arguments()

@@ -18,6 +18,7 @@ from typing import ParamSpec, TypeVar
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from agent.errors import PodBusy, SessionCorrupt, SessionInUse, SessionNotFound, YoiError
+from agent.pod_config import ConfigError
 from server.protocol import REQUEST_FAILED, InvalidParams
 
 P = ParamSpec("P")
@@ -44,6 +45,8 @@ def to_jsonrpc(method: str, exc: Exception) -> JsonRpcException:
             return invalid_params(method, str(exc))
         case SessionCorrupt():
             return request_failed(str(exc), "sessionCorrupt")
+        case ConfigError():
+            return invalid_params(method, str(exc))
         case YoiError():
             return request_failed(str(exc), "failed")
     raise exc

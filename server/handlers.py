@@ -30,6 +30,11 @@ async def pod_list(ls: YoiServer, params: Any) -> dict[str, Any]:
     return await ls.pods.list()
 
 
+@maps_errors(p.POD_CONFIGURE)
+async def pod_configure(ls: YoiServer, params: Any) -> dict[str, Any]:
+    return await ls.pods.configure(pl.parse(p.POD_CONFIGURE, pl.PodConfigureParams, params))
+
+
 @maps_errors(p.POD_DISPOSE)
 async def pod_dispose(ls: YoiServer, params: Any) -> None:
     await ls.pods.dispose(pl.parse(p.POD_DISPOSE, pl.PodParams, params).pod_id)
@@ -109,6 +114,7 @@ HANDLERS: dict[str, Callable[[YoiServer, Any], Awaitable[Any]]] = {
     p.POD_INTERRUPT: pod_interrupt,
     p.POD_NOTIFY: pod_notify,
     p.POD_COMPACT: pod_compact,
+    p.POD_CONFIGURE: pod_configure,
     p.SESSIONS_LIST: sessions_list,
     p.CHAT: chat,
     p.REFERENCES_COMPLETE: references_complete,

@@ -34,7 +34,19 @@ class PodCreateParams(Params):
     name: str | None = None
     profile: str | None = None
     model: str | None = None
+    mode: Literal["agent", "plan", "ask"] | None = None
     resume_session_id: str | None = Field(default=None, min_length=1)
+
+
+class PodConfigureParams(Params):
+    """``yoi/pod/configure``: what to change (absent: unchanged; an empty
+    ``reasoningEffort``: back to the manifest's)."""
+
+    pod_id: PodId
+    model: str | None = Field(default=None, min_length=1)
+    reasoning_effort: str | None = None
+    mode: Literal["agent", "plan", "ask"] | None = None
+    profile: str | None = Field(default=None, min_length=1)
 
 
 class PodParams(Params):

@@ -20,6 +20,7 @@ from agent.factory import PodHost, PodSpec, open_pod
 from agent.images import ImageRejected
 from agent.manifest import load_manifest
 from agent.pod import Pod, TurnResult
+from agent.pod_config import Change, ConfigError
 from agent.store import SessionStore
 from server import payloads as pl
 from server import protocol as p
@@ -84,17 +85,24 @@ class PodManager:
             mcp=self.mcp,
             agents=self.agents,
         )
+        options = server.options
+        profile = params.profile or (options.profile if options else None)
         spec = PodSpec(
             root=root,
             home=server.home,
             loaded=loaded,
             name=params.name,
             resume_session_id=params.resume_session_id,
+            profile=None if params.resume_session_id else profile,
         )
         try:
             pod = await open_pod(spec, host)
         except SessionNotFound as exc:
             raise invalid_params(p.POD_CREATE, f"`resumeSessionId`: {exc}") from None
+        except ConfigError as exc:
+            raise invalid_params(p.POD_CREATE, f"`profile`: {exc}") from None
+        if params.mode is not None and pod.config is not None:
+            await pod.configure(Change(mode=params.mode))
         pod_ref.append(pod)
         real = LspEventSink(server, pod.id)
         sink.attach(real)
@@ -104,7 +112,20 @@ class PodManager:
             "sessionId": pod.session_id,
             "model": pod.info.model,
             "restored": params.resume_session_id is not None,
+            **settings_to_wire(pod),
         }
+
+    async def configure(self, params: pl.PodConfigureParams) -> dict[str, Any]:
+        pod = self.get(params.pod_id, p.POD_CONFIGURE).pod
+        settings = await pod.configure(
+            Change(
+                model=params.model,
+                mode=params.mode,
+                reasoning_effort=params.reasoning_effort,
+                profile=params.profile,
+            )
+        )
+        return {"podId": pod.id, **settings.to_wire()}
 
     async def list(self) -> dict[str, Any]:
         for entry in list(self.entries.values()):
@@ -117,6 +138,7 @@ class PodManager:
                     "sessionId": e.pod.session_id,
                     "state": e.pod.state,
                     "model": e.pod.info.model,
+                    **settings_to_wire(e.pod),
                     "contextTokens": e.pod.context_tokens(),
                     "turnCount": e.pod.turn_count,
                     **limits_to_wire(e.pod.context_limits()),
@@ -218,3 +240,12 @@ class _Deferred:
             self._buffer.append(event)
         else:
             self._target.emit(event)
+
+
+def settings_to_wire(pod: Pod) -> dict[str, Any]:
+    """The pod's mode, reasoning effort and profile (``model`` is sent apart)."""
+    if pod.config is None:
+        return {"mode": "agent", "reasoningEffort": None, "profile": None}
+    wire = pod.config.current.to_wire()
+    del wire["model"]
+    return wire

@@ -23,6 +23,7 @@ POD_HISTORY = "yoi/pod/history"
 POD_INTERRUPT = "yoi/pod/interrupt"
 POD_NOTIFY = "yoi/pod/notify"
 POD_COMPACT = "yoi/pod/compact"
+POD_CONFIGURE = "yoi/pod/configure"
 SESSIONS_LIST = "yoi/sessions/list"
 CHAT = "yoi/chat"
 EVENT = "yoi/event"  # server → client notification
@@ -55,6 +56,7 @@ REQUESTS = (
     POD_INTERRUPT,
     POD_NOTIFY,
     POD_COMPACT,
+    POD_CONFIGURE,
     SESSIONS_LIST,
     CHAT,
     REFERENCES_COMPLETE,
@@ -87,6 +89,7 @@ FEATURES = (
     "knowledge",
     "memory",
     "mcp",
+    "configure",
 )
 
 # JSON-RPC error codes used by the custom methods.

@@ -13,6 +13,7 @@ from agent import paths
 from agent.errors import SessionError
 from agent.items import Item, Message, Reasoning, ToolCall, ToolResult
 from agent.store import (
+    ConfigChanged,
     Extension,
     ItemsEntry,
     LlmUsage,
@@ -106,6 +107,8 @@ def describe(entry: LogEntry) -> list[str]:
             return [f"run_errored {_clip(error)}"]
         case Extension(domain=domain):
             return [f"extension {domain}"]
+        case ConfigChanged(config=config):
+            return [f"config_changed {json.dumps(config, sort_keys=True)}"]
 
 
 def show_log(session_id: str, home: Path | None = None, *, out: TextIO = sys.stdout) -> int:

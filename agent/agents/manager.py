@@ -111,11 +111,14 @@ class Children:
         scope: ScopeRequest,
         model: str | None,
         background: bool,
+        profile: str | None = None,
     ) -> str:
         parent = self._parent()
         self._check_limits()
         name = self._new_name(name)
-        child = Child(name=name, task=task, scope=scope, model=model, call_id=call_id)
+        child = Child(
+            name=name, task=task, scope=scope, model=model, call_id=call_id, profile=profile
+        )
         self.children[name] = child  # counted from now on (spawns may run in parallel)
         try:
             pod = await self._open(child, resume=None)
@@ -306,6 +309,7 @@ class Children:
             ),
             name=child.name,
             resume_session_id=resume,
+            profile=child.profile if resume is None else None,
             delegation=Delegation(
                 pod_id=child_id,
                 parent_id=parent.id,

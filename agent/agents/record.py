@@ -85,6 +85,7 @@ class Child:
     scope: ScopeRequest
     model: str | None
     call_id: str
+    profile: str | None = None  # [profiles.<name>] it started with
     session_id: str = ""
     status: Status = "starting"
     answer: str | None = None
@@ -114,6 +115,7 @@ def spawned_payload(child: Child, background: bool) -> dict[str, JsonValue]:
         "task": child.task,
         "scope": child.scope.as_json(),
         "model": child.model,
+        "profile": child.profile,
         "background": background,
     }
 
@@ -177,6 +179,7 @@ def _fold_events(extensions: list[tuple[str, JsonValue]]) -> dict[str, Child]:
                 scope=ScopeRequest.from_json(payload.get("scope")),
                 model=_str(payload.get("model")),
                 call_id=str(payload.get("callId", "")),
+                profile=_str(payload.get("profile")),
                 session_id=str(payload.get("sessionId", "")),
                 status="running",
             )

@@ -52,6 +52,10 @@ class SpawnArgs(ToolArgs):
     model: str | None = Field(
         default=None, description="Another model for it (e.g. a cheaper one)."
     )
+    profile: str | None = Field(
+        default=None,
+        description="A profile of the manifests for it ([profiles.<name>]: model, mode, tools).",
+    )
     background: bool = Field(
         default=False,
         description=(
@@ -101,6 +105,7 @@ class SpawnAgent(_AgentTool):
                 read_only=args.read_only,
             ),
             model=args.model,
+            profile=args.profile,
             background=args.background,
         )
         return _output(text)
@@ -120,6 +125,7 @@ class SendToAgent(_AgentTool):
 
 class ReadAgentOutput(_AgentTool):
     name: ClassVar[str] = "read_agent_output"
+    read_only: ClassVar[bool] = True
     description: ClassVar[str] = "A sub-agent's status and its latest answer."
     args_model: ClassVar[type[ToolArgs]] = AgentIdArgs
 
@@ -140,6 +146,7 @@ class StopAgent(_AgentTool):
 
 class ListAgents(_AgentTool):
     name: ClassVar[str] = "list_agents"
+    read_only: ClassVar[bool] = True
     description: ClassVar[str] = "Your sub-agents: id, status, what they may write, their task."
     args_model: ClassVar[type[ToolArgs]] = NoArgs
 

@@ -56,7 +56,10 @@ def pod_tools(spec: PodSpec, tools: ToolSet, children: Children | None) -> ToolS
     a pod that may spawn gets the sub-agent tools."""
     read_only = spec.delegation is not None and spec.delegation.read_only
     kept = ToolSet(
-        t for n in tools.names() if not (read_only and n in READ_ONLY_DROPS) if (t := tools.get(n))
+        t
+        for n in tools.all_names()
+        if not (read_only and n in READ_ONLY_DROPS)
+        if (t := tools.get(n))
     )
     for tool in agent_tools(children) if children is not None else ():
         kept.add(tool)

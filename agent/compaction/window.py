@@ -56,6 +56,16 @@ class ContextWindow:
         self._known = Window(configured, "manifest") if configured is not None else None
         self._task: asyncio.Task[Window] | None = None
 
+    def repoint(self, ask: Callable[[], Awaitable[ModelInfo]]) -> None:
+        """The pod switched models: look the new one's window up (a window
+        set in the manifest stays: the user chose it)."""
+        self._ask = ask
+        if self._known is not None and self._known.source == "manifest":
+            return
+        if self._task is not None:
+            self._task.cancel()
+        self._known, self._task = None, None
+
     @property
     def known(self) -> Window | None:
         """The window, once it is known (at once when configured)."""

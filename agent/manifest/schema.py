@@ -280,6 +280,23 @@ class AgentsSection(Section):
     max_requests: PositiveInt = 30
 
 
+class ProfileSection(Section):
+    """``[profiles.<name>]``: a preset a pod can be started with or switched
+    to (``initializationOptions.profile``, ``yoi/pod/create``,
+    ``yoi/pod/configure``, ``spawn_agent``). Unset keys leave the pod's own
+    setting. ``tools``: the only tools offered (names as the model sees them,
+    ``mcp__server__tool`` included); ``approvals``: ``"auto"`` runs commands and
+    tools without asking (dropped from a workspace manifest that is not
+    trusted, like ``[approvals] mode``)."""
+
+    model: NonEmpty | None = None
+    mode: Literal["agent", "plan", "ask"] | None = None
+    reasoning_effort: NonEmpty | None = None
+    tools: tuple[NonEmpty, ...] | None = None
+    approvals: Literal["ask", "auto"] | None = None
+    description: StrictStr = ""
+
+
 class Manifest(Section):
     """The effective configuration of a pod, after the cascade."""
 
@@ -298,6 +315,7 @@ class Manifest(Section):
     mcp: McpSection = Field(default_factory=McpSection)
     checkpoints: CheckpointsSection = Field(default_factory=CheckpointsSection)
     agents: AgentsSection = Field(default_factory=AgentsSection)
+    profiles: dict[NonEmpty, ProfileSection] = Field(default_factory=dict)
 
     @property
     def prompt_pack(self) -> Path | None:

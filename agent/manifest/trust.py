@@ -7,7 +7,8 @@ narrow what yoi does there, never widen it:
 - ``[[scope.deny]]`` rules are kept;
 - ``[[scope.allow]]`` rules are kept only when their target is inside the
   workspace root;
-- ``approvals.mode = "auto"`` is dropped (``"ask"`` is kept);
+- ``approvals.mode = "auto"`` is dropped (``"ask"`` is kept), and so is a
+  profile's ``approvals = "auto"``;
 - ``[[hooks]]`` (shell commands) are dropped.
 
 Each dropped item is reported as a ``warn`` problem naming the file, the key
@@ -98,6 +99,20 @@ def restrict_untrusted(
             f'mode = "{approvals["mode"]}" was ignored, commands still need approval: {how}',
         )
         out["approvals"] = {k: v for k, v in approvals.items() if k != "mode"}
+    profiles = out.get("profiles")
+    if isinstance(profiles, Mapping):
+        kept_profiles = {}
+        for name, profile in profiles.items():
+            kept_profiles[name] = profile
+            if isinstance(profile, Mapping) and profile.get("approvals", "ask") != "ask":
+                log.warn(
+                    file,
+                    f"profiles.{name}.approvals",
+                    f'approvals = "{profile["approvals"]}" was ignored, commands still need '
+                    f"approval: {how}",
+                )
+                kept_profiles[name] = {k: v for k, v in profile.items() if k != "approvals"}
+        out["profiles"] = kept_profiles
     for hook in out.pop("hooks", None) or ():
         log.warn(
             file,

@@ -62,6 +62,9 @@ class McpTool(Tool[McpArgs]):
     def spec(self) -> ToolSpec:
         return ToolSpec(name=self.name, description=self.description, parameters=self.parameters)
 
+    def reads_only(self) -> bool:
+        return self.info.read_only  # the server's readOnlyHint
+
     async def run(self, args: McpArgs, call: ToolCallContext) -> ToolOutput:
         arguments: dict[str, Any] = dict(args.model_extra or {})
         server, tool = self.connection.name, self.info.name

@@ -38,6 +38,7 @@ class MemoryReadArgs(ToolArgs):
 
 class MemoryRead(Tool[MemoryReadArgs]):
     name: ClassVar[str] = "memory_read"
+    read_only: ClassVar[bool] = True
     description: ClassVar[str] = (
         "Read a memory record whole: its YAML frontmatter and Markdown body. Lines come "
         "numbered (`number<TAB>text`); the numbers are not part of the record."
@@ -142,6 +143,7 @@ class MemoryQueryArgs(ToolArgs):
 
 class MemoryQuery(Tool[MemoryQueryArgs]):
     name: ClassVar[str] = "memory_query"
+    read_only: ClassVar[bool] = True
     description: ClassVar[str] = (
         "Search the memory records (summary, decisions, requests, knowledge) for words, best "
         "matches first, with the lines around each match; or list them all."
@@ -166,6 +168,7 @@ class KnowledgeSearchArgs(ToolArgs):
 
 class KnowledgeSearch(Tool[KnowledgeSearchArgs]):
     name: ClassVar[str] = "knowledge_search"
+    read_only: ClassVar[bool] = True
     description: ClassVar[str] = (
         "Search the workspace's knowledge records (notes kept from earlier work): slug, "
         "description and the lines that match, best first. Read one with knowledge_read."
@@ -186,6 +189,7 @@ class KnowledgeReadArgs(ToolArgs):
 
 class KnowledgeRead(Tool[KnowledgeReadArgs]):
     name: ClassVar[str] = "knowledge_read"
+    read_only: ClassVar[bool] = True
     description: ClassVar[str] = "Read the body of a knowledge record by its slug."
     args_model: ClassVar[type[ToolArgs]] = KnowledgeReadArgs
 

@@ -37,6 +37,7 @@ class PromptKey(StrEnum):
     NOTIFY_WRAPPER = "notify_wrapper"  # message
     INTERRUPT_TOOL_RESULT_SUMMARY = "interrupt_tool_result_summary"
     INTERRUPT_SYSTEM_NOTE = "interrupt_system_note"
+    MODE_NOTE = "mode_note"  # mode: "agent" | "plan" | "ask", previous: the mode before
     WORKING_BOUNDARIES_SECTION = "working_boundaries_section"  # scope_summary
     AGENTS_MD_SECTION = "agents_md_section"  # agents_md
     RESIDENT_KNOWLEDGE_SECTION = "resident_knowledge_section"  # entries: [(slug, description)]

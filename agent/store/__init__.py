@@ -14,6 +14,7 @@ Everything here is synchronous file I/O; the pod calls it through
 """
 
 from agent.store.entries import (
+    ConfigChanged,
     Extension,
     ItemsEntry,
     LlmUsage,
@@ -33,6 +34,7 @@ from agent.store.verify import LogRecord
 
 __all__ = [
     "AppendResult",
+    "ConfigChanged",
     "Extension",
     "ItemsEntry",
     "LlmUsage",

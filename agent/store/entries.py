@@ -127,6 +127,17 @@ class Extension(_Entry):
     payload: JsonValue = None
 
 
+class ConfigChanged(_Entry):
+    """The pod's settings changed between turns (``yoi/pod/configure``).
+    ``config`` replaces those keys of the session's config (``session_start``
+    and earlier changes); the pod keeps what the user chose under
+    ``configured`` (``model``, ``mode``, ``reasoning_effort``, ``profile``)."""
+
+    kind: Literal["config_changed"] = "config_changed"
+    ts: int = Field(default_factory=now_ms)
+    config: dict[str, JsonValue] = Field(default_factory=dict)
+
+
 ENTRY_TYPES = (
     SessionStart,
     UserInput,
@@ -136,6 +147,7 @@ ENTRY_TYPES = (
     RunCompleted,
     RunErrored,
     Extension,
+    ConfigChanged,
 )
 LogEntry = Annotated[
     SessionStart
@@ -145,7 +157,8 @@ LogEntry = Annotated[
     | LlmUsage
     | RunCompleted
     | RunErrored
-    | Extension,
+    | Extension
+    | ConfigChanged,
     Field(discriminator="kind"),
 ]
 LogEntryAdapter: TypeAdapter[LogEntry] = TypeAdapter(LogEntry)

@@ -86,7 +86,7 @@ class RestoredState:
     warnings: list[str] = field(default_factory=list)
 
 
-def fold(
+def fold(  # noqa: PLR0915 - one flat loop over 100,000 entries: no helper calls
     session_id: str,
     records: Iterable[Verified],
     warnings: list[str],
@@ -104,6 +104,7 @@ def fold(
     history: list[Item] = []
     usage: list[UsageRecord] = []
     extensions: list[tuple[str, JsonValue]] = []
+    config: dict[str, JsonValue] = {}
     turn_count = 0
     interrupted = False
     open_run = False  # a user turn was logged but its end was not
@@ -131,10 +132,13 @@ def fold(
             open_run = False
         elif entry.kind == "extension":
             extensions.append((entry.domain, entry.payload))
+        elif entry.kind == "config_changed":
+            config.update(entry.config)
         elif entry.kind == "session_start":
             start = entry
             first = first or start
             history = list(start.history)
+            config = dict(start.config)
             turn_count = start.turn_count
     if through is not None and not done:
         raise SessionNotFound(f"Session {session_id} has no entry with hash {through}.")
@@ -158,7 +162,7 @@ def fold(
     return RestoredState(
         session_id=session_id,
         system_prompt=start.system_prompt,
-        config=dict(start.config),
+        config=config,
         history=history,
         turn_count=turn_count,
         last_run_interrupted=interrupted,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -88,6 +88,11 @@ class Tool(ABC, Generic[A]):
     description: ClassVar[str]
     args_model: ClassVar[type[ToolArgs]]
     stoppable: ClassVar[bool] = False  # watches ToolCallContext.stop
+    # reads and never changes anything (files, commands, the world): offered in plan mode
+    read_only: ClassVar[bool] = False
+
+    def reads_only(self) -> bool:
+        return self.read_only
 
     def spec(self) -> ToolSpec:
         return ToolSpec(
@@ -152,11 +157,17 @@ def truncate_utf8(content: str, limit: int) -> tuple[str, int]:
 
 class ToolSet:
     """The tools of one worker, by name. Specs are sorted by name so the
-    request prefix stays stable for prompt caching."""
+    request prefix stays stable for prompt caching.
+
+    :meth:`restrict` narrows what is *offered* (a mode, a profile's tool list):
+    :meth:`names`, :meth:`specs` and :meth:`offered` see only the offered
+    tools, :meth:`refusal` says why another one is not, and :meth:`get` still
+    finds every tool (so adding one twice stays an error)."""
 
     def __init__(self, tools: Iterable[Tool[Any]] = ()) -> None:
         self._tools: dict[str, Tool[Any]] = {}
         self._specs: list[ToolSpec] | None = None
+        self._refuse: Callable[[Tool[Any]], str | None] | None = None
         for tool in tools:
             self.add(tool)
 
@@ -166,14 +177,40 @@ class ToolSet:
         self._tools[tool.name] = tool
         self._specs = None
 
+    def restrict(self, refuse: Callable[[Tool[Any]], str | None] | None) -> None:
+        """Offer only the tools ``refuse`` returns ``None`` for (every tool,
+        with ``None``); for the others it gives the reason told to the model."""
+        self._refuse = refuse
+        self._specs = None
+
     def get(self, name: str) -> Tool[Any] | None:
+        """Any tool of the set, offered or not."""
         return self._tools.get(name)
 
-    def names(self) -> list[str]:
+    def offered(self, name: str) -> Tool[Any] | None:
+        tool = self._tools.get(name)
+        if tool is None or self.refusal(name) is not None:
+            return None
+        return tool
+
+    def refusal(self, name: str) -> str | None:
+        """Why the tool ``name`` is not offered (``None``: it is, or there is
+        no such tool)."""
+        tool = self._tools.get(name)
+        if tool is None or self._refuse is None:
+            return None
+        return self._refuse(tool)
+
+    def all_names(self) -> list[str]:
         return sorted(self._tools)
 
+    def names(self) -> list[str]:
+        """The offered tools' names, sorted."""
+        return [n for n in sorted(self._tools) if self.refusal(n) is None]
+
     def specs(self) -> list[ToolSpec]:
-        """The tools' specs, built once per tool set (a copy of the list)."""
+        """The offered tools' specs, built once per tool set and restriction
+        (a copy of the list)."""
         if self._specs is None:
             self._specs = [self._tools[n].spec() for n in self.names()]
         return list(self._specs)

@@ -78,6 +78,7 @@ class ReadFileArgs(ToolArgs):
 
 class ReadFile(Tool[ReadFileArgs]):
     name: ClassVar[str] = "read_file"
+    read_only: ClassVar[bool] = True
     description: ClassVar[str] = (
         "Read a text file. Lines come numbered (`number<TAB>text`); the numbers are not "
         "part of the file. Shows the editor's unsaved text when the file is open there. "
@@ -161,6 +162,7 @@ class ListDirArgs(ToolArgs):
 
 class ListDir(Tool[ListDirArgs]):
     name: ClassVar[str] = "list_dir"
+    read_only: ClassVar[bool] = True
     description: ClassVar[str] = (
         "List a directory's entries, sorted by name. Directories end with `/`; symlinks "
         "show their target as `name -> target`. `.git` is not shown."

@@ -37,6 +37,7 @@ class GlobArgs(ToolArgs):
 
 class Glob(Tool[GlobArgs]):
     name: ClassVar[str] = "glob"
+    read_only: ClassVar[bool] = True
     description: ClassVar[str] = (
         "Find files by path pattern, newest first (by modification time). Honours "
         ".gitignore, includes hidden files, skips .git. Paths are shown relative to the "

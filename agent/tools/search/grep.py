@@ -73,6 +73,7 @@ class GrepArgs(ToolArgs):
 
 class Grep(Tool[GrepArgs]):
     name: ClassVar[str] = "grep"
+    read_only: ClassVar[bool] = True
     description: ClassVar[str] = (
         "Search file contents with a regular expression (Python `re` syntax). Honours "
         ".gitignore, includes hidden files, skips .git and binary files, and sees the "

@@ -338,13 +338,27 @@ export async function until(check: () => Promise<boolean>, what: string, timeout
 }
 
 export async function runCommand(title: string): Promise<void> {
-  await page.locator('.tab', { hasText: 'app.py' }).first().click(); // F1 belongs to the workbench, not the webview
-  await page.keyboard.press('F1');
-  const box = page.locator('.quick-input-widget input');
-  await box.waitFor();
-  await box.fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
-  await box.press('Enter');
+  // The palette closes when anything takes the focus while it opens (in fresh
+  // clones it sometimes came up inert, then closed): a user would press F1
+  // again, and so does this, twice at most.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.locator('.tab', { hasText: 'app.py' }).first().click(); // F1 belongs to the workbench, not the webview
+      await page.keyboard.press('F1');
+      const box = page.locator('.quick-input-widget input');
+      await box.waitFor({ timeout: 15_000 });
+      await box.fill(`>${title}`, { timeout: 15_000 });
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15_000 });
+      await box.press('Enter', { timeout: 15_000 });
+      return;
+    } catch (error) {
+      if (attempt === 3) {
+        throw error;
+      }
+      mark(`the command palette did not take "${title}" (attempt ${attempt}); again`);
+      await page.keyboard.press('Escape');
+    }
+  }
 }
 
 /**
