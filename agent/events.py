@@ -16,7 +16,7 @@ from pydantic.alias_generators import to_camel
 from agent.items import EditOutcome
 
 AlertLevel = Literal["info", "warn", "error"]
-Outcome = Literal["finished", "paused", "limitReached", "interrupted", "error"]
+Outcome = Literal["finished", "paused", "limitReached", "interrupted", "error", "budgetExceeded"]
 EditStatus = Literal["proposed", "applied", "rejected", "stale", "failed"]
 PhaseName = Literal["loadingModel", "waitingForModel", "runningTool", "compacting"]
 
@@ -102,6 +102,12 @@ class UsageEvent(_Event):
     context_window_source: str | None = None
     compact_at: int | None = None
     compact_request_at: int | None = None
+    # US dollars: this request, this turn, this session, today (every yoi
+    # process of the user); None where the price is not known
+    cost_usd: float | None = None
+    turn_cost_usd: float | None = None
+    session_cost_usd: float | None = None
+    day_cost_usd: float | None = None
 
 
 class TurnEnd(_Event):

@@ -33,6 +33,7 @@ from agent.image_store import ImageStore
 from agent.items import Item, Message
 from agent.llm.types import LlmClient, ModelConfig, RetryListener, RetryNotice
 from agent.manifest import LoadedManifest, Manifest, ManifestProblem
+from agent.manifest.load import MANIFEST_FILE
 from agent.mcp.references import input_resolver
 from agent.memory.consolidate import Consolidator
 from agent.memory.library import MemoryLibrary
@@ -47,6 +48,7 @@ from agent.prompts.system import read_agents_md, render_system_prompt
 from agent.registry import PodRegistry
 from agent.scope import Permission, Scope, ScopeRule
 from agent.session import SessionHandle
+from agent.spend import Budget, DayLedger, PodMoney
 from agent.store import RestoredState, SessionStore
 from agent.tool_runner import ToolOutputLimits
 from agent.tools.base import ToolSet
@@ -401,6 +403,13 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
         compaction=compaction,
         memory=memory,
         images=images,
+    )
+    pod.money = PodMoney(
+        section=manifest.model,
+        budget=Budget(manifest.budget, (spec.config_dir or paths.config_dir(env)) / MANIFEST_FILE),
+        ledger=DayLedger(spec.home),
+        info=lambda: pod.worker.client.model_info(),  # noqa: PLW0108 (the model can change)
+        records=restored.usage if restored else (),
     )
     pod.config = _pod_config(
         spec,

@@ -43,6 +43,7 @@ from agent.prompts.catalog import PromptCatalog
 from agent.registry import PodRegistry
 from agent.segments import Segment, flatten
 from agent.session import SessionHandle
+from agent.spend import PodMoney, request_cost
 from agent.store import (
     ConfigChanged,
     ItemsEntry,
@@ -57,7 +58,7 @@ from agent.store import (
     TurnEnd as TurnEndEntry,
 )
 from agent.usage import TokenEstimator
-from agent.worker import Proceed, RequestMeasure, RunReport, Worker, YieldRun
+from agent.worker import Proceed, RequestMeasure, RunReport, Stop, Worker, YieldRun
 
 if TYPE_CHECKING:
     from agent.agents.port import Subordinates
@@ -73,7 +74,9 @@ class _SideInterrupted(Exception):
     """Compaction or memory work stopped by :meth:`Pod.interrupt`."""
 
 
-PublicOutcome = Literal["finished", "paused", "limitReached", "interrupted", "error"]
+PublicOutcome = Literal[
+    "finished", "paused", "limitReached", "interrupted", "error", "budgetExceeded"
+]
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,7 @@ class Pod:
         self._notes: list[str] = []
         self.children: Subordinates | None = None  # its sub-agents (agent/agents/)
         self.config: PodConfig | None = None  # what yoi/pod/configure changes
+        self.money: PodMoney | None = None  # costs and the budget (agent/spend.py)
         self._mode_note: tuple[str, str] | None = None  # (mode, previous) to tell the model
         self._turn_usage = _TurnUsage()
         self._closed = False
@@ -470,6 +474,8 @@ class Pod:
 
     def _begin_turn(self) -> None:
         self._turn_usage = _TurnUsage()
+        if self.money is not None:
+            self.money.begin_turn()
         self.window.resolve_soon()  # the turn's first request loads the model anyway
         self.worker.begin_turn()
         self.events.emit(TurnStart(turn=self.turn_count + 1))
@@ -507,10 +513,13 @@ class Pod:
                 output_tokens=u.output_tokens,
                 cache_read_tokens=u.cache_read_tokens,
                 cache_write_tokens=u.cache_write_tokens,
+                cost_usd=request_cost(u, self.money.section) if self.money else u.cost_usd,
             )
             entries.append(LlmUsage(ts=now_ms(), **record.model_dump()))
         await self.session.append(entries)
         if measure is not None:
+            if self.money is not None:
+                await self.money.spent(u)
             if self.compaction is not None:
                 self.compaction.policy.request_made()
             self.usage_records.append(record)
@@ -530,6 +539,7 @@ class Pod:
                     context_window_source=window.source,
                     compact_at=limits.compact_at,
                     compact_request_at=limits.request_at,
+                    **self._costs(record.cost_usd),
                 )
             )
 
@@ -593,9 +603,20 @@ class Pod:
             error=error,
         )
 
+    def _costs(self, cost: float | None) -> dict[str, Any]:
+        money = self.money
+        if money is None:
+            return {"cost_usd": cost}
+        return {
+            "cost_usd": cost,
+            "turn_cost_usd": money.turn.usd,
+            "session_cost_usd": money.session.usd,
+            "day_cost_usd": money.day.usd if money.day is not None else None,
+        }
+
     # ------------------------------------------------------------ interceptor
 
-    async def before_request(self, history: list[Item]) -> Proceed | YieldRun:
+    async def before_request(self, history: list[Item]) -> Proceed | YieldRun | Stop:
         """Yield for compaction when the context is over the request
         threshold; otherwise pending notes go into this request only, as
         system messages."""
@@ -604,6 +625,11 @@ class Pod:
             self.context_tokens(history)
         ):
             return YieldRun()
+        if self.money is not None:
+            stopped = await self.money.check(self.context_tokens(history))
+            if stopped is not None:
+                self.events.emit(Alert(level="error", source="budget", message=stopped))
+                return Stop(stopped, outcome="budgetExceeded")
         if not self._notes:
             return Proceed()
         notes, self._notes = self._notes, []

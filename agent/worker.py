@@ -57,7 +57,9 @@ from agent.tools.base import ToolSet
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-RunOutcome = Literal["finished", "paused", "limitReached", "interrupted", "error", "yielded"]
+RunOutcome = Literal[
+    "finished", "paused", "limitReached", "interrupted", "error", "yielded", "budgetExceeded"
+]
 
 INTERRUPTED_SUMMARY = "[Interrupted by user]"
 # After the text of an answer that broke off (the model sees it next turn).
@@ -85,6 +87,7 @@ class Proceed:
 @dataclass(frozen=True)
 class Stop:
     reason: str
+    outcome: RunOutcome = "error"  # or "budgetExceeded"
 
 
 @dataclass(frozen=True)
@@ -150,9 +153,10 @@ class _Interrupted(Exception):
 
 
 class _Aborted(Exception):
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, outcome: RunOutcome = "error") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.outcome = outcome
 
 
 async def _no_commit(items: list[Item], measure: RequestMeasure | None) -> None:
@@ -264,7 +268,7 @@ class Worker:
             except _Interrupted:
                 return await self._end("interrupted", "interrupted by the user")
             except _Aborted as exc:
-                return await self._end("error", exc.reason)
+                return await self._end(exc.outcome, exc.reason)
             except YoiError as exc:  # LlmError and the other deliberate failures
                 return await self._end("error", str(exc), exc)
             except asyncio.CancelledError:  # the host cancelled the whole turn
@@ -351,7 +355,7 @@ class Worker:
             if isinstance(decision, YieldRun):
                 raise _Outcome("yielded", self._requests)
             if isinstance(decision, Stop):
-                raise _Aborted(decision.reason)
+                raise _Aborted(decision.reason, decision.outcome)
             extra = decision.extra
         info = h.PreRequestInfo(
             item_count=len(self._history) + len(extra),

@@ -35,6 +35,11 @@ async def pod_configure(ls: YoiServer, params: Any) -> dict[str, Any]:
     return await ls.pods.configure(pl.parse(p.POD_CONFIGURE, pl.PodConfigureParams, params))
 
 
+@maps_errors(p.BUDGET_RAISE)
+async def budget_raise(ls: YoiServer, params: Any) -> dict[str, Any]:
+    return ls.pods.raise_budget(pl.parse(p.BUDGET_RAISE, pl.BudgetRaiseParams, params))
+
+
 @maps_errors(p.POD_DISPOSE)
 async def pod_dispose(ls: YoiServer, params: Any) -> None:
     await ls.pods.dispose(pl.parse(p.POD_DISPOSE, pl.PodParams, params).pod_id)
@@ -115,6 +120,7 @@ HANDLERS: dict[str, Callable[[YoiServer, Any], Awaitable[Any]]] = {
     p.POD_NOTIFY: pod_notify,
     p.POD_COMPACT: pod_compact,
     p.POD_CONFIGURE: pod_configure,
+    p.BUDGET_RAISE: budget_raise,
     p.SESSIONS_LIST: sessions_list,
     p.CHAT: chat,
     p.REFERENCES_COMPLETE: references_complete,

@@ -38,6 +38,15 @@ class PodCreateParams(Params):
     resume_session_id: str | None = Field(default=None, min_length=1)
 
 
+class BudgetRaiseParams(Params):
+    """``yoi/budget/raise``: this pod's session limits, raised (after the user
+    confirmed it in the editor)."""
+
+    pod_id: PodId
+    per_session_usd: float | None = Field(default=None, gt=0)
+    per_session_tokens: int | None = Field(default=None, gt=0)
+
+
 class PodConfigureParams(Params):
     """``yoi/pod/configure``: what to change (absent: unchanged; an empty
     ``reasoningEffort``: back to the manifest's)."""

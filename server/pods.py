@@ -115,6 +115,21 @@ class PodManager:
             **settings_to_wire(pod),
         }
 
+    def raise_budget(self, params: pl.BudgetRaiseParams) -> dict[str, Any]:
+        pod = self.get(params.pod_id, p.BUDGET_RAISE).pod
+        if pod.money is None:
+            raise invalid_params(p.BUDGET_RAISE, "this pod has no budget")
+        budget = pod.money.budget
+        if params.per_session_usd is None and params.per_session_tokens is None:
+            raise invalid_params(p.BUDGET_RAISE, "give `perSessionUsd` or `perSessionTokens`")
+        budget.raise_session(params.per_session_usd, params.per_session_tokens)
+        return {
+            "podId": pod.id,
+            "perSessionUsd": budget.per_session_usd,
+            "perSessionTokens": budget.per_session_tokens,
+            **spend_to_wire(pod),
+        }
+
     async def configure(self, params: pl.PodConfigureParams) -> dict[str, Any]:
         pod = self.get(params.pod_id, p.POD_CONFIGURE).pod
         settings = await pod.configure(
@@ -139,6 +154,7 @@ class PodManager:
                     "state": e.pod.state,
                     "model": e.pod.info.model,
                     **settings_to_wire(e.pod),
+                    **spend_to_wire(e.pod),
                     "contextTokens": e.pod.context_tokens(),
                     "turnCount": e.pod.turn_count,
                     **limits_to_wire(e.pod.context_limits()),
@@ -163,6 +179,7 @@ class PodManager:
         pod = self.get(params.pod_id, p.POD_HISTORY).pod
         out = history_to_wire(pod.session_id, pod.history, limit=params.limit, before=params.before)
         out["lastRunInterrupted"] = pod.last_run_interrupted
+        out.update(spend_to_wire(pod))
         if agents := sub_agents_to_wire(pod):
             out["subAgents"] = agents
         return out
@@ -249,3 +266,11 @@ def settings_to_wire(pod: Pod) -> dict[str, Any]:
     wire = pod.config.current.to_wire()
     del wire["model"]
     return wire
+
+
+def spend_to_wire(pod: Pod) -> dict[str, Any]:
+    """What the pod's session has spent (US dollars; tokens in and out)."""
+    if pod.money is None:
+        return {}
+    session = pod.money.session
+    return {"sessionCostUsd": session.usd, "sessionTokens": session.tokens}

@@ -24,6 +24,7 @@ POD_INTERRUPT = "yoi/pod/interrupt"
 POD_NOTIFY = "yoi/pod/notify"
 POD_COMPACT = "yoi/pod/compact"
 POD_CONFIGURE = "yoi/pod/configure"
+BUDGET_RAISE = "yoi/budget/raise"
 SESSIONS_LIST = "yoi/sessions/list"
 CHAT = "yoi/chat"
 EVENT = "yoi/event"  # server → client notification
@@ -57,6 +58,7 @@ REQUESTS = (
     POD_NOTIFY,
     POD_COMPACT,
     POD_CONFIGURE,
+    BUDGET_RAISE,
     SESSIONS_LIST,
     CHAT,
     REFERENCES_COMPLETE,
@@ -90,6 +92,7 @@ FEATURES = (
     "memory",
     "mcp",
     "configure",
+    "budget",
 )
 
 # JSON-RPC error codes used by the custom methods.

@@ -32,7 +32,15 @@ DOMAIN = "agents"
 STOPPED_WHILE_RUNNING = "yoi stopped while it was running"
 
 Status = Literal[
-    "starting", "running", "finished", "error", "interrupted", "limitReached", "paused", "stopped"
+    "starting",
+    "running",
+    "finished",
+    "error",
+    "interrupted",
+    "limitReached",
+    "paused",
+    "stopped",
+    "budgetExceeded",
 ]
 
 

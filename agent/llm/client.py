@@ -14,6 +14,7 @@ Consumers that stop early should close the stream (``contextlib.aclosing``).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import importlib
 import json
@@ -44,6 +45,7 @@ from agent.llm.types import (
     LlmRequest,
     ModelConfig,
     ModelInfo,
+    Response,
     RetryListener,
     RetryNotice,
     StreamEvent,
@@ -180,7 +182,7 @@ class LiteLlmClient:
         failure = judge_answer(assembler, finish, _content_type(response), after_tools=after_tools)
         if failure is not None:
             raise _BadAnswer(failure)
-        yield Completed(assembler.finish())
+        yield Completed(priced(litellm, arguments.get("model"), assembler.finish()))
 
     def _notify(self, attempt: int, delay: float, failure: Failure) -> None:
         log.info(
@@ -216,10 +218,16 @@ def lookup_model_info(litellm: Any, model: str) -> ModelInfo:
         return value if isinstance(value, int) and value > 0 else None
 
     # a mapped model without the flag has no vision (litellm.supports_vision says so too)
+    def price(name: str) -> float | None:
+        value = info.get(name)
+        return float(value) if isinstance(value, int | float) and value >= 0 else None
+
     return ModelInfo(
         max_input_tokens=count("max_input_tokens") or count("max_tokens"),
         max_output_tokens=count("max_output_tokens"),
         supports_vision=bool(info.get("supports_vision")),
+        input_cost_per_token=price("input_cost_per_token"),
+        output_cost_per_token=price("output_cost_per_token"),
     )
 
 
@@ -382,3 +390,23 @@ def _retry_after(exc: BaseException) -> float | None:
             if value is not None:
                 return value
     return None
+
+
+def priced(litellm: Any, model: object, response: Response) -> Response:
+    """``response`` with its usage's cost in US dollars from litellm's local
+    cost map (``None`` for a model the map does not know)."""
+    usage = response.usage
+    if usage is None or not isinstance(model, str):
+        return response
+    try:
+        prompt, completion = litellm.cost_per_token(
+            model=model,
+            prompt_tokens=usage.input_tokens,
+            completion_tokens=usage.output_tokens,
+            cache_read_input_tokens=usage.cache_read_tokens,
+            cache_creation_input_tokens=usage.cache_write_tokens,
+        )
+    except Exception:  # not in the map: litellm raises for unknown models
+        return response
+    cost = float(prompt) + float(completion)
+    return dataclasses.replace(response, usage=dataclasses.replace(usage, cost_usd=cost))

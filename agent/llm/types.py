@@ -70,6 +70,7 @@ class Usage:
     output_tokens: int = 0
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
+    cost_usd: float | None = None  # litellm's cost map (or the manifest's prices); None: unknown
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,8 @@ class ModelInfo:
     max_input_tokens: int | None = None
     max_output_tokens: int | None = None
     supports_vision: bool | None = None
+    input_cost_per_token: float | None = None  # US dollars
+    output_cost_per_token: float | None = None
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,22 @@ class MainModelSection(ModelSection):
     # The model's input window in tokens; unset: litellm's model map, else
     # agent.compaction.window.FALLBACK_WINDOW.
     context_window: PositiveInt | None = None
+    # Prices in US dollars per million tokens, for models litellm's cost map
+    # lacks (or to override it); both or neither.
+    input_cost_per_mtok: Annotated[StrictFloat, Field(ge=0)] | None = None
+    output_cost_per_mtok: Annotated[StrictFloat, Field(ge=0)] | None = None
+
+
+class BudgetSection(Section):
+    """``[budget]``: hard spending limits (read from the user manifest only).
+    A turn stops before the request that would pass one (outcome
+    ``budgetExceeded``). Token limits count input and output tokens, for
+    models without a price."""
+
+    per_session_usd: Annotated[StrictFloat, Field(gt=0)] | None = None
+    per_day_usd: Annotated[StrictFloat, Field(gt=0)] | None = None
+    per_session_tokens: PositiveInt | None = None
+    per_day_tokens: PositiveInt | None = None
 
 
 class ToolOutputSection(Section):
@@ -316,6 +332,7 @@ class Manifest(Section):
     checkpoints: CheckpointsSection = Field(default_factory=CheckpointsSection)
     agents: AgentsSection = Field(default_factory=AgentsSection)
     profiles: dict[NonEmpty, ProfileSection] = Field(default_factory=dict)
+    budget: BudgetSection = Field(default_factory=BudgetSection)
 
     @property
     def prompt_pack(self) -> Path | None:

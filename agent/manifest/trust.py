@@ -53,7 +53,8 @@ def trusted_workspaces(layers: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
 def without_trust(
     clean: Mapping[str, Any], file: str, user_file: Path, log: ProblemLog
 ) -> dict[str, Any]:
-    """The workspace layer without its ``[trust]`` table, which it may not set."""
+    """The workspace layer without its ``[trust]`` and ``[budget]`` tables,
+    which only the user sets (trusted workspace or not)."""
     out = dict(clean)
     if out.pop("trust", None) is not None:
         log.warn(
@@ -61,6 +62,13 @@ def without_trust(
             "trust",
             "ignored: a workspace manifest cannot trust its own workspace; list trusted "
             f"workspaces in [trust] workspaces of the user manifest {user_file}",
+        )
+    if out.pop("budget", None) is not None:
+        log.warn(
+            file,
+            "budget",
+            "ignored: spending limits are the user's; set [budget] in the user manifest "
+            f"{user_file}",
         )
     return out
 

@@ -101,6 +101,7 @@ class LlmUsage(_Entry):
     output_tokens: int = Field(default=0, ge=0)
     cache_read_tokens: int = Field(default=0, ge=0)
     cache_write_tokens: int = Field(default=0, ge=0)
+    cost_usd: float | None = Field(default=None, ge=0)  # None: the price was not known
 
 
 class RunCompleted(_Entry):

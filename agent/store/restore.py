@@ -44,6 +44,7 @@ class UsageRecord(NamedTuple):
     output_tokens: int = 0
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
+    cost_usd: float | None = None
 
     @classmethod
     def of(cls, entry: LlmUsage) -> UsageRecord:
@@ -53,6 +54,7 @@ class UsageRecord(NamedTuple):
             entry.output_tokens,
             entry.cache_read_tokens,
             entry.cache_write_tokens,
+            entry.cost_usd,
         )
 
     def model_dump(self) -> dict[str, int]:
