@@ -108,7 +108,7 @@ def test_the_chat_window_spinner_keys_and_an_interrupt_that_survives_a_resume(
     assert result["width"] == 64
     opened = screen_text(result["opened"])
     assert re.search(r"──── ✎ message yoi ──── +<CR> send · <C-c> stop · \? keys", opened)
-    assert result["status"].strip() == "yoi · openai/scripted · idle"  # the name once
+    assert result["status"].strip() == "yoi · openai/scripted · agent · idle"  # the name once
     help_screen = screen_text(result["help"])
     assert "gy" in help_screen and "yank the code block under the cursor" in help_screen
     assert "<C-c>" in help_screen and "stop the running turn" in help_screen

@@ -72,3 +72,25 @@ end, { desc = "yoi: take the last turn back (files and conversation)" })
 command("YoiMcp", function()
   require("yoi.mcp").open(require("yoi.server").root_for(0))
 end, { desc = "yoi: MCP servers with their status; pick one to restart it or see its tools" })
+
+command("YoiMode", function(args)
+  require("yoi.settings").mode(args.args)
+end, {
+  nargs = "?",
+  complete = function(arglead)
+    return require("yoi.settings").complete_mode(arglead)
+  end,
+  desc = "yoi: the chat's mode: agent, plan (read only) or ask (no tools); no argument: pick one",
+})
+
+command("YoiModel", function(args)
+  require("yoi.settings").model(args.args)
+end, { nargs = "?", desc = "yoi: the litellm model the chat's next requests go to" })
+
+command("YoiProfile", function(args)
+  require("yoi.settings").profile(args.args)
+end, { nargs = "?", desc = "yoi: apply a [profiles.<name>] of the manifests to the chat's pod" })
+
+command("YoiExecutePlan", function()
+  require("yoi.settings").execute_plan()
+end, { desc = "yoi: carry out the plan: agent mode, then send \"Carry out the plan.\"" })

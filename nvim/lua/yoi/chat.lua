@@ -153,7 +153,10 @@ function Chat:_adopt(result)
   self.adopted = (self.adopted or 0) + 1
   self.pod_id = result.podId
   self.session_id = result.sessionId
-  self.model = result.model
+  -- the new pod's settings (an older server leaves the mode unknown, not stale)
+  self.context_window = nil -- pod/list or `usage` tells
+  self.mode, self.reasoning_effort, self.profile, self.plan_ready = nil, nil, nil, false
+  require("yoi.settings").apply(self, result)
   complete.prefetch(self.root)
   local known = early_events[self.root] or {}
   early_events[self.root] = nil
@@ -173,7 +176,8 @@ function Chat:_fetch_name()
     for _, pod in ipairs(result.pods or {}) do
       if pod.podId == self.pod_id then
         self.name = pod.name
-        self.context_tokens = pod.contextTokens
+        require("yoi.settings").apply(self, pod)
+        require("yoi.settings").apply_usage(self, pod)
       end
     end
     self:refresh_status()
@@ -255,6 +259,10 @@ function Chat:_chat_done(err, result)
     end
   end
   self.last_outcome = outcome
+  self.plan_ready = self.mode == "plan" and outcome == "finished"
+  if self.plan_ready then
+    self:note(window.plan_offer())
+  end
   self.t:blank()
   self:refresh_status()
   compat.fire_user("YoiTurnEnd", { root = self.root, outcome = outcome, sessionId = self.session_id })
@@ -291,6 +299,8 @@ function Chat:new_session(callback)
   self.edited = {}
   self.name = nil
   self.context_tokens = nil
+  self.context_window = nil
+  self.plan_ready = false
   self.t:clear()
   self:ensure_pod(callback or function() end)
 end
@@ -352,12 +362,17 @@ function Chat:info()
     pod_id = self.pod_id,
     session_id = self.session_id,
     model = self.model,
+    mode = self.mode,
+    reasoning_effort = self.reasoning_effort,
+    profile = self.profile,
+    plan_ready = self.plan_ready == true,
     name = self.name,
     running = self.running == true,
     activity = self.spinner:text(),
     starting = self.starting == true,
     last_outcome = self.last_outcome,
     context_tokens = self.context_tokens,
+    context_window = self.context_window,
     agents_running = require("yoi.agents").running(self),
   }
 end

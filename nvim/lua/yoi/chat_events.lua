@@ -51,7 +51,21 @@ function M.apply(chat, event)
   elseif kind == "edit" then
     render.edit(chat.t, chat.root, event)
   elseif kind == "usage" then
-    chat.context_tokens = event.contextTokens or chat.context_tokens
+    require("yoi.settings").apply_usage(chat, event)
+    chat:refresh_status()
+  elseif kind == "config" then
+    local settings = require("yoi.settings")
+    local before = settings.describe({ model = chat.model, mode = chat.mode })
+    local model = chat.model
+    settings.apply(chat, event)
+    if chat.model ~= model then
+      chat.context_window = nil -- sized again for the new model: ask the server
+      chat:_fetch_name()
+    end
+    local now = settings.describe({ model = chat.model, mode = chat.mode })
+    if now ~= before then
+      chat:note("settings: " .. now)
+    end
     chat:refresh_status()
   elseif kind == "turnEnd" then
     chat:_show_outcome(event.outcome, event.error)

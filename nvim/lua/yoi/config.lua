@@ -8,6 +8,8 @@ M.defaults = {
   cmd_env = {},
   -- A litellm model string for new pods (initializationOptions.model); "" lets the manifest decide.
   model = "",
+  -- A `[profiles.<name>]` of the manifests for new pods (initializationOptions.profile); "": none.
+  profile = "",
   -- "ask" (confirm commands), "auto" (run them without asking) or "" (the manifest decides).
   approvals = "",
   -- Save a file once you accept the agent's edit to it, when it had no unsaved changes
@@ -35,6 +37,7 @@ M.defaults = {
     interrupt = "<C-c>", -- insert and normal mode
     yank_code = "gy", -- yank the code block under the cursor
     apply_code = "ga", -- apply it to the lines sent with :'<,'>YoiChat (else below the cursor)
+    execute_plan = "gp", -- after a plan-mode turn: agent mode, then "Carry out the plan."
     help = "?", -- list the chat's keys
     top = "gg", -- to the first line, loading older messages of a resumed session
   },
@@ -98,6 +101,7 @@ local RULES = {
   cmd = { string_list, "a list of strings" },
   cmd_env = { is("table"), "a table of strings" },
   model = { is("string"), "a string" },
+  profile = { is("string"), "a string" },
   approvals = { one_of("", "ask", "auto"), '"ask", "auto" or ""' },
   save_accepted_edits = { is("boolean"), "true or false" },
   root_markers = { string_list, "a list of file names" },
@@ -115,6 +119,7 @@ local RULES = {
   ["mappings.interrupt"] = { mapping, "a key or false" },
   ["mappings.yank_code"] = { mapping, "a key or false" },
   ["mappings.apply_code"] = { mapping, "a key or false" },
+  ["mappings.execute_plan"] = { mapping, "a key or false" },
   ["mappings.help"] = { mapping, "a key or false" },
   ["mappings.top"] = { mapping, "a key or false" },
   selection_key = { mapping, "a key or false" },

@@ -44,6 +44,13 @@ function M.report_model(h, found, root)
     return
   end
   h.ok(("model for %s: %s"):format(where, model))
+  local mode = type(found.pod.mode) == "string" and found.pod.mode or "agent"
+  local profile = found.pod.profile
+  local start = ("new chats start in %s mode"):format(mode)
+  if type(profile) == "string" then
+    start = start .. (" with the profile `%s`"):format(profile)
+  end
+  h.info(start .. " (switch with :YoiMode, :YoiModel, :YoiProfile)")
   local pod = found.pods or {}
   if type(pod.contextWindow) == "number" then
     local text = ("context window: %s tokens"):format(thousands(pod.contextWindow))
@@ -126,6 +133,9 @@ function M.check()
         )
       )
       M.report_model(h, found, workspace)
+      if not vim.tbl_contains(yoi.features or {}, "configure") then
+        h.warn("this yoi server cannot change a pod's settings: :YoiMode, :YoiModel, :YoiProfile need a newer yoi")
+      end
     end
   end
 

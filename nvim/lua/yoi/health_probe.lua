@@ -67,8 +67,15 @@ function M.run(cmd, root, timeout_ms)
   end
   local uri = root and vim.uri_from_fname(root) or vim.NIL
   local params = { processId = vim.NIL, rootUri = uri, capabilities = vim.empty_dict() }
+  local options = {}
   if config.values.model ~= "" then
-    params.initializationOptions = { model = config.values.model }
+    options.model = config.values.model
+  end
+  if config.values.profile ~= "" then
+    options.profile = config.values.profile
+  end
+  if next(options) then
+    params.initializationOptions = options
   end
   send({ id = 1, method = "initialize", params = params })
   local init = answer(1, timeout_ms)

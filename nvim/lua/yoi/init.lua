@@ -157,10 +157,38 @@ function M.info()
   return chat and chat:info() or nil
 end
 
---- One line for a statusline: pod, model, state, context size, progress.
+--- One line for a statusline: pod, model, mode, context use (NN% of the
+--- model's window), state, context size, progress.
 function M.status()
   local chat = current_chat()
   return chat and vim.trim(chat:statusline()) or ""
+end
+
+--- Just "<model> · <mode> · NN%" (the percentage once the window is known),
+--- for a statusline component; "" without a chat.
+function M.settings_status()
+  local chat = current_chat()
+  return chat and require("yoi.settings").describe(chat:info()) or ""
+end
+
+--- Switch the chat's mode: "agent", "plan" or "ask" (`:YoiMode`; nil: pick one).
+function M.mode(mode)
+  require("yoi.settings").mode(mode)
+end
+
+--- Switch the chat's model (`:YoiModel`; nil: type it).
+function M.model(model)
+  require("yoi.settings").model(model)
+end
+
+--- Apply a `[profiles.<name>]` of the manifests (`:YoiProfile`).
+function M.profile(name)
+  require("yoi.settings").profile(name)
+end
+
+--- Agent mode, then "Carry out the plan." (`:YoiExecutePlan`).
+function M.execute_plan()
+  require("yoi.settings").execute_plan()
 end
 
 --- 'omnifunc' completing `@path` mentions (set in the chat buffer).

@@ -18,6 +18,7 @@ function M.lines()
   add("<C-x><C-o>", "complete @file, #knowledge, /workflow (insert mode)")
   add(m.yank_code, "yank the code block under the cursor")
   add(m.apply_code, "apply it (over the lines sent with :'<,'>YoiChat)")
+  add(m.execute_plan, "carry out the plan (after a turn in plan mode)")
   add("za", "open or close a tool call or a sub-agent")
   add(m.top, "to the top, loading older messages")
   add(m.help, "this help")
@@ -37,6 +38,7 @@ function M.lines()
     " :YoiUnsaved   files the agent changed, not saved yet (! saves)",
     " :YoiSessions  resume a session · :YoiNew start over",
     " :YoiAgents    the sub-agents: show one's transcript, or stop it",
+    " :YoiMode      agent, plan or ask · :YoiModel · :YoiProfile",
     " q or <Esc> closes this help",
   })
   return lines

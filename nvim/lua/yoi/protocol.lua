@@ -13,6 +13,7 @@ M.POD_HISTORY = "yoi/pod/history"
 M.POD_INTERRUPT = "yoi/pod/interrupt"
 M.POD_NOTIFY = "yoi/pod/notify"
 M.POD_COMPACT = "yoi/pod/compact"
+M.POD_CONFIGURE = "yoi/pod/configure"
 M.SESSIONS_LIST = "yoi/sessions/list"
 M.CHAT = "yoi/chat"
 M.EVENT = "yoi/event" -- server → client notification

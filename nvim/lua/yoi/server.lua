@@ -168,6 +168,9 @@ local function init_options()
   if config.values.model ~= "" then
     opts.model = config.values.model
   end
+  if config.values.profile ~= "" then
+    opts.profile = config.values.profile
+  end
   if config.values.approvals ~= "" then
     opts.approvals = config.values.approvals
   end

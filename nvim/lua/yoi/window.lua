@@ -21,6 +21,12 @@ function M.hint()
   return table.concat(parts, " · ")
 end
 
+--- The note after a turn that ran in plan mode.
+function M.plan_offer()
+  local key = config.values.mappings.execute_plan
+  return ("plan ready: %s:YoiExecutePlan carries it out in agent mode"):format(key and (key .. " or ") or "")
+end
+
 --- The line next to the prompt while a turn runs: what it does, how to stop it.
 function M.busy_hint(activity)
   local key = config.values.mappings.interrupt
@@ -144,6 +150,11 @@ function M.map_keys(chat)
       require("yoi.codeblock").apply(chat)
     end, opts("apply the code block under the cursor (to the lines you sent, else below the cursor)"))
   end
+  if m.execute_plan then
+    vim.keymap.set("n", m.execute_plan, function()
+      require("yoi.settings").execute_plan()
+    end, opts("carry out the plan (agent mode, then \"Carry out the plan.\")"))
+  end
   if m.help then
     vim.keymap.set("n", m.help, function()
       require("yoi.keyhelp").show(chat.buf)
@@ -161,14 +172,15 @@ local function short_tokens(n)
   return tostring(n)
 end
 
---- " yoi · <pod> · <model> · <state> · context <n> · <progress>"
+--- " yoi · <pod> · <model> · <mode> · NN% · <state> · context <n> · <progress>"
 function M.statusline(info, progress)
   local parts = { "yoi" }
   if info.name and info.name ~= "" and info.name ~= "yoi" then
     table.insert(parts, info.name)
   end
-  if info.model then
-    table.insert(parts, info.model)
+  local settings = require("yoi.settings").describe(info)
+  if settings ~= "" then
+    table.insert(parts, settings)
   end
   local state = "stopped"
   if info.activity then
