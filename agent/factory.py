@@ -404,13 +404,7 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
         memory=memory,
         images=images,
     )
-    pod.money = PodMoney(
-        section=manifest.model,
-        budget=Budget(manifest.budget, (spec.config_dir or paths.config_dir(env)) / MANIFEST_FILE),
-        ledger=DayLedger(spec.home),
-        info=lambda: pod.worker.client.model_info(),  # noqa: PLW0108 (the model can change)
-        records=restored.usage if restored else (),
-    )
+    _count_and_prune(spec, pod, env=env, restored=restored)
     pod.config = _pod_config(
         spec,
         pod,
@@ -422,6 +416,27 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
     )
     await sub_agents.bind(pod, spec, children, restored)
     return pod
+
+
+def _count_and_prune(
+    spec: PodSpec, pod: Pod, *, env: Mapping[str, str], restored: RestoredState | None
+) -> None:
+    """The pod's spending and budget (agent/spend.py) and its prune projection."""
+    manifest = spec.loaded.manifest
+    worker = pod.worker
+    if manifest.compaction.enabled:  # the prune projection (agent/compaction/prune.py)
+        pod.prune = (
+            manifest.compaction.prune_protected_turns,
+            manifest.compaction.prune_min_savings,
+        )
+        worker.projection = lambda history: pod.projection(history).items
+    pod.money = PodMoney(
+        section=manifest.model,
+        budget=Budget(manifest.budget, (spec.config_dir or paths.config_dir(env)) / MANIFEST_FILE),
+        ledger=DayLedger(spec.home),
+        info=lambda: pod.worker.client.model_info(),  # noqa: PLW0108 (the model can change)
+        records=restored.usage if restored else (),
+    )
 
 
 def _pod_config(

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -42,6 +43,11 @@ class _Item(BaseModel):
     def image_count(self) -> int:
         """How many images go to the model with this item."""
         return 0
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        copy = super().model_copy(update=update, deep=deep)
+        copy.__dict__.pop("wire_bytes", None)  # a cached size is the original's, not the copy's
+        return copy
 
 
 class Message(_Item):

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from agent.compaction.compactor import CompactionFailed
 from agent.compaction.policy import ContextLimits
+from agent.compaction.prune import Projection, project
 from agent.compaction.runner import THRASH, PodCompaction, context_limits
 from agent.compaction.window import ContextWindow
 from agent.errors import PodBusy, YoiError
@@ -34,7 +35,7 @@ from agent.events import Alert, ConfigEvent, TurnEnd, TurnStart, UsageEvent
 from agent.ids import now_ms
 from agent.image_input import ImageInput
 from agent.input import InputResolver
-from agent.items import Item, Message, system, user, user_segments
+from agent.items import Item, Message, ToolResult, system, user, user_segments
 from agent.llm.types import Usage
 from agent.memory.runner import ExtractOutcome, MemoryNotEnabled, PodMemory
 from agent.pod_config import CONFIGURED, Change, ConfigError, PodConfig, Settings
@@ -147,7 +148,7 @@ class Pod:
         self.window = window
         self.compaction = compaction
         self.memory = memory
-        self._overhead: tuple[str, int] | None = None
+        self._overhead: tuple[tuple[str, tuple[str, ...]], int] | None = None
         self._interrupted = False
         self._side_task: asyncio.Future[Any] | None = None
         self._idle = asyncio.Event()
@@ -156,6 +157,9 @@ class Pod:
         self.children: Subordinates | None = None  # its sub-agents (agent/agents/)
         self.config: PodConfig | None = None  # what yoi/pod/configure changes
         self.money: PodMoney | None = None  # costs and the budget (agent/spend.py)
+        # the prune projection (agent/compaction/prune.py): (protected turns, min savings)
+        self.prune: tuple[int, int] | None = None
+        self._stubs: dict[str, ToolResult] = {}
         self._mode_note: tuple[str, str] | None = None  # (mode, previous) to tell the model
         self._turn_usage = _TurnUsage()
         self._closed = False
@@ -192,6 +196,28 @@ class Pod:
     def busy(self) -> bool:
         return self.state != "idle"
 
+    def projection(self, history: list[Item] | None = None) -> Projection:
+        """What the next request would send instead of ``history`` (the
+        pod's): old tool outputs pruned when that saves enough."""
+        if history is None:
+            history = self.worker.history
+        if self.prune is None:
+            return Projection(history)
+        turns, minimum = self.prune
+        return project(
+            history,
+            self.usage_records,
+            base_bytes=self.request_overhead_bytes(),
+            protected_turns=turns,
+            min_savings=minimum,
+            stubs=self._stubs,
+        )
+
+    def request_tokens(self, history: list[Item] | None = None) -> int:
+        """The estimated size of the next request: :meth:`context_tokens` of
+        its pruned history."""
+        return self.context_tokens(self.projection(history).items)
+
     def context_tokens(self, history: list[Item] | None = None) -> int:
         """The estimated size of the context a request with ``history`` (by
         default the pod's) would send, system prompt included."""
@@ -213,10 +239,12 @@ class Pod:
     def request_overhead_bytes(self) -> int:
         """What every request sends besides the history: the system prompt and
         the tool definitions."""
-        if self._overhead is None or self._overhead[0] != self.worker.system_prompt:
-            tools = json.dumps([spec.__dict__ for spec in self.worker.tools.specs()])
+        specs = self.worker.tools.specs()
+        key = (self.worker.system_prompt, tuple(spec.name for spec in specs))  # a mode changes them
+        if self._overhead is None or self._overhead[0] != key:
+            tools = json.dumps([spec.__dict__ for spec in specs])
             size = len(self.worker.system_prompt.encode("utf-8")) + len(tools.encode("utf-8"))
-            self._overhead = (self.worker.system_prompt, size)
+            self._overhead = (key, size)
         return self._overhead[1]
 
     # ------------------------------------------------------------ turns
@@ -425,7 +453,7 @@ class Pod:
             if self.memory is not None:
                 await self._side(self.memory.after_run(self))
             compaction = self.compaction
-            if compaction is not None and await compaction.due_after_run(self.context_tokens()):
+            if compaction is not None and await compaction.due_after_run(self.request_tokens()):
                 await self._side(compaction.compact(self, mid_run=False))
 
     def notify(self, message: str) -> None:
@@ -534,7 +562,7 @@ class Pod:
                     output_tokens=u.output_tokens,
                     cache_read_tokens=u.cache_read_tokens,
                     cache_write_tokens=u.cache_write_tokens,
-                    context_tokens=self.context_tokens(),
+                    context_tokens=self.request_tokens(),
                     context_window=window.tokens,
                     context_window_source=window.source,
                     compact_at=limits.compact_at,
@@ -621,12 +649,11 @@ class Pod:
         threshold; otherwise pending notes go into this request only, as
         system messages."""
         await self.sized()
-        if self.compaction is not None and await self.compaction.should_yield(
-            self.context_tokens(history)
-        ):
+        tokens = self.request_tokens(history)  # what pruning leaves counts, not what it drops
+        if self.compaction is not None and await self.compaction.should_yield(tokens):
             return YieldRun()
         if self.money is not None:
-            stopped = await self.money.check(self.context_tokens(history))
+            stopped = await self.money.check(tokens)
             if stopped is not None:
                 self.events.emit(Alert(level="error", source="budget", message=stopped))
                 return Stop(stopped, outcome="budgetExceeded")

@@ -181,6 +181,9 @@ class Worker:
         self.tools = tools
         self.events = events
         self.settings = settings
+        # what a request sends instead of the history (the prune projection); the
+        # history itself is never changed
+        self.projection: Callable[[list[Item]], list[Item]] | None = None
         self.hooks = hooks or h.Hooks()
         self.system_prompt = system_prompt
         self.interceptor = interceptor
@@ -369,7 +372,8 @@ class Worker:
 
     async def _request(self, extra: tuple[Item, ...]) -> Response:
         history_len = len(self._history)
-        sent = [*self._history, *extra]
+        history = self.projection(self._history) if self.projection else self._history
+        sent = [*history, *extra]
         request = LlmRequest(
             system=self.system_prompt,
             items=sent,

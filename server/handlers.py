@@ -35,6 +35,11 @@ async def pod_configure(ls: YoiServer, params: Any) -> dict[str, Any]:
     return await ls.pods.configure(pl.parse(p.POD_CONFIGURE, pl.PodConfigureParams, params))
 
 
+@maps_errors(p.POD_CONTEXT)
+async def pod_context(ls: YoiServer, params: Any) -> dict[str, Any]:
+    return await ls.pods.context(pl.parse(p.POD_CONTEXT, pl.PodParams, params).pod_id)
+
+
 @maps_errors(p.BUDGET_RAISE)
 async def budget_raise(ls: YoiServer, params: Any) -> dict[str, Any]:
     return ls.pods.raise_budget(pl.parse(p.BUDGET_RAISE, pl.BudgetRaiseParams, params))
@@ -121,6 +126,7 @@ HANDLERS: dict[str, Callable[[YoiServer, Any], Awaitable[Any]]] = {
     p.POD_COMPACT: pod_compact,
     p.POD_CONFIGURE: pod_configure,
     p.BUDGET_RAISE: budget_raise,
+    p.POD_CONTEXT: pod_context,
     p.SESSIONS_LIST: sessions_list,
     p.CHAT: chat,
     p.REFERENCES_COMPLETE: references_complete,

@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from agent.context_view import breakdown
 from agent.errors import SessionNotFound
 from agent.events import Alert, Event
 from agent.factory import PodHost, PodSpec, open_pod
@@ -115,6 +116,11 @@ class PodManager:
             **settings_to_wire(pod),
         }
 
+    async def context(self, pod_id: str) -> dict[str, Any]:
+        pod = self.get(pod_id, p.POD_CONTEXT).pod
+        await pod.sized()
+        return breakdown(pod)
+
     def raise_budget(self, params: pl.BudgetRaiseParams) -> dict[str, Any]:
         pod = self.get(params.pod_id, p.BUDGET_RAISE).pod
         if pod.money is None:
@@ -155,7 +161,7 @@ class PodManager:
                     "model": e.pod.info.model,
                     **settings_to_wire(e.pod),
                     **spend_to_wire(e.pod),
-                    "contextTokens": e.pod.context_tokens(),
+                    "contextTokens": e.pod.request_tokens(),
                     "turnCount": e.pod.turn_count,
                     **limits_to_wire(e.pod.context_limits()),
                     **({"parentPodId": e.parent_pod_id} if e.parent_pod_id else {}),

@@ -24,6 +24,7 @@ POD_INTERRUPT = "yoi/pod/interrupt"
 POD_NOTIFY = "yoi/pod/notify"
 POD_COMPACT = "yoi/pod/compact"
 POD_CONFIGURE = "yoi/pod/configure"
+POD_CONTEXT = "yoi/pod/context"
 BUDGET_RAISE = "yoi/budget/raise"
 SESSIONS_LIST = "yoi/sessions/list"
 CHAT = "yoi/chat"
@@ -58,6 +59,7 @@ REQUESTS = (
     POD_NOTIFY,
     POD_COMPACT,
     POD_CONFIGURE,
+    POD_CONTEXT,
     BUDGET_RAISE,
     SESSIONS_LIST,
     CHAT,
