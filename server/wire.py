@@ -104,6 +104,7 @@ def session_to_wire(info: SessionInfo) -> dict[str, Any]:
         "createdAt": info.created_at,
         "updatedAt": info.updated_at,
         "turnCount": info.turn_count,
+        "costUsd": info.cost_usd,
     }
     if info.parent_session_id is not None:
         out["parentSessionId"] = info.parent_session_id

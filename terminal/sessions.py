@@ -49,6 +49,7 @@ def list_sessions(
                 "turnCount": s.turn_count,
                 "parentSessionId": s.parent_session_id,
                 "cwd": s.cwd,
+                "costUsd": s.cost_usd,
             }
             for s in sessions
         ]
@@ -60,7 +61,8 @@ def list_sessions(
     for s in sessions:
         parent = f"  (from {s.parent_session_id[:8]})" if s.parent_session_id else ""
         turns = f"{s.turn_count:>3} turn" + ("" if s.turn_count == 1 else "s")
-        out.write(f"{s.session_id}  {_when(s.updated_at)}  {turns}  {s.title}{parent}\n")
+        cost = f"${s.cost_usd:7.4f}" if s.cost_usd else " " * 8
+        out.write(f"{s.session_id}  {_when(s.updated_at)}  {turns}  {cost}  {s.title}{parent}\n")
     return 0
 
 

@@ -5,6 +5,7 @@ turn before the request that would pass it; spend survives a restart."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -62,6 +63,18 @@ def litellm_cost(model: str, prompt: int, completion: int) -> float:
     return float(done.stdout.strip().splitlines()[-1])
 
 
+def cli_sessions(env: dict[str, str]) -> str:
+    """``yoi sessions``, as a user would run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", "sessions"],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        timeout=60,
+    ).stdout
+
+
 def usage_events(lsp: Session, pod: str) -> list[dict[str, Any]]:
     return lsp.events(pod, "usage")
 
@@ -95,6 +108,10 @@ async def test_costs_match_litellms_cost_map_and_add_up(
         store = SessionStore(Path(env["YOI_HOME"]) / "sessions")
         logged = [e for e in store.read(listed["sessionId"]).entries if isinstance(e, LlmUsage)]
         assert [e.cost_usd for e in logged] == pytest.approx(expected)  # logged before shown
+        listing = (await lsp.request("yoi/sessions/list", {}))["sessions"]
+        assert listing[0]["costUsd"] == pytest.approx(sum(expected))
+        listed_by_cli = await asyncio.to_thread(cli_sessions, env)
+        assert f"${sum(expected):7.4f}" in listed_by_cli
     finally:
         await stop(lsp)
 

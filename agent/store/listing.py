@@ -26,9 +26,11 @@ Damage further down is only found by a restore, which verifies the chain.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -42,8 +44,9 @@ from agent.store.chain import is_session_id, parse_line
 log = logging.getLogger(__name__)
 
 CACHE_NAME = ".listing.json"
-_CACHE_VERSION = 3
+_CACHE_VERSION = 4
 _USER_INPUT = b'"kind":"user_input"'
+_COST = re.compile(rb'"cost_usd":([0-9][0-9.eE+-]*)')  # in llm_usage lines (null: unknown)
 _TURN_END = b'"kind":"turn_end"'
 EMPTY_TITLE = "(empty session)"
 
@@ -58,6 +61,7 @@ class SessionInfo:
     parent_session_id: str | None
     cwd: str | None
     entries: int
+    cost_usd: float = 0.0  # what its requests cost, as far as their prices were known
     damaged: bool = False
     spawned_by: str | None = None  # a sub-agent's session: its parent's session
 
@@ -79,6 +83,7 @@ class _Summary(BaseModel):
     cwd: str | None = None
     title: str | None = None
     damage: str | None = None
+    cost_usd: float = 0.0
 
 
 _CacheAdapter: TypeAdapter[dict[str, _Summary]] = TypeAdapter(dict[str, _Summary])
@@ -143,6 +148,7 @@ def _info(session_id: str, s: _Summary, inherited: str | None = None) -> Session
         turn_count=s.turn_count,
         parent_session_id=s.parent,
         cwd=s.cwd,
+        cost_usd=s.cost_usd,
         entries=s.entries,
         damaged=damage is not None,
         spawned_by=s.spawned_by,
@@ -194,6 +200,9 @@ def _scan_from(f: BinaryIO, base: _Summary | None) -> dict[str, Any]:
             fields.update(_read_start(raw))
         elif fields["title"] is None and _USER_INPUT in raw:
             fields["title"] = _read_title(raw)
+        if (cost := _COST.search(raw)) is not None:
+            with contextlib.suppress(ValueError):  # a number the regex let through
+                fields["cost_usd"] = fields.get("cost_usd", 0.0) + float(cost[1])
         if _TURN_END in raw:
             obj = parse_line(raw)
             if obj is not None and obj["kind"] == "turn_end":
