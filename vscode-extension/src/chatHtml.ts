@@ -4,6 +4,8 @@
  * page VS Code shows.
  */
 
+import { MODES } from './logic/modes';
+
 export interface ChatHtmlOptions {
   /** `webview.cspSource` (or the harness's origin) */
   cspSource: string;
@@ -57,6 +59,11 @@ export function chatHtml(o: ChatHtmlOptions): string {
   <div id="activity" class="activity" role="status" aria-live="polite" hidden></div>
   <footer class="composer">
     <div id="approval-queue" class="approval-queue" hidden></div>
+    <div id="plan-ready" class="plan-ready" role="status" hidden>
+      <i class="codicon codicon-checklist" aria-hidden="true"></i>
+      <span class="plan-ready-text">The plan is ready.</span>
+      <button id="execute-plan" class="plan-execute" type="button" title="Switch to Agent mode and carry out the plan">Execute plan</button>
+    </div>
     <div id="picker" class="picker" role="listbox" aria-label="References" hidden></div>
     <div id="attachments" class="attachments" aria-label="Attached images" hidden></div>
     <div class="input-row">
@@ -69,7 +76,12 @@ export function chatHtml(o: ChatHtmlOptions): string {
         <i class="codicon codicon-debug-stop" aria-hidden="true"></i>
       </button>
     </div>
-    <div id="status" class="status" aria-live="off"></div>
+    <div class="composer-bar">
+      <div id="mode" class="mode-switch" role="radiogroup" aria-label="Mode">
+${MODES.map((m) => `        <button type="button" role="radio" class="mode-option" data-mode="${m.mode}" aria-checked="${m.mode === 'agent' ? 'true' : 'false'}" title="${escapeAttr(`${m.label}: ${m.description}`)}">${m.label}</button>`).join('\n')}
+      </div>
+      <div id="status" class="status" aria-live="off"></div>
+    </div>
   </footer>
 </div>
 <script nonce="${escapeAttr(o.nonce)}" src="${escapeAttr(o.scriptUri)}"></script>

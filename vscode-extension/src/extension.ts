@@ -9,6 +9,7 @@ import { EditHandler } from './host/edits';
 import { KNOWLEDGE_VIEW_ID, KnowledgeTreeProvider } from './host/knowledgeView';
 import { MCP_VIEW_ID, McpTreeProvider, registerMcpCommands } from './host/mcpView';
 import { registerMemoryCommands } from './host/memoryCommands';
+import { PodSettings } from './host/podSettings';
 import { ReviewController } from './host/review';
 import { SaveHandler } from './host/saving';
 import { ServerController } from './host/server';
@@ -24,6 +25,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const knowledge = new KnowledgeTreeProvider(server);
   const mcp = new McpTreeProvider(server);
   const approvals = new ApprovalBroker(server, chats, (chatId) => view.revealChat(chatId));
+  const settings = new PodSettings(chats);
   const reviews = new ReviewController((edit, uris) => controller.thenSynced(uris, () => vscode.workspace.applyEdit(edit)));
   new EditHandler(server, reviews); // answers workspace/applyEdit
   new SaveHandler(server); // answers yoi/document/save
@@ -42,6 +44,8 @@ export function activate(context: vscode.ExtensionContext): void {
         await reviews.decideAll(action === 'keepAll' ? 'kept' : 'undone', callId);
       }
     },
+    setMode: (mode) => settings.setMode(mode),
+    executePlan: () => settings.executePlan(),
   };
   context.subscriptions.push(
     output,
@@ -52,6 +56,8 @@ export function activate(context: vscode.ExtensionContext): void {
     mcp,
     approvals,
     reviews,
+    settings,
+    ...settings.commands(),
     vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, view),
     vscode.window.registerTreeDataProvider(KNOWLEDGE_VIEW_ID, knowledge),
     vscode.window.registerTreeDataProvider(MCP_VIEW_ID, mcp),

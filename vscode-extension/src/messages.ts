@@ -2,7 +2,7 @@
 
 import type { ChatAction, ChatState } from './logic/chatState';
 import type { PendingImage } from './logic/images';
-import type { ApprovalDecision, ReferenceItem, ReferenceKind } from './protocol';
+import type { ApprovalDecision, PodMode, ReferenceItem, ReferenceKind } from './protocol';
 
 /** What a user message's checkpoint buttons ask for ("Edit and resend" fills the input: a `send` with `resendKey`). */
 export type CheckpointAction = 'restore' | 'diff';
@@ -47,4 +47,8 @@ export type WebviewMessage =
   /** a sub-agent row's Stop button */
   | { type: 'stopAgent'; podId: string }
   /** the user scrolled to the top of a chat whose older history is not loaded yet */
-  | { type: 'loadOlder' };
+  | { type: 'loadOlder' }
+  /** the mode picker next to the input */
+  | { type: 'setMode'; mode: PodMode }
+  /** "Execute plan" after a turn in plan mode: agent mode, then "Carry out the plan." */
+  | { type: 'executePlan' };

@@ -14,6 +14,7 @@ export const Method = {
   podInterrupt: 'yoi/pod/interrupt',
   podNotify: 'yoi/pod/notify',
   podCompact: 'yoi/pod/compact',
+  podConfigure: 'yoi/pod/configure',
   sessionsList: 'yoi/sessions/list',
   chat: 'yoi/chat',
   /** server → client notification */
@@ -94,14 +95,43 @@ export interface PodCreateParams {
   name?: string;
   profile?: string;
   model?: string;
+  /** start in this mode (default `agent`) */
+  mode?: PodMode;
   resumeSessionId?: string;
 }
 
-export interface PodCreateResult {
+/** What the agent may do: every tool, only the tools that read, or none. */
+export type PodMode = 'agent' | 'plan' | 'ask';
+
+/** A pod's settings (`yoi/pod/configure`; absent from older servers). */
+export interface PodSettings {
+  mode?: PodMode;
+  reasoningEffort?: string | null;
+  profile?: string | null;
+}
+
+export interface PodCreateResult extends PodSettings {
   podId: string;
   sessionId: string;
   model: string;
   restored: boolean;
+}
+
+/** `yoi/pod/configure`: an absent field is left as it is. */
+export interface PodConfigureParams {
+  podId: string;
+  model?: string;
+  reasoningEffort?: string;
+  mode?: PodMode;
+  profile?: string;
+}
+
+export interface PodConfigureResult {
+  podId: string;
+  model: string;
+  mode: PodMode;
+  reasoningEffort: string | null;
+  profile: string | null;
 }
 
 export interface PodParams {
@@ -110,7 +140,7 @@ export interface PodParams {
 
 export type PodState = 'idle' | 'running' | 'compacting';
 
-export interface PodInfo extends ContextLimits {
+export interface PodInfo extends ContextLimits, PodSettings {
   podId: string;
   name: string;
   sessionId: string;
@@ -247,7 +277,9 @@ export type ChatEvent =
   | { type: 'compactFailed'; error: string }
   /** on the parent: a sub-agent started (`status: 'running'`) or ended a run; `podId` is the sub-agent's */
   | { type: 'subAgent'; podId: string; name: string; status: string; callId?: string; sessionId?: string; task?: string; scope?: string; answer?: string; error?: string }
-  | { type: 'alert'; level: AlertLevel; source: string; message: string };
+  | { type: 'alert'; level: AlertLevel; source: string; message: string }
+  /** the pod's settings changed (`yoi/pod/configure`) */
+  | { type: 'config'; model: string; mode: PodMode; reasoningEffort: string | null; profile: string | null };
 
 export interface EventParams {
   podId: string;

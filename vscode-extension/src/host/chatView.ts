@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { chatHtml, makeNonce } from '../chatHtml';
 import type { HostMessage, ReviewAction, WebviewMessage } from '../messages';
-import { Method, type ApprovalDecision, type ReferenceItem, type ReferencesCompleteParams, type ReferencesCompleteResult } from '../protocol';
+import { Method, type ApprovalDecision, type PodMode, type ReferenceItem, type ReferencesCompleteParams, type ReferencesCompleteResult } from '../protocol';
 import { CheckpointActions } from './checkpoints';
 import type { ChatChange, ChatManager } from './chats';
 import type { ServerController } from './server';
@@ -15,6 +15,9 @@ export const CHAT_VIEW_ID = 'yoi.chat';
 export interface ChatViewActions {
   approve(requestId: string, decision: ApprovalDecision): void;
   review(callId: string, action: ReviewAction): Promise<void>;
+  /** switch the active chat's mode; false when refused (the user was told) */
+  setMode(mode: PodMode): Promise<boolean>;
+  executePlan(): Promise<void>;
 }
 
 export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
@@ -186,6 +189,12 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         break;
       case 'loadOlder':
         await this.chats.loadOlder(this.chats.active.id);
+        break;
+      case 'setMode':
+        await this.actions?.setMode(message.mode); // the picker shows the mode once the chat has it
+        break;
+      case 'executePlan':
+        await this.actions?.executePlan();
         break;
     }
   }

@@ -19,10 +19,13 @@ import {
   type ChatParams,
   type ChatResult,
   type EventParams,
+  type PodConfigureParams,
+  type PodConfigureResult,
   type PodCreateParams,
   type PodCreateResult,
   type PodListResult,
   type PodParams,
+  type PodSettings,
   type ReferenceKind,
   type SessionResendParams,
   type ToolCancelParams,
@@ -51,6 +54,8 @@ export class Chat {
   turn: vscode.CancellationTokenSource | undefined;
   /** an older page of the history is being fetched */
   loadingOlder = false;
+  /** settings chosen before the chat has a pod: `yoi/pod/create` starts it with them */
+  pending: Omit<PodConfigureParams, 'podId'> = {};
 
   constructor(
     readonly id: string,
@@ -320,16 +325,24 @@ export class ChatManager implements vscode.Disposable {
   }
 
   private async createPod(chat: Chat): Promise<string> {
-    const model = vscode.workspace.getConfiguration('yoi').get<string>('model', '').trim();
+    const model = chat.pending.model ?? vscode.workspace.getConfiguration('yoi').get<string>('model', '').trim();
+    const { mode, profile } = chat.pending;
     const params: PodCreateParams = {
       name: chat.title,
       ...(model === '' ? {} : { model }),
-      ...(chat.sessionId === undefined ? {} : { resumeSessionId: chat.sessionId }),
+      ...(chat.sessionId === undefined
+        ? { ...(mode === undefined ? {} : { mode }), ...(profile === undefined ? {} : { profile }) }
+        : { resumeSessionId: chat.sessionId }),
     };
     let result: PodCreateResult;
     try {
       result = await this.server.request<PodCreateResult>(Method.podCreate, params);
     } catch (error) {
+      if (profile !== undefined && chat.sessionId === undefined && hasErrorCode(error, ErrorCode.invalidParams)) {
+        // an unknown profile (the server names the ones there are): the next message goes without it
+        delete chat.pending.profile;
+        this.dispatch(chat, { kind: 'settings', settings: { profile: null } });
+      }
       if (chat.sessionId !== undefined && hasErrorCode(error, ErrorCode.invalidParams)) {
         // The session is gone (deleted, or never written): start afresh.
         this.dispatch(chat, { kind: 'failed', message: `Session ${chat.sessionId} could not be restored (${describeError(error)}); this chat starts a new one.` });
@@ -343,8 +356,9 @@ export class ChatManager implements vscode.Disposable {
     }
     chat.podId = result.podId;
     chat.sessionId = result.sessionId;
+    chat.pending = {};
     this.persist();
-    this.dispatch(chat, { kind: 'pod', model: result.model });
+    this.dispatch(chat, { kind: 'pod', model: result.model, settings: settingsOf(result) });
     if (result.restored && !chat.restored) {
       const history = await this.history.latest(result.podId);
       this.dispatch(chat, history.action);
@@ -368,7 +382,35 @@ export class ChatManager implements vscode.Disposable {
     const info = pods.pods.find((p) => p.podId === podId);
     if (info !== undefined && chat.podId === podId) {
       const limits = limitsOf(info);
-      this.dispatch(chat, { kind: 'pod', model: info.model, contextTokens: info.contextTokens, ...(limits === undefined ? {} : { limits }) });
+      this.dispatch(chat, { kind: 'pod', model: info.model, contextTokens: info.contextTokens, ...(limits === undefined ? {} : { limits }), settings: settingsOf(info) });
+    }
+  }
+
+  /**
+   * Change the chat's model, mode or profile (`yoi/pod/configure`). A chat
+   * with no conversation yet keeps them for the pod it creates with its first
+   * message. Rejects with the server's error (busy during a turn, -32602).
+   */
+  async configure(chatId: string, change: Omit<PodConfigureParams, 'podId'>): Promise<void> {
+    const chat = this.get(chatId);
+    if (chat === undefined) {
+      return;
+    }
+    if (chat.podId === undefined && chat.sessionId === undefined && chat.opening === undefined) {
+      chat.pending = { ...chat.pending, ...change };
+      const settings: PodSettings = {
+        ...(change.mode === undefined ? {} : { mode: change.mode }),
+        ...(change.profile === undefined ? {} : { profile: change.profile }),
+        ...(change.reasoningEffort === undefined ? {} : { reasoningEffort: change.reasoningEffort === '' ? null : change.reasoningEffort }),
+      };
+      this.dispatch(chat, { kind: 'settings', ...(change.model === undefined ? {} : { model: change.model }), settings });
+      return;
+    }
+    const podId = await this.open(chat);
+    const params: PodConfigureParams = { podId, ...change };
+    const result = await this.server.request<PodConfigureResult>(Method.podConfigure, params);
+    if (chat.podId === podId) {
+      this.dispatch(chat, { kind: 'settings', model: result.model, settings: settingsOf(result) }); // the config event says it too
     }
   }
 
@@ -503,4 +545,13 @@ export class ChatManager implements vscode.Disposable {
   dispose(): void {
     this.changed.dispose();
   }
+}
+
+/** The settings a `yoi/pod/create`, `yoi/pod/list` or `yoi/pod/configure` answer carries (none from older servers). */
+function settingsOf(source: PodSettings): PodSettings {
+  return {
+    ...(source.mode === undefined ? {} : { mode: source.mode }),
+    ...(source.profile === undefined ? {} : { profile: source.profile }),
+    ...(source.reasoningEffort === undefined ? {} : { reasoningEffort: source.reasoningEffort }),
+  };
 }

@@ -8,7 +8,7 @@
  * can redraw only the entries whose identity changed.
  */
 
-import type { AlertLevel, ChatEvent, ChatResult, ContextLimits, EditStatus, HistoryItem, PodPhase, Segment, SubAgentState } from '../protocol';
+import type { AlertLevel, ChatEvent, ChatResult, ContextLimits, EditStatus, HistoryItem, PodMode, PodPhase, PodSettings, Segment, SubAgentState } from '../protocol';
 import { withOutcomes } from './editOutcomes';
 import { idle, withActivity } from './activity';
 import { inAgentWithCall, lostAgents, onChildEvent, onSubAgent, placeRestored, type AgentEntry } from './subAgents';
@@ -116,6 +116,14 @@ export interface ChatState {
   limits?: ContextLimits;
   /** older history not loaded yet (the history is read a page at a time, the latest first) */
   paging?: HistoryPaging;
+  /** the pod's mode (`yoi/pod/configure`), once known */
+  mode?: PodMode;
+  /** the pod's `[profiles.<name>]`, null: none */
+  profile?: string | null;
+  /** litellm's `reasoning_effort` for the pod, null: the manifest's */
+  reasoningEffort?: string | null;
+  /** a turn that ran in plan mode ended: the chat offers "Execute plan" (until the next message or mode) */
+  planReady?: boolean;
 }
 
 export type ChatAction =
@@ -128,7 +136,9 @@ export type ChatAction =
   | { kind: 'send'; segments: Segment[] }
   | { kind: 'result'; result: ChatResult }
   | { kind: 'failed'; message: string }
-  | { kind: 'pod'; model: string; contextTokens?: number; limits?: ContextLimits }
+  | { kind: 'pod'; model: string; contextTokens?: number; limits?: ContextLimits; settings?: PodSettings }
+  /** the pod's settings as the user chose them (before its pod exists) or `yoi/pod/configure` answered */
+  | { kind: 'settings'; model?: string; settings: PodSettings }
   | { kind: 'approval'; approval: PendingApproval }
   | { kind: 'approvalDone'; requestId: string }
   /** the server stopped: sub-agents shown running were lost */
@@ -356,7 +366,7 @@ function applyEvent(state: ChatState, event: ChatEvent): ChatState {
         ...withLimits(limitsOf(event)),
       };
     case 'turnEnd': {
-      let next: ChatState = { ...stopRunningTools(settle(state), event.outcome), running: false };
+      let next: ChatState = { ...stopRunningTools(settle(state), event.outcome), running: false, planReady: state.mode === 'plan' && event.outcome === 'finished' };
       if (event.outcome === 'error') {
         next = notice(next, 'error', event.error ?? 'The turn failed.');
       } else {
@@ -378,9 +388,38 @@ function applyEvent(state: ChatState, event: ChatEvent): ChatState {
       return notice(state, event.level, event.message, event.source);
     case 'subAgent':
       return onSubAgent(settle(state), event);
+    case 'config':
+      return withSettings(state, event.model, event);
     default:
       return state; // an event type this client does not know (or `phase`, which only sets the activity)
   }
+}
+
+/** The state with the pod's settings that `settings` carries (a mode other than plan withdraws "Execute plan"). */
+function withSettings(state: ChatState, model: string | undefined, settings: PodSettings): ChatState {
+  const next: ChatState = { ...state, ...(model === undefined ? {} : { model }) };
+  if (settings.mode !== undefined) {
+    next.mode = settings.mode;
+    if (settings.mode !== 'plan') {
+      next.planReady = false;
+    }
+  }
+  if (settings.profile !== undefined) {
+    next.profile = settings.profile;
+  }
+  if (settings.reasoningEffort !== undefined) {
+    next.reasoningEffort = settings.reasoningEffort;
+  }
+  return next;
+}
+
+/** The settings of a state, to carry over a redraw from history. */
+function settingsOf(state: ChatState): Pick<ChatState, 'mode' | 'profile' | 'reasoningEffort'> {
+  return {
+    ...(state.mode === undefined ? {} : { mode: state.mode }),
+    ...(state.profile === undefined ? {} : { profile: state.profile }),
+    ...(state.reasoningEffort === undefined ? {} : { reasoningEffort: state.reasoningEffort }),
+  };
 }
 
 function withoutPaging(state: ChatState): ChatState {
@@ -454,6 +493,7 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
         ...withLimits(state.limits),
         totals: state.totals,
         phaseEvents: state.phaseEvents,
+        ...settingsOf(state),
       };
     }
     case 'older': {
@@ -472,6 +512,7 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
         running: true,
         activity: { phase: 'preparing' },
         turn: emptyTurn(),
+        planReady: false,
       };
     case 'result': {
       // The events normally end the turn; the result also covers a lost turnEnd.
@@ -509,12 +550,18 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
         return action.progress === undefined ? next : { ...next, review: action.progress };
       });
     case 'pod':
-      return {
-        ...state,
-        model: action.model,
-        ...(action.contextTokens === undefined ? {} : { contextTokens: action.contextTokens }),
-        ...withLimits(action.limits ?? state.limits),
-      };
+      return withSettings(
+        {
+          ...state,
+          model: action.model,
+          ...(action.contextTokens === undefined ? {} : { contextTokens: action.contextTokens }),
+          ...withLimits(action.limits ?? state.limits),
+        },
+        undefined,
+        action.settings ?? {},
+      );
+    case 'settings':
+      return withSettings(state, action.model, action.settings);
   }
 }
 

@@ -10,6 +10,7 @@ import type { ApprovalDecision, ReferenceKind } from '../protocol';
 import type { CheckpointAction, ReviewAction } from '../messages';
 import type { PendingImage } from '../logic/images';
 import { messageForInput } from '../logic/checkpoints';
+import { isMode } from '../logic/modes';
 import { Attachments, imageFiles } from './attachments';
 import { byId, h, icon, textareaById } from './dom';
 import { Picker } from './picker';
@@ -34,6 +35,9 @@ const tabsBar = byId('tabs');
 const empty = byId('empty');
 const activityBar = byId('activity');
 const approvalQueue = byId('approval-queue');
+const modeSwitch = byId('mode');
+const planReady = byId('plan-ready');
+const executePlan = byId('execute-plan');
 const transcriptRoot = byId('transcript');
 const transcript = new Transcript(transcriptRoot);
 
@@ -160,6 +164,18 @@ function render(): void {
   sendButton.hidden = state.running;
   stopButton.hidden = !state.running;
   renderStatus();
+  renderMode();
+}
+
+/** The mode picker shows the chat's mode; "Execute plan" once a turn in plan mode ended. */
+function renderMode(): void {
+  const mode = state.mode ?? 'agent';
+  modeSwitch.dataset['current'] = mode;
+  for (const option of modeSwitch.querySelectorAll<HTMLButtonElement>('[data-mode]')) {
+    option.setAttribute('aria-checked', String(option.dataset['mode'] === mode));
+    option.disabled = state.running; // the server takes a change between turns only
+  }
+  planReady.hidden = state.planReady !== true || state.running;
 }
 
 function schedule(): void {
@@ -316,6 +332,16 @@ input.addEventListener('drop', (e) => {
 input.addEventListener('blur', () => picker.close());
 sendButton.addEventListener('click', send);
 stopButton.addEventListener('click', () => post({ type: 'stop' }));
+modeSwitch.addEventListener('click', (e) => {
+  const mode = (e.target as HTMLElement).closest<HTMLElement>('[data-mode]')?.dataset['mode'];
+  if (isMode(mode) && mode !== (state.mode ?? 'agent')) {
+    post({ type: 'setMode', mode });
+  }
+});
+executePlan.addEventListener('click', () => {
+  planReady.hidden = true; // until the host's answer redraws it
+  post({ type: 'executePlan' });
+});
 
 tabsBar.addEventListener('click', (e) => {
   const target = (e.target as HTMLElement).closest<HTMLElement>('button');

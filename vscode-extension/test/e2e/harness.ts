@@ -306,6 +306,18 @@ export async function toolMessage(callId: string): Promise<string> {
   return '(none yet)';
 }
 
+/** A request the scripted model received: its model, its messages and the tools it offered. */
+export interface ModelRequest {
+  model: string;
+  messages: { role: string; content?: unknown }[];
+  tools?: { function: { name: string } }[];
+}
+
+/** Every request the scripted model received so far, oldest first. */
+export async function modelRequests(): Promise<ModelRequest[]> {
+  return (await (await fetch(`${modelUrl}/_script/requests`)).json()) as ModelRequest[];
+}
+
 /** The image URLs each request to the scripted model carried (its `image_url` content parts). */
 export async function imagesSent(): Promise<string[][]> {
   const requests = (await (await fetch(`${modelUrl}/_script/requests`)).json()) as { messages: { content?: unknown }[] }[];
