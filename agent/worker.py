@@ -396,6 +396,18 @@ class Worker:
         items.extend(response.tool_calls)
         measure = RequestMeasure(history_len, response.usage) if response.usage else None
         await self._add(items, measure)
+        if response.fallback is not None:
+            self.events.emit(
+                Alert(
+                    level="warn",
+                    source="llm",
+                    message=(
+                        f"{self.client.model_name} did not answer (a rate limit, a server error "
+                        f"or a context too long for it); the fallback {response.fallback} "
+                        "answered instead ([model] fallbacks)."
+                    ),
+                )
+            )
         for call in response.tool_calls:
             self.events.emit(
                 ToolCallEvent(id=call.call_id, name=call.name, arguments=_args_or_empty(call))

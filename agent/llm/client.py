@@ -136,11 +136,12 @@ class LiteLlmClient:
         yield ClientReady()
         started = time.monotonic()
         attempt = 0
+        current, fallbacks, fallback = dict(arguments), list(self._config.fallbacks), None
         while True:
             attempt += 1
             yielded = False
             try:
-                async with aclosing(self._attempt(litellm, dict(arguments))) as events:
+                async with aclosing(self._attempt(litellm, current, fallback)) as events:
                     async for event in events:
                         yielded = True
                         yield event
@@ -152,6 +153,11 @@ class LiteLlmClient:
                     failure = classify(exc, litellm, self._config.api_key)
                 if failure is None:
                     raise
+                if self._falls_back(failure, attempt, yielded=yielded, left=bool(fallbacks)):
+                    fallback = fallbacks.pop(0)
+                    log.info("%s failed (%s); trying %s", model, failure.kind, fallback)
+                    current, model, attempt = _for_model(arguments, fallback), fallback, 0
+                    continue
                 if yielded or not self._policy.should_retry(failure, attempt):
                     raise final_error(
                         failure,
@@ -166,8 +172,16 @@ class LiteLlmClient:
                 self._notify(attempt, delay, failure)
                 await asyncio.sleep(delay)
 
+    def _falls_back(self, failure: Failure, attempt: int, *, yielded: bool, left: bool) -> bool:
+        """Whether to try the next fallback model now: nothing reached the
+        user yet, one is left, and this failure is one that another model may
+        not have (after this model's retries, or at once for a context too long)."""
+        if yielded or not left or failure.kind not in FALLBACK_ON:
+            return False
+        return failure.kind == "context_window" or not self._policy.should_retry(failure, attempt)
+
     async def _attempt(
-        self, litellm: Any, arguments: dict[str, Any]
+        self, litellm: Any, arguments: dict[str, Any], fallback: str | None = None
     ) -> AsyncGenerator[StreamEvent, None]:
         response = await litellm.acompletion(**arguments)
         assembler = StreamAssembler()
@@ -182,7 +196,10 @@ class LiteLlmClient:
         failure = judge_answer(assembler, finish, _content_type(response), after_tools=after_tools)
         if failure is not None:
             raise _BadAnswer(failure)
-        yield Completed(priced(litellm, arguments.get("model"), assembler.finish()))
+        answer = assembler.finish()
+        if fallback is not None:
+            answer = dataclasses.replace(answer, fallback=fallback)
+        yield Completed(priced(litellm, arguments.get("model"), answer))
 
     def _notify(self, attempt: int, delay: float, failure: Failure) -> None:
         log.info(
@@ -410,3 +427,23 @@ def priced(litellm: Any, model: object, response: Response) -> Response:
         return response
     cost = float(prompt) + float(completion)
     return dataclasses.replace(response, usage=dataclasses.replace(usage, cost_usd=cost))
+
+
+# failures after which the next of ``[model] fallbacks`` is tried (once this
+# model's retries are spent; at once for a context too long, which no retry fixes)
+FALLBACK_ON = frozenset({"rate_limited", "unavailable", "context_window"})
+
+
+def _for_model(arguments: Mapping[str, Any], model: str) -> dict[str, Any]:
+    """``arguments`` sent to the fallback ``model`` instead. One of the main
+    model's provider keeps its ``api_base`` and key (a proxy serves both);
+    another provider's uses litellm's own environment variables."""
+    out = dict(arguments, model=model)
+    if _provider(model) != _provider(str(arguments.get("model") or "")):
+        out.pop("api_base", None)
+        out.pop("api_key", None)
+    return out
+
+
+def _provider(model: str) -> str:
+    return model.split("/", 1)[0] if "/" in model else ""

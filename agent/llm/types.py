@@ -28,6 +28,9 @@ class ModelConfig:
     retry_base_delay: float = 1.0
     retry_max_delay: float = 30.0
     api_key_env: str = "YOI_API_KEY"
+    # models to try, in order, when this one fails (rate limits, server errors, a
+    # context too long): litellm's Router (agent/llm/client.py)
+    fallbacks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,7 @@ class Response:
     finish_reason: str | None = None
     reasoning: str = ""
     reasoning_signature: str | None = None
+    fallback: str | None = None  # the fallback model that answered, when the main one failed
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,10 @@ def config_to_json(config: ModelConfig) -> dict[str, Any]:
 
 def config_from_json(data: dict[str, Any]) -> ModelConfig:
     fields = {f.name for f in dataclasses.fields(ModelConfig)}
-    return ModelConfig(**{k: v for k, v in data.items() if k in fields})
+    known = {k: v for k, v in data.items() if k in fields}
+    if "fallbacks" in known:
+        known["fallbacks"] = tuple(known["fallbacks"] or ())
+    return ModelConfig(**known)
 
 
 def response_to_json(response: Response) -> dict[str, Any]:
@@ -116,6 +119,7 @@ def response_to_json(response: Response) -> dict[str, Any]:
         "finishReason": response.finish_reason,
         "reasoning": response.reasoning,
         "reasoningSignature": response.reasoning_signature,
+        "fallback": response.fallback,
     }
 
 
@@ -131,6 +135,7 @@ def response_from_json(data: dict[str, Any]) -> Response:
         finish_reason=data.get("finishReason"),
         reasoning=data.get("reasoning") or "",
         reasoning_signature=data.get("reasoningSignature"),
+        fallback=data.get("fallback"),
     )
 
 

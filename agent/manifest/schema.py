@@ -95,6 +95,10 @@ class ModelSection(Section):
     max_retries: Count = 4
     retry_base_delay: Delay = 1.0
     retry_max_delay: Delay = 30.0
+    # tried in order when this model fails on rate limits, server errors or a
+    # context too long; each is a litellm model string (same provider as ``name``:
+    # the same api_base and key, else the provider's own environment variables)
+    fallbacks: tuple[NonEmpty, ...] = ()
 
     def to_config(self, env: Mapping[str, str]) -> ModelConfig:
         """The client configuration; the API key is read from ``env`` under the
@@ -108,6 +112,7 @@ class ModelSection(Section):
             retry_base_delay=self.retry_base_delay,
             retry_max_delay=self.retry_max_delay,
             api_key_env=self.api_key_env,
+            fallbacks=self.fallbacks,
         )
 
 
