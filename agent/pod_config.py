@@ -61,7 +61,7 @@ class Change:
     model: str | None = None
     mode: str | None = None
     reasoning_effort: str | None = None
-    profile: str | None = None
+    profile: str | None = None  # "": none
 
 
 class PodConfig:
@@ -91,7 +91,9 @@ class PodConfig:
         """The settings ``change`` leads to (nothing applied yet); raises
         :class:`ConfigError`."""
         new = self.current
-        if change.profile is not None:
+        if change.profile == "":  # no profile: its tool list and approvals go; the rest stays
+            new = dataclasses.replace(new, profile=None, tools=None, approvals=None)
+        elif change.profile is not None:
             new = self._with_profile(new, change.profile)
         if change.model is not None:
             model = change.model.strip()

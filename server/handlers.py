@@ -40,6 +40,12 @@ async def pod_context(ls: YoiServer, params: Any) -> dict[str, Any]:
     return await ls.pods.context(pl.parse(p.POD_CONTEXT, pl.PodParams, params).pod_id)
 
 
+@maps_errors(p.PROFILES_LIST)
+async def profiles_list(ls: YoiServer, params: Any) -> dict[str, Any]:
+    pl.parse(p.PROFILES_LIST, pl.Empty, params)
+    return await ls.pods.profiles()
+
+
 @maps_errors(p.BUDGET_RAISE)
 async def budget_raise(ls: YoiServer, params: Any) -> dict[str, Any]:
     return ls.pods.raise_budget(pl.parse(p.BUDGET_RAISE, pl.BudgetRaiseParams, params))
@@ -127,6 +133,7 @@ HANDLERS: dict[str, Callable[[YoiServer, Any], Awaitable[Any]]] = {
     p.POD_CONFIGURE: pod_configure,
     p.BUDGET_RAISE: budget_raise,
     p.POD_CONTEXT: pod_context,
+    p.PROFILES_LIST: profiles_list,
     p.SESSIONS_LIST: sessions_list,
     p.CHAT: chat,
     p.REFERENCES_COMPLETE: references_complete,

@@ -55,7 +55,7 @@ class PodConfigureParams(Params):
     model: str | None = Field(default=None, min_length=1)
     reasoning_effort: str | None = None
     mode: Literal["agent", "plan", "ask"] | None = None
-    profile: str | None = Field(default=None, min_length=1)
+    profile: str | None = None  # "": no profile
 
 
 class PodParams(Params):

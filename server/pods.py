@@ -116,6 +116,25 @@ class PodManager:
             **settings_to_wire(pod),
         }
 
+    async def profiles(self) -> dict[str, Any]:
+        """The ``[profiles.<name>]`` of the manifests for this workspace."""
+        server = self.server
+        loaded = await asyncio.to_thread(load_manifest, server.root, overrides=server.overrides())
+        return {
+            "profiles": [
+                {
+                    "name": name,
+                    "description": profile.description,
+                    "model": profile.model,
+                    "mode": profile.mode,
+                    "reasoningEffort": profile.reasoning_effort,
+                    "tools": list(profile.tools) if profile.tools is not None else None,
+                    "approvals": profile.approvals,
+                }
+                for name, profile in sorted(loaded.manifest.profiles.items())
+            ]
+        }
+
     async def context(self, pod_id: str) -> dict[str, Any]:
         pod = self.get(pod_id, p.POD_CONTEXT).pod
         await pod.sized()

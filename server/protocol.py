@@ -25,6 +25,7 @@ POD_NOTIFY = "yoi/pod/notify"
 POD_COMPACT = "yoi/pod/compact"
 POD_CONFIGURE = "yoi/pod/configure"
 POD_CONTEXT = "yoi/pod/context"
+PROFILES_LIST = "yoi/profiles/list"
 BUDGET_RAISE = "yoi/budget/raise"
 SESSIONS_LIST = "yoi/sessions/list"
 CHAT = "yoi/chat"
@@ -60,6 +61,7 @@ REQUESTS = (
     POD_COMPACT,
     POD_CONFIGURE,
     POD_CONTEXT,
+    PROFILES_LIST,
     BUDGET_RAISE,
     SESSIONS_LIST,
     CHAT,

@@ -233,6 +233,20 @@ async def test_profiles_apply_at_creation_from_the_editor_and_by_configure(
         with pytest.raises(JsonRpcException) as caught:
             await lsp.create_pod(profile="missing")
         assert "reviewer" in str(caught.value)  # the known profiles are named
+
+        listed = (await lsp.request("yoi/profiles/list", {}))["profiles"]
+        assert [p["name"] for p in listed] == ["quick", "reviewer"]
+        assert listed[1]["description"] == "reads and comments"
+        assert (listed[1]["mode"], listed[1]["tools"]) == ("plan", ["read_file", "grep"])
+
+        # no profile: its tool list goes, the mode it chose stays until changed
+        cleared = await configure(lsp, quick, profile="")
+        assert (cleared["profile"], cleared["mode"]) == (None, "plan")
+        scripted_model.load([{"text": "d"}])
+        await lsp.chat(quick, "look around")
+        offered = tool_names(scripted_model.requests[0])
+        assert {"read_file", "grep", "glob", "list_dir"} <= offered
+        assert not offered & WRITERS
     finally:
         await stop(lsp)
 
