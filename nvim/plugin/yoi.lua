@@ -94,3 +94,11 @@ end, { nargs = "?", desc = "yoi: apply a [profiles.<name>] of the manifests to t
 command("YoiExecutePlan", function()
   require("yoi.settings").execute_plan()
 end, { desc = "yoi: carry out the plan: agent mode, then send \"Carry out the plan.\"" })
+
+command("YoiContext", function()
+  require("yoi.inspector").open(require("yoi.server").root_for(0))
+end, { desc = "yoi: what fills the chat's context window, part by part (a float; q closes)" })
+
+command("YoiRaiseBudget", function(args)
+  require("yoi.budget").raise(args.args)
+end, { nargs = "?", desc = "yoi: raise this session's budget (in USD) after a turn a budget stopped" })

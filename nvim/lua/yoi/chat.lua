@@ -156,6 +156,7 @@ function Chat:_adopt(result)
   -- the new pod's settings (an older server leaves the mode unknown, not stale)
   self.context_window = nil -- pod/list or `usage` tells
   self.mode, self.reasoning_effort, self.profile, self.plan_ready = nil, nil, nil, false
+  self.session_cost_usd, self.budget_stop = nil, nil -- pod/list and `usage` tell
   require("yoi.settings").apply(self, result)
   complete.prefetch(self.root)
   local known = early_events[self.root] or {}
@@ -214,6 +215,7 @@ function Chat:submit(text)
   self.running = true
   self.header = false
   self.outcome_shown = false
+  self.budget_alert_shown = false
   self:refresh_status()
   self:ensure_pod(function(pod_id, err)
     if not pod_id then
@@ -259,6 +261,9 @@ function Chat:_chat_done(err, result)
     end
   end
   self.last_outcome = outcome
+  if not err and outcome ~= "budgetExceeded" and outcome ~= "error" then
+    self.budget_stop = nil -- this turn went through: no limit stops the chat now
+  end
   self.plan_ready = self.mode == "plan" and outcome == "finished"
   if self.plan_ready then
     self:note(window.plan_offer())
@@ -272,6 +277,13 @@ function Chat:_show_outcome(outcome, error_text)
   self.outcome_shown = true
   if outcome == "error" then
     self:note("error: " .. tostring(error_text or "the turn failed"))
+  elseif outcome == "budgetExceeded" then
+    local budget = require("yoi.budget")
+    self.budget_stop = budget.parse(error_text)
+    if error_text and not self.budget_alert_shown then -- the pod's alert says it, else say it here
+      render.alert(self.t, { level = "error", source = "budget", message = error_text })
+    end
+    self:note(budget.offer(self.budget_stop))
   elseif render.OUTCOMES[outcome] then
     self:note(render.OUTCOMES[outcome])
   end
@@ -301,6 +313,8 @@ function Chat:new_session(callback)
   self.context_tokens = nil
   self.context_window = nil
   self.plan_ready = false
+  self.session_cost_usd = nil
+  self.budget_stop = nil
   self.t:clear()
   self:ensure_pod(callback or function() end)
 end
@@ -373,6 +387,9 @@ function Chat:info()
     last_outcome = self.last_outcome,
     context_tokens = self.context_tokens,
     context_window = self.context_window,
+    session_cost_usd = self.session_cost_usd,
+    day_cost_usd = self.day_cost_usd,
+    budget_stopped = self.budget_stop ~= nil,
     agents_running = require("yoi.agents").running(self),
   }
 end

@@ -80,6 +80,9 @@ function M.apply(chat, event)
     end
     chat:refresh_status()
   elseif kind == "alert" then
+    if event.source == "budget" then
+      chat.budget_alert_shown = true -- the turn's end need not say it again
+    end
     render.alert(chat.t, event)
   elseif kind == "compactStart" then
     chat:note("compacting the context…")

@@ -158,14 +158,15 @@ function M.info()
 end
 
 --- One line for a statusline: pod, model, mode, context use (NN% of the
---- model's window), state, context size, progress.
+--- model's window), the session's cost, state, context size, progress.
 function M.status()
   local chat = current_chat()
   return chat and vim.trim(chat:statusline()) or ""
 end
 
---- Just "<model> · <mode> · NN%" (the percentage once the window is known),
---- for a statusline component; "" without a chat.
+--- Just "<model> · <mode> · NN% · $0.31" (the percentage once the window is
+--- known, the session's cost once it has spent some), for a statusline
+--- component; "" without a chat.
 function M.settings_status()
   local chat = current_chat()
   return chat and require("yoi.settings").describe(chat:info()) or ""
@@ -189,6 +190,17 @@ end
 --- Agent mode, then "Carry out the plan." (`:YoiExecutePlan`).
 function M.execute_plan()
   require("yoi.settings").execute_plan()
+end
+
+--- Show what fills the chat's context window in a float (`:YoiContext`).
+function M.context()
+  require("yoi.inspector").open(root())
+end
+
+--- Raise this session's budget to `usd` (or a suggested amount) once
+--- confirmed (`:YoiRaiseBudget`).
+function M.raise_budget(usd)
+  require("yoi.budget").raise(usd and tostring(usd) or nil)
 end
 
 --- 'omnifunc' completing `@path` mentions (set in the chat buffer).

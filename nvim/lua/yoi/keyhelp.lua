@@ -39,6 +39,7 @@ function M.lines()
     " :YoiSessions  resume a session · :YoiNew start over",
     " :YoiAgents    the sub-agents: show one's transcript, or stop it",
     " :YoiMode      agent, plan or ask · :YoiModel · :YoiProfile",
+    " :YoiContext   what fills the context window · :YoiRaiseBudget",
     " q or <Esc> closes this help",
   })
   return lines

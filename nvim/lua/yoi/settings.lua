@@ -1,5 +1,5 @@
 --- The pod's settings (`yoi/pod/configure`): :YoiMode, :YoiModel, :YoiProfile,
---- :YoiExecutePlan, and the "<model> · <mode> · NN%" part of the status line.
+--- :YoiExecutePlan, and the "<model> · <mode> · NN% · $0.31" part of the status line.
 local p = require("yoi.protocol")
 
 local M = {}
@@ -48,8 +48,15 @@ function M.apply(chat, settings)
   end
 end
 
---- Remember the context size and window a `usage` event or `yoi/pod/list` entry carries.
+--- Remember the context size and window, and what the session has spent, that
+--- a `usage` event or `yoi/pod/list` entry carries.
 function M.apply_usage(chat, usage)
+  if type(usage.sessionCostUsd) == "number" then
+    chat.session_cost_usd = usage.sessionCostUsd
+  end
+  if type(usage.dayCostUsd) == "number" then
+    chat.day_cost_usd = usage.dayCostUsd
+  end
   if type(usage.contextTokens) == "number" then
     chat.context_tokens = usage.contextTokens
   end
@@ -67,7 +74,19 @@ function M.context_percent(info)
   return math.floor(tokens * 100 / window + 0.5)
 end
 
---- "<model> · <mode> · NN%" (each part only once known).
+--- "$0.31", "<$0.01", or nil while nothing is known to be spent (a model
+--- without a price spends tokens, not dollars).
+function M.cost(usd)
+  if type(usd) ~= "number" or usd <= 0 then
+    return nil
+  end
+  if usd < 0.005 then
+    return "<$0.01"
+  end
+  return ("$%.2f"):format(usd)
+end
+
+--- "<model> · <mode> · NN% · $0.31" (each part only once known).
 function M.describe(info)
   local parts = {}
   if info.model and info.model ~= "" then
@@ -79,6 +98,10 @@ function M.describe(info)
   local percent = M.context_percent(info)
   if percent then
     table.insert(parts, percent .. "%")
+  end
+  local cost = M.cost(info.session_cost_usd)
+  if cost then
+    table.insert(parts, cost)
   end
   return table.concat(parts, " · ")
 end
