@@ -2,7 +2,9 @@
 
 In ``auto`` mode every request is allowed without asking. In ``ask`` mode the
 port is asked; an ``allowSession`` answer is remembered for the gate's
-lifetime under the request's session key. A port that fails, or any answer
+lifetime under the request's session key, an ``allowAlways`` one as a rule of
+the workspace in the user's config (agent/approval_rules.py), which later
+sessions of that workspace find before asking. A port that fails, or any answer
 but ``allow`` / ``allowSession``, means deny. A port that cannot ask anyone
 raises :class:`~agent.ports.ApprovalUnavailable`; the gate turns it into a
 tool error that says so (the model is not told the user refused).
@@ -10,10 +12,12 @@ tool error that says so (the model is not told the user refused).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any, Literal
 
+from agent.approval_rules import RuleStore
 from agent.errors import ExecutionFailed
 from agent.ports import ApprovalPort, ApprovalRequest, ApprovalUnavailable
 
@@ -23,10 +27,17 @@ ApprovalMode = Literal["ask", "auto"]
 
 
 class ApprovalGate:
-    def __init__(self, port: ApprovalPort, mode: ApprovalMode, cwd: Path) -> None:
+    def __init__(
+        self,
+        port: ApprovalPort,
+        mode: ApprovalMode,
+        cwd: Path,
+        rules: RuleStore | None = None,
+    ) -> None:
         self._port = port
         self._mode = mode
         self._cwd = cwd
+        self._rules = rules  # the user's lasting rules (None: the workspace has no root)
         self._session_allowed: set[str] = set()
 
     @property
@@ -52,6 +63,9 @@ class ApprovalGate:
         """Whether the call may go ahead."""
         if self._mode == "auto" or session_key in self._session_allowed:
             return True
+        rules = self._rules
+        if rules is not None and await asyncio.to_thread(rules.allows, self._cwd, session_key):
+            return True
         request = ApprovalRequest(
             tool_call_id=call_id,
             tool=tool,
@@ -71,6 +85,17 @@ class ApprovalGate:
             return False
         if decision == "allowSession":
             self._session_allowed.add(session_key)
+            return True
+        if decision == "allowAlways":
+            self._session_allowed.add(session_key)
+            if rules is not None:
+                label = str(arguments.get("command") or tool)
+                try:
+                    await asyncio.to_thread(
+                        rules.add, self._cwd, key=session_key, tool=tool, label=label
+                    )
+                except OSError as exc:  # allowed now; only the rule is lost
+                    log.warning("could not save the approval rule for %s: %s", label, exc)
             return True
         if decision == "allow":
             return True

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from agent import paths, secrets
 from agent.agents import wiring as sub_agents
+from agent.approval_rules import RuleStore
 from agent.approvals import ApprovalGate
 from agent.checkpoints.recorder import open_checkpoints
 from agent.compaction.compactor import CompactionSettings, Compactor
@@ -273,7 +274,8 @@ async def open_pod(spec: PodSpec, host: PodHost) -> Pod:
     tracker = Tracker()
     fs = ScopedFs(scope, host.editor, tracker)
     images = ImageInput(ImageStore(paths.sessions_dir(spec.home) / "images"), fs, model="")
-    gate = ApprovalGate(host.approvals, manifest.approvals.mode, cwd)
+    rules = RuleStore(spec.config_dir or paths.config_dir(env)) if spec.root else None
+    gate = ApprovalGate(host.approvals, manifest.approvals.mode, cwd, rules)
     run_command = manifest.tools.run_command
     tools = ToolSet(
         builtin_tools(

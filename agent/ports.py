@@ -20,7 +20,7 @@ from typing import Any, Literal, Protocol
 
 from agent.events import EditStatus, Event
 
-ApprovalDecision = Literal["allow", "deny", "allowSession"]
+ApprovalDecision = Literal["allow", "deny", "allowSession", "allowAlways"]
 
 
 class EventSink(Protocol):

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DECISIONS: tuple[ApprovalDecision, ...] = ("allow", "deny", "allowSession")
+DECISIONS: tuple[ApprovalDecision, ...] = ("allow", "deny", "allowSession", "allowAlways")
 
 
 class LspApprovals:

@@ -46,6 +46,24 @@ async def profiles_list(ls: YoiServer, params: Any) -> dict[str, Any]:
     return await ls.pods.profiles()
 
 
+@maps_errors(p.APPROVALS_RULES)
+async def approvals_rules(ls: YoiServer, params: Any) -> dict[str, Any]:
+    pl.parse(p.APPROVALS_RULES, pl.Empty, params)
+    return await ls.pods.approval_rules()
+
+
+@maps_errors(p.APPROVALS_REVOKE)
+async def approvals_revoke(ls: YoiServer, params: Any) -> dict[str, Any]:
+    rule = pl.parse(p.APPROVALS_REVOKE, pl.RuleParams, params).id
+    return await ls.pods.revoke_rule(rule)
+
+
+@maps_errors(p.WORKSPACE_TRUST)
+async def workspace_trust(ls: YoiServer, params: Any) -> dict[str, Any]:
+    pl.parse(p.WORKSPACE_TRUST, pl.Empty, params)
+    return await ls.pods.trust_workspace()
+
+
 @maps_errors(p.BUDGET_RAISE)
 async def budget_raise(ls: YoiServer, params: Any) -> dict[str, Any]:
     return ls.pods.raise_budget(pl.parse(p.BUDGET_RAISE, pl.BudgetRaiseParams, params))
@@ -134,6 +152,9 @@ HANDLERS: dict[str, Callable[[YoiServer, Any], Awaitable[Any]]] = {
     p.BUDGET_RAISE: budget_raise,
     p.POD_CONTEXT: pod_context,
     p.PROFILES_LIST: profiles_list,
+    p.APPROVALS_RULES: approvals_rules,
+    p.APPROVALS_REVOKE: approvals_revoke,
+    p.WORKSPACE_TRUST: workspace_trust,
     p.SESSIONS_LIST: sessions_list,
     p.CHAT: chat,
     p.REFERENCES_COMPLETE: references_complete,

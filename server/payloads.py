@@ -38,6 +38,12 @@ class PodCreateParams(Params):
     resume_session_id: str | None = Field(default=None, min_length=1)
 
 
+class RuleParams(Params):
+    """``yoi/approvals/revoke``: the rule's ``id`` (from ``yoi/approvals/rules``)."""
+
+    id: str = Field(min_length=1)
+
+
 class BudgetRaiseParams(Params):
     """``yoi/budget/raise``: this pod's session limits, raised (after the user
     confirmed it in the editor)."""

@@ -12,8 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agent import paths
+from agent.approval_rules import RuleStore, TrustStore
 from agent.context_view import breakdown
 from agent.errors import SessionNotFound
 from agent.events import Alert, Event
@@ -115,6 +118,42 @@ class PodManager:
             "restored": params.resume_session_id is not None,
             **settings_to_wire(pod),
         }
+
+    def _root(self, method: str) -> Path:
+        root = self.server.root
+        if root is None:
+            raise invalid_params(method, "no workspace folder is open")
+        return root
+
+    async def approval_rules(self) -> dict[str, Any]:
+        """The workspace's lasting approval rules (agent/approval_rules.py)."""
+        root = self._root(p.APPROVALS_RULES)
+        rules = await asyncio.to_thread(RuleStore(paths.config_dir()).rules, root)
+        return {
+            "workspace": str(root),
+            "rules": [
+                {
+                    "id": r.id,
+                    "key": r.key,
+                    "tool": r.tool,
+                    "label": r.label,
+                    "createdAt": r.created_at,
+                }
+                for r in rules
+            ],
+        }
+
+    async def revoke_rule(self, rule_id: str) -> dict[str, Any]:
+        root = self._root(p.APPROVALS_REVOKE)
+        store = RuleStore(paths.config_dir())
+        return {"revoked": await asyncio.to_thread(store.revoke, root, rule_id)}
+
+    async def trust_workspace(self) -> dict[str, Any]:
+        """Trust this workspace (the user confirmed it in the editor): pods
+        created from now on take its manifest whole."""
+        root = self._root(p.WORKSPACE_TRUST)
+        await asyncio.to_thread(TrustStore(paths.config_dir()).trust, root)
+        return {"workspace": str(root), "trusted": True}
 
     async def profiles(self) -> dict[str, Any]:
         """The ``[profiles.<name>]`` of the manifests for this workspace."""

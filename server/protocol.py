@@ -26,6 +26,9 @@ POD_COMPACT = "yoi/pod/compact"
 POD_CONFIGURE = "yoi/pod/configure"
 POD_CONTEXT = "yoi/pod/context"
 PROFILES_LIST = "yoi/profiles/list"
+APPROVALS_RULES = "yoi/approvals/rules"
+APPROVALS_REVOKE = "yoi/approvals/revoke"
+WORKSPACE_TRUST = "yoi/workspace/trust"
 BUDGET_RAISE = "yoi/budget/raise"
 SESSIONS_LIST = "yoi/sessions/list"
 CHAT = "yoi/chat"
@@ -62,6 +65,9 @@ REQUESTS = (
     POD_CONFIGURE,
     POD_CONTEXT,
     PROFILES_LIST,
+    APPROVALS_RULES,
+    APPROVALS_REVOKE,
+    WORKSPACE_TRUST,
     BUDGET_RAISE,
     SESSIONS_LIST,
     CHAT,

@@ -35,6 +35,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from agent import paths
+from agent.approval_rules import TrustStore
 from agent.manifest.layers import clean_layer, merge
 from agent.manifest.problems import (
     ManifestProblem,
@@ -107,7 +108,11 @@ def load_manifest(
         clean = clean_layer(Manifest, layer.raw, layer.label, problems)
         cleaned.append((layer, _absolute_paths(clean, layer, root)))
     trusted = root is not None and is_trusted(
-        root, trusted_workspaces(clean for layer, clean in cleaned if not layer.workspace)
+        root,
+        [
+            *trusted_workspaces(clean for layer, clean in cleaned if not layer.workspace),
+            *TrustStore(config).workspaces(),  # trusted from an editor (yoi/workspace/trust)
+        ],
     )
     merged: dict[str, Any] = {}
     for layer, clean in cleaned:
