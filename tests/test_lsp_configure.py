@@ -161,7 +161,7 @@ async def test_configure_during_a_turn_is_refused_as_busy(
     scripted_model.load([{"hang": True}])
     pod = await lsp.create_pod()
     turn = asyncio.ensure_future(lsp.chat(pod, "hang"))
-    await scripted_model.wait_for_requests_async(1)
+    await scripted_model.wait_for_requests_async(1, 30.0)  # the model process loads first
     with pytest.raises(JsonRpcException) as caught:
         await configure(lsp, pod, mode="plan")
     assert "already running" in str(caught.value)
