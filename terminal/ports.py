@@ -200,8 +200,10 @@ class TerminalApprovals:
         self.assume_yes = assume_yes
         self.accept_all_edits = assume_yes
 
-    async def _ask(self, question: str, allow_always: bool) -> str:
+    async def _ask(self, question: str, allow_always: bool, *, lasting: bool = False) -> str:
         choices = "[y]es / [a]lways this session / [n]o" if allow_always else "[y]es / [n]o"
+        if lasting:
+            choices = "[y]es / [a]lways this session / always in this [w]orkspace / [n]o"
         self.sink._line(self.sink.style.bold(f"{question} {choices}"))
         line = await self.reader.readline()
         answer = (line or "n").strip().lower()
@@ -211,11 +213,13 @@ class TerminalApprovals:
     async def request_approval(self, request: ApprovalRequest) -> ApprovalDecision:
         if self.assume_yes:
             return "allow"
-        answer = await self._ask(f"Allow {request.tool}: {request.reason}?", True)
+        answer = await self._ask(f"Allow {request.tool}: {request.reason}?", True, lasting=True)
         if answer == "y":
             return "allow"
         if answer == "a":
             return "allowSession"
+        if answer == "w":
+            return "allowAlways"  # saved for this workspace (agent/approval_rules.py)
         return "deny"
 
     async def confirm_edit(self, edit: ProposedEdit) -> bool:

@@ -221,3 +221,20 @@ async def test_a_killed_process_loses_nothing(
     assert run.returncode == 0, run.stderr
     assert "resumed fine" in run.stdout
     assert "did not finish" in run.stderr
+
+
+def test_chat_always_allows_a_command_in_this_workspace(
+    cli_env: dict[str, str], workspace: Path, scripted_model: ScriptedModel
+) -> None:
+    run_it = {"tool_calls": [{"name": "run_command", "arguments": {"command": "echo hi"}}]}
+    scripted_model.load([run_it, {"text": "ran"}])
+    first = yoi("chat", "-p", "run it", env=cli_env, cwd=workspace, stdin="w\n")
+    assert first.returncode == 0, first.stderr
+    assert "always in this [w]orkspace" in first.stdout
+    assert "denied" not in scripted_model.requests[1]["messages"][-1]["content"]
+
+    scripted_model.load([run_it, {"text": "ran again"}])
+    again = yoi("chat", "-p", "run it again", env=cli_env, cwd=workspace, stdin="")
+    assert again.returncode == 0, again.stderr
+    assert "Allow run_command" not in again.stdout  # not asked: the rule holds
+    assert "hi" in scripted_model.requests[1]["messages"][-1]["content"]
