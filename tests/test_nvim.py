@@ -638,7 +638,12 @@ def test_approvals_allow_allow_for_session_and_deny(
     )
     asked = result["asked"]
     assert [a["kind"] for a in asked] == ["yoi.approval"] * 3  # echo was allowed for the session
-    assert asked[0]["items"] == ["Allow", "Allow for this session", "Deny"]
+    assert asked[0]["items"] == [
+        "Allow",
+        "Allow for this session",
+        "Deny",
+        "Always allow in this workspace",
+    ]
     assert "echo first-run" in asked[0]["prompt"] and "printf never-run" in asked[2]["prompt"]
     assert "first-run" in tool_messages(scripted_model, 1)[-1]
     assert "third-run" in tool_messages(scripted_model, 3)[-1]

@@ -102,3 +102,11 @@ end, { desc = "yoi: what fills the chat's context window, part by part (a float;
 command("YoiRaiseBudget", function(args)
   require("yoi.budget").raise(args.args)
 end, { nargs = "?", desc = "yoi: raise this session's budget (in USD) after a turn a budget stopped" })
+
+command("YoiRules", function()
+  require("yoi.rules").open(require("yoi.server").root_for(0))
+end, { desc = "yoi: this workspace's lasting approval rules; pick one to revoke it" })
+
+command("YoiTrust", function()
+  require("yoi.rules").trust(require("yoi.server").root_for(0))
+end, { desc = "yoi: trust this workspace (once confirmed): new chats take its .yoi/manifest.toml whole" })

@@ -61,9 +61,12 @@ local APPROVAL_CHOICES = {
   { label = "Allow", decision = "allow" },
   { label = "Allow for this session", decision = "allowSession" },
   { label = "Deny", decision = "deny" },
+  -- last, so the numbers of the others stay; saved in the user's config (:YoiRules revokes)
+  { label = "Always allow in this workspace", decision = "allowAlways" },
 }
 
---- The `yoi/approval` request: allow / allow for session / deny.
+--- The `yoi/approval` request: allow / allow for session / deny / always
+--- allow in this workspace.
 function M.approval(params, _ctx)
   params = params or {}
   local reason = params.reason or ("Run " .. tostring(params.tool))

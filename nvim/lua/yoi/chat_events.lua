@@ -84,6 +84,7 @@ function M.apply(chat, event)
       chat.budget_alert_shown = true -- the turn's end need not say it again
     end
     render.alert(chat.t, event)
+    require("yoi.rules").hint(chat, event.message) -- an untrusted manifest's ignored key: offer :YoiTrust
   elseif kind == "compactStart" then
     chat:note("compacting the context…")
   elseif kind == "compactDone" then

@@ -68,6 +68,34 @@ function M.report_model(h, found, root)
   end
 end
 
+-- The lasting approval rules of `root` ("Always allow in this workspace").
+function M.report_rules(h, found, root)
+  if not found.rules and not found.rules_error then
+    return -- no workspace folder: no rules
+  end
+  local where = vim.fn.fnamemodify(root, ":~")
+  if found.rules then
+    local count = #found.rules
+    local text = ("lasting approval rules for %s: %d"):format(where, count)
+    if count > 0 then
+      local labels = {}
+      for i, rule in ipairs(found.rules) do
+        if i > 5 then
+          table.insert(labels, "…")
+          break
+        end
+        table.insert(labels, tostring(rule.label ~= vim.NIL and rule.label or rule.key))
+      end
+      text = text .. " (" .. table.concat(labels, ", ") .. "; :YoiRules lists and revokes them)"
+    end
+    h.info(text)
+  elseif type(found.rules_error) == "table" and found.rules_error.code == require("yoi.protocol").METHOD_NOT_FOUND then
+    h.info("lasting approval rules: this yoi server has none (update yoi for \"Always allow in this workspace\")")
+  else
+    h.warn("lasting approval rules: " .. require("yoi.protocol").describe_error(found.rules_error))
+  end
+end
+
 function M.check()
   local h = compat.health()
   h.start("yoi")
@@ -133,6 +161,7 @@ function M.check()
         )
       )
       M.report_model(h, found, workspace)
+      M.report_rules(h, found, workspace)
       if not vim.tbl_contains(yoi.features or {}, "configure") then
         h.warn("this yoi server cannot change a pod's settings: :YoiMode, :YoiModel, :YoiProfile need a newer yoi")
       end

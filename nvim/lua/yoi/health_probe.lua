@@ -1,6 +1,7 @@
 --- A short conversation with a fresh server for :checkhealth yoi:
 --- initialize (with the workspace root), create a pod to see which model it
---- gets, read its context fields from `yoi/pod/list`, dispose it, shut down.
+--- gets, read its context fields from `yoi/pod/list`, dispose it, list the
+--- workspace's lasting approval rules, shut down.
 local config = require("yoi.config")
 local p = require("yoi.protocol")
 
@@ -30,7 +31,8 @@ function M.messages(output)
   return found
 end
 
---- Talk to `cmd` in `root`. Returns { init, pod, pod_error, pods } or nil
+--- Talk to `cmd` in `root`. Returns { init, pod, pod_error, pods, rules,
+--- rules_error } or nil
 --- and what went wrong (the server did not start or answer initialize).
 function M.run(cmd, root, timeout_ms)
   timeout_ms = timeout_ms or 15000
@@ -98,6 +100,15 @@ function M.run(cmd, root, timeout_ms)
       answer(4, 5000)
     else
       out.pod_error = created and p.describe_error(created.error) or "no answer to yoi/pod/create"
+    end
+    if root then
+      send({ id = 6, method = p.APPROVALS_RULES, params = vim.empty_dict() })
+      local rules = answer(6, 5000)
+      if rules and type(rules.result) == "table" then
+        out.rules = type(rules.result.rules) == "table" and rules.result.rules or {}
+      else
+        out.rules_error = rules and rules.error or { message = "no answer to yoi/approvals/rules" }
+      end
     end
   end
   send({ id = 5, method = "shutdown" })

@@ -203,6 +203,18 @@ function M.raise_budget(usd)
   require("yoi.budget").raise(usd and tostring(usd) or nil)
 end
 
+--- Pick one of the workspace's lasting approval rules and revoke it once
+--- confirmed (`:YoiRules`).
+function M.rules()
+  require("yoi.rules").open(root())
+end
+
+--- Trust the workspace once confirmed (`:YoiTrust`): new chats take its
+--- .yoi/manifest.toml whole.
+function M.trust()
+  require("yoi.rules").trust(root())
+end
+
 --- 'omnifunc' completing `@path` mentions (set in the chat buffer).
 function M.omnifunc(findstart, base)
   return require("yoi.complete").omnifunc(findstart, base)

@@ -40,6 +40,11 @@ function M.lines()
     " :YoiAgents    the sub-agents: show one's transcript, or stop it",
     " :YoiMode      agent, plan or ask · :YoiModel · :YoiProfile",
     " :YoiContext   what fills the context window · :YoiRaiseBudget",
+    " :YoiRules     lasting approval rules: list, revoke one",
+    " :YoiTrust     trust this workspace (its .yoi/manifest.toml applies whole)",
+    "",
+    " An approval asks: 1 Allow · 2 Allow for this session · 3 Deny ·",
+    "   4 Always allow in this workspace (lasts; :YoiRules revokes)",
     " q or <Esc> closes this help",
   })
   return lines

@@ -20,6 +20,9 @@ M.SESSIONS_LIST = "yoi/sessions/list"
 M.CHAT = "yoi/chat"
 M.EVENT = "yoi/event" -- server → client notification
 M.APPROVAL = "yoi/approval" -- server → client request
+M.APPROVALS_RULES = "yoi/approvals/rules"
+M.APPROVALS_REVOKE = "yoi/approvals/revoke"
+M.WORKSPACE_TRUST = "yoi/workspace/trust"
 M.DOCUMENT_SAVE = "yoi/document/save" -- server → client request
 M.TOOL_CANCEL = "yoi/tool/cancel"
 M.REFERENCES_COMPLETE = "yoi/references/complete"
@@ -36,6 +39,7 @@ M.MCP_CHANGED = "yoi/mcp/changed" -- server → client notification
 -- Standard LSP methods the plugin handles itself.
 M.APPLY_EDIT = "workspace/applyEdit"
 M.PROGRESS = "$/progress"
+M.SHOW_MESSAGE = "window/showMessage"
 
 -- JSON-RPC error codes of the custom methods.
 M.METHOD_NOT_FOUND = -32601

@@ -199,6 +199,15 @@ local function handlers()
     [p.PROGRESS] = function(err, params, ctx, cfg)
       return require("yoi.progress").handler(err, params, ctx, cfg, root_of(ctx))
     end,
+    [p.SHOW_MESSAGE] = function(err, params, ctx, cfg)
+      local default = vim.lsp.handlers[p.SHOW_MESSAGE]
+      local result = default and default(err, params, ctx, cfg) or nil
+      local root = root_of(ctx)
+      if root and type(params) == "table" then
+        require("yoi.rules").hint(require("yoi.chat").get(root), params.message)
+      end
+      return result
+    end,
   }
 end
 
