@@ -11,6 +11,7 @@ import { MCP_VIEW_ID, McpTreeProvider, registerMcpCommands } from './host/mcpVie
 import { registerMemoryCommands } from './host/memoryCommands';
 import { PodSettings } from './host/podSettings';
 import { ReviewController } from './host/review';
+import { WorkspaceRules } from './host/rules';
 import { SaveHandler } from './host/saving';
 import { ServerController } from './host/server';
 
@@ -26,6 +27,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const mcp = new McpTreeProvider(server);
   const approvals = new ApprovalBroker(server, chats, (chatId) => view.revealChat(chatId));
   const settings = new PodSettings(chats);
+  const rules = new WorkspaceRules(controller, chats);
   const reviews = new ReviewController((edit, uris) => controller.thenSynced(uris, () => vscode.workspace.applyEdit(edit)));
   new EditHandler(server, reviews); // answers workspace/applyEdit
   new SaveHandler(server); // answers yoi/document/save
@@ -58,6 +60,8 @@ export function activate(context: vscode.ExtensionContext): void {
     reviews,
     settings,
     ...settings.commands(),
+    rules,
+    ...rules.commands(),
     vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, view),
     vscode.window.registerTreeDataProvider(KNOWLEDGE_VIEW_ID, knowledge),
     vscode.window.registerTreeDataProvider(MCP_VIEW_ID, mcp),

@@ -42,6 +42,9 @@ export const Method = {
   sessionFork: 'yoi/session/fork',
   sessionResend: 'yoi/session/resend',
   imageGet: 'yoi/image/get',
+  approvalsRules: 'yoi/approvals/rules',
+  approvalsRevoke: 'yoi/approvals/revoke',
+  workspaceTrust: 'yoi/workspace/trust',
 } as const;
 
 export const ErrorCode = {
@@ -301,10 +304,42 @@ export interface ApprovalParams {
   parentPodId?: string;
 }
 
-export type ApprovalDecision = 'allow' | 'deny' | 'allowSession';
+/** `allowAlways`: also a lasting rule of the workspace, in the user's config */
+export type ApprovalDecision = 'allow' | 'deny' | 'allowSession' | 'allowAlways';
 
 export interface ApprovalResult {
   decision: ApprovalDecision;
+}
+
+/** A lasting approval rule of the workspace (`yoi/approvals/rules`). */
+export interface ApprovalRule {
+  id: string;
+  /** what it covers, e.g. `run_command:pytest`; one ending in `*` covers every key it starts with */
+  key: string;
+  tool: string;
+  /** what the user allowed, e.g. the command */
+  label: string;
+  /** milliseconds since the epoch */
+  createdAt: number;
+}
+
+export interface ApprovalRulesResult {
+  workspace: string;
+  rules: ApprovalRule[];
+}
+
+export interface ApprovalRevokeParams {
+  id: string;
+}
+
+export interface ApprovalRevokeResult {
+  revoked: boolean;
+}
+
+/** `yoi/workspace/trust`: pods created from now on take the workspace manifest whole. */
+export interface WorkspaceTrustResult {
+  workspace: string;
+  trusted: boolean;
 }
 
 // ------------------------------------------------------------------ edits (LSP workspace/applyEdit)

@@ -1,13 +1,14 @@
 /**
  * Answers `yoi/approval` (docs/protocol.md "Approvals"): by default inside the
  * chat — the tool row shows the command, its working directory and Allow /
- * Allow for this Session / Deny — or, with `yoi.approvalPrompt: "modal"`, in
- * a modal dialog. A request the server withdraws (`$/cancelRequest`, when the
- * turn is interrupted) disappears from the chat.
+ * Allow for this Session / Always allow in this workspace / Deny — or, with
+ * `yoi.approvalPrompt: "modal"`, in a modal dialog. A request the server
+ * withdraws (`$/cancelRequest`, when the turn is interrupted) disappears from
+ * the chat.
  */
 
 import * as vscode from 'vscode';
-import { APPROVAL_CHOICES, approvalPrompt, approvalTarget, decisionFor } from '../logic/approval';
+import { approvalChoices, approvalPrompt, approvalTarget, decisionFor } from '../logic/approval';
 import { RESTORE_TOOL } from '../logic/checkpoints';
 import { Method, type ApprovalDecision, type ApprovalParams, type ApprovalResult } from '../protocol';
 import { confirmRestore } from './checkpoints';
@@ -62,6 +63,7 @@ export class ApprovalBroker implements vscode.Disposable {
         tool: params.tool,
         reason: params.reason,
         ...approvalTarget(params, root),
+        ...(root === undefined ? { noWorkspace: true } : {}),
         ...(agent === undefined ? {} : { agentPodId: params.podId, agent }),
       },
     });
@@ -92,7 +94,7 @@ export class ApprovalBroker implements vscode.Disposable {
     const choice = await vscode.window.showWarningMessage(
       prompt.message,
       { modal: true, detail: prompt.detail },
-      ...APPROVAL_CHOICES.map((c) => ({ title: c.title, isCloseAffordance: c.isCloseAffordance })),
+      ...approvalChoices(root).map((c) => ({ title: c.title, isCloseAffordance: c.isCloseAffordance })),
     );
     return decisionFor(choice?.title);
   }

@@ -7,12 +7,27 @@ export interface ApprovalPrompt {
   detail: string;
 }
 
+export interface ApprovalChoice {
+  title: string;
+  decision: ApprovalDecision;
+  isCloseAffordance: boolean;
+}
+
+/** The answer that lasts: a rule of the workspace, kept in the user's config (never the repository). */
+export const ALWAYS_TITLE = 'Always allow in this workspace';
+
 /** The modal's buttons; Deny is also what closing the modal means (no extra Cancel). */
-export const APPROVAL_CHOICES: readonly { title: string; decision: ApprovalDecision; isCloseAffordance: boolean }[] = [
+export const APPROVAL_CHOICES: readonly ApprovalChoice[] = [
   { title: 'Allow', decision: 'allow', isCloseAffordance: false },
   { title: 'Allow for this Session', decision: 'allowSession', isCloseAffordance: false },
+  { title: ALWAYS_TITLE, decision: 'allowAlways', isCloseAffordance: false },
   { title: 'Deny', decision: 'deny', isCloseAffordance: true },
 ];
+
+/** The buttons offered: without a workspace folder there is no workspace to keep a rule for. */
+export function approvalChoices(root: string | undefined): readonly ApprovalChoice[] {
+  return root === undefined ? APPROVAL_CHOICES.filter((c) => c.decision !== 'allowAlways') : APPROVAL_CHOICES;
+}
 
 function joinPath(root: string, relative: string): string {
   if (relative.startsWith('/')) {
@@ -39,6 +54,11 @@ export function approvalNote(reason: string): string | undefined {
   return /\((note: [^()]*)\)\s*$/.exec(reason)?.[1];
 }
 
+/** What the lasting answer means (after `separator`), when there is a workspace to keep it for. */
+function alwaysDetail(root: string | undefined, separator: string): string {
+  return root === undefined ? '' : `${separator}"${ALWAYS_TITLE}" also allows calls like this one in later chats of this workspace ("Yoi: Manage Approval Rules" revokes that).`;
+}
+
 /** `agent`: the sub-agent asking (its name), else yoi itself. */
 export function approvalPrompt(params: ApprovalParams, root: string | undefined, agent?: string): ApprovalPrompt {
   const { command, cwd } = approvalTarget(params, root);
@@ -47,12 +67,12 @@ export function approvalPrompt(params: ApprovalParams, root: string | undefined,
     const note = approvalNote(params.reason);
     return {
       message: `${who} wants to run: ${command}`,
-      detail: `${note === undefined ? '' : `${note}\n\n`}Working directory: ${cwd}\n\n"Allow for this Session" also allows later calls like this one in this chat.`,
+      detail: `${note === undefined ? '' : `${note}\n\n`}Working directory: ${cwd}\n\n"Allow for this Session" also allows later calls like this one in this chat.${alwaysDetail(root, '\n')}`,
     };
   }
   return {
     message: `${who} wants to use ${params.tool}`,
-    detail: `${params.reason}\n\nWorking directory: ${cwd}`,
+    detail: `${params.reason}\n\nWorking directory: ${cwd}${alwaysDetail(root, '\n\n')}`,
   };
 }
 

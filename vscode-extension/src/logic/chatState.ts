@@ -39,6 +39,8 @@ export interface PendingApproval {
   agentPodId?: string;
   /** that sub-agent's name */
   agent?: string;
+  /** no workspace folder: no "always allow in this workspace" to offer */
+  noWorkspace?: boolean;
 }
 
 /** An edit under review in the editor: how many of its changes were decided. */

@@ -261,6 +261,9 @@ export function approvalBox(approval: PendingApproval, queue: ApprovalQueue): HT
       { class: 'approval-buttons' },
       h('button', { type: 'button', class: 'button primary', 'data-approve': 'allow' }, 'Allow'),
       h('button', { type: 'button', class: 'button secondary', 'data-approve': 'allowSession', title: 'Also allow later calls like this one in this chat' }, 'Allow for this Session'),
+      approval.noWorkspace === true
+        ? undefined
+        : h('button', { type: 'button', class: 'button secondary', 'data-approve': 'allowAlways', title: 'Also allow calls like this one in later chats of this workspace (a rule in your config; "Yoi: Manage Approval Rules" revokes it)' }, 'Always allow in this workspace'),
       h('button', { type: 'button', class: 'button secondary', 'data-approve': 'deny', title: 'Deny (Escape)' }, 'Deny'),
     ),
   );

@@ -315,7 +315,7 @@ test('a command asks inside the chat and is allowed by keyboard; its output show
     await approval.waitFor({ timeout: 60_000 });
     assert.equal(await approval.locator('.tool-command code').textContent(), "seq -f 'line-%g' 1 30");
     assert.equal(await approval.locator('.approval-cwd code').textContent(), ws);
-    assert.deepEqual(await approval.getByRole('button').allInnerTexts(), ['Allow', 'Allow for this Session', 'Deny']);
+    assert.deepEqual(await approval.getByRole('button').allInnerTexts(), ['Allow', 'Allow for this Session', 'Always allow in this workspace', 'Deny']);
     await until(async () => (await approval.locator('[data-approve="allow"]').evaluate((el) => el === document.activeElement)), 'the focus on Allow');
     assert.equal(await chat.locator('#activity .activity-label').textContent(), 'Waiting for your approval…');
     await shootSidebar('e2e-approval.png');
