@@ -1,5 +1,6 @@
 // Bundles the extension (Node) and the chat webview (browser) with esbuild,
 // and copies the webview's styles and codicons into dist/.
+// The Context view's page (dist/context.js, context.css) is bundled the same way.
 //   node scripts/build.mjs            dist/ (what the .vsix ships)
 //   node scripts/build.mjs --tests    also out/: unit, webview and e2e tests
 import * as esbuild from 'esbuild';
@@ -36,9 +37,18 @@ await Promise.all([
     format: 'iife',
     minify: true,
   }),
+  esbuild.build({
+    ...common,
+    entryPoints: [at('src', 'webview', 'context.ts')],
+    outfile: at('dist', 'context.js'),
+    platform: 'browser',
+    format: 'iife',
+    minify: true,
+  }),
 ]);
 
 cpSync(at('media', 'chat.css'), at('dist', 'chat.css'));
+cpSync(at('media', 'context.css'), at('dist', 'context.css'));
 for (const f of ['codicon.css', 'codicon.ttf']) {
   cpSync(at('node_modules', '@vscode', 'codicons', 'dist', f), at('dist', 'codicons', f));
 }

@@ -9,6 +9,7 @@ import { EditHandler } from './host/edits';
 import { KNOWLEDGE_VIEW_ID, KnowledgeTreeProvider } from './host/knowledgeView';
 import { MCP_VIEW_ID, McpTreeProvider, registerMcpCommands } from './host/mcpView';
 import { registerMemoryCommands } from './host/memoryCommands';
+import { ContextPanel, SHOW_CONTEXT } from './host/contextPanel';
 import { PodSettings } from './host/podSettings';
 import { ReviewController } from './host/review';
 import { WorkspaceRules } from './host/rules';
@@ -26,8 +27,9 @@ export function activate(context: vscode.ExtensionContext): void {
   const knowledge = new KnowledgeTreeProvider(server);
   const mcp = new McpTreeProvider(server);
   const approvals = new ApprovalBroker(server, chats, (chatId) => view.revealChat(chatId));
-  const settings = new PodSettings(chats);
+  const settings = new PodSettings(chats, controller);
   const rules = new WorkspaceRules(controller, chats);
+  const contextPanel = new ContextPanel(context.extensionUri, chats, controller);
   const reviews = new ReviewController((edit, uris) => controller.thenSynced(uris, () => vscode.workspace.applyEdit(edit)));
   new EditHandler(server, reviews); // answers workspace/applyEdit
   new SaveHandler(server); // answers yoi/document/save
@@ -48,6 +50,7 @@ export function activate(context: vscode.ExtensionContext): void {
     },
     setMode: (mode) => settings.setMode(mode),
     executePlan: () => settings.executePlan(),
+    raiseBudget: (key) => settings.raiseBudget(key),
   };
   context.subscriptions.push(
     output,
@@ -62,6 +65,8 @@ export function activate(context: vscode.ExtensionContext): void {
     ...settings.commands(),
     rules,
     ...rules.commands(),
+    contextPanel,
+    vscode.commands.registerCommand(SHOW_CONTEXT, () => contextPanel.show()),
     vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, view),
     vscode.window.registerTreeDataProvider(KNOWLEDGE_VIEW_ID, knowledge),
     vscode.window.registerTreeDataProvider(MCP_VIEW_ID, mcp),

@@ -1,6 +1,7 @@
 /** Messages between the extension host and the chat webview. */
 
 import type { ChatAction, ChatState } from './logic/chatState';
+import type { ContextView } from './logic/context';
 import type { PendingImage } from './logic/images';
 import type { ApprovalDecision, PodMode, ReferenceItem, ReferenceKind } from './protocol';
 
@@ -51,4 +52,17 @@ export type WebviewMessage =
   /** the mode picker next to the input */
   | { type: 'setMode'; mode: PodMode }
   /** "Execute plan" after a turn in plan mode: agent mode, then "Carry out the plan." */
-  | { type: 'executePlan' };
+  | { type: 'executePlan' }
+  /** "Raise Session Budget…" of the notice drawn with `key` (a turn a session budget stopped) */
+  | { type: 'raiseBudget'; key: number };
+
+/** From the host to the Context view. */
+export type ContextHostMessage =
+  /** what fills the active chat's context window */
+  | { type: 'context'; view: ContextView; chat: string }
+  /** a sentence instead (no conversation yet, or the server's error) */
+  | { type: 'message'; text: string }
+  | { type: 'loading' };
+
+/** From the Context view to the host. */
+export type ContextWebviewMessage = { type: 'ready' } | { type: 'refresh' };

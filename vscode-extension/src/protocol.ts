@@ -42,6 +42,9 @@ export const Method = {
   sessionFork: 'yoi/session/fork',
   sessionResend: 'yoi/session/resend',
   imageGet: 'yoi/image/get',
+  podContext: 'yoi/pod/context',
+  profilesList: 'yoi/profiles/list',
+  budgetRaise: 'yoi/budget/raise',
   approvalsRules: 'yoi/approvals/rules',
   approvalsRevoke: 'yoi/approvals/revoke',
   workspaceTrust: 'yoi/workspace/trust',
@@ -153,6 +156,9 @@ export interface PodInfo extends ContextLimits, PodSettings {
   turnCount: number;
   /** a sub-agent: the pod that spawned it */
   parentPodId?: string;
+  /** what the session has spent (US dollars; requests without a known price add nothing) */
+  sessionCostUsd?: number;
+  sessionTokens?: number;
 }
 
 /** The model's window and the compaction thresholds, once known (`yoi/pod/list` and `usage`). */
@@ -167,6 +173,58 @@ export interface ContextLimits {
 
 export interface PodListResult {
   pods: PodInfo[];
+}
+
+/** One part of what fills the context window (`yoi/pod/context`). */
+export interface ContextPart {
+  /** `system`, `tools`, `history` (a client ignores, or lists apart, a group it does not know) */
+  group: string;
+  label: string;
+  tokens: number;
+  bytes: number;
+  count: number;
+}
+
+/** `yoi/pod/context`: what the pod's next request would send, part by part. */
+export interface PodContextResult extends ContextLimits {
+  podId: string;
+  model: string;
+  contextTokens: number;
+  measured: boolean;
+  tokensPerByte: number;
+  parts: ContextPart[];
+  /** the prune projection: old tool results the request leaves out, the tokens that saves, what pruning would save now */
+  pruned: { results: number; tokens: number; wouldSave: number };
+}
+
+/** A `[profiles.<name>]` of the manifests (`yoi/profiles/list`); null: left to the pod. */
+export interface ProfileInfo {
+  name: string;
+  description?: string | null;
+  model?: string | null;
+  mode?: PodMode | null;
+  reasoningEffort?: string | null;
+  tools?: string[] | null;
+  approvals?: string | null;
+}
+
+export interface ProfilesListResult {
+  profiles: ProfileInfo[];
+}
+
+/** `yoi/budget/raise`: at least one, positive. */
+export interface BudgetRaiseParams {
+  podId: string;
+  perSessionUsd?: number;
+  perSessionTokens?: number;
+}
+
+export interface BudgetRaiseResult {
+  podId: string;
+  perSessionUsd: number | null;
+  perSessionTokens: number | null;
+  sessionCostUsd: number;
+  sessionTokens: number;
 }
 
 export type HistoryItem =
@@ -221,6 +279,8 @@ export interface SessionInfo {
   createdAt: number;
   updatedAt: number;
   turnCount: number;
+  /** what its requests cost (US dollars) */
+  costUsd?: number;
   parentSessionId?: string;
   cwd?: string;
   /** a sub-agent's session: the session that spawned it */
@@ -233,7 +293,8 @@ export interface SessionsListResult {
 
 // ------------------------------------------------------------------ chat
 
-export type Outcome = 'finished' | 'paused' | 'limitReached' | 'interrupted' | 'error';
+/** `budgetExceeded`: a `[budget]` limit stopped the turn before a request (`error` says which, the spend, how to raise it) */
+export type Outcome = 'finished' | 'paused' | 'limitReached' | 'interrupted' | 'error' | 'budgetExceeded';
 
 export interface Usage {
   inputTokens: number;
@@ -270,8 +331,8 @@ export type ChatEvent =
   | { type: 'edit'; id: string; uri: string; status: EditStatus; message?: string }
   /** live output of a running command: progress, not logged (its toolResult is the record) */
   | { type: 'toolOutput'; id: string; text: string }
-  /** `costUsd`: the request's cost, when the server knows it */
-  | ({ type: 'usage'; contextTokens: number; costUsd?: number } & Usage & ContextLimits)
+  /** `costUsd`: the request's cost (null: its price is not known); the turn's, session's and day's spend (US dollars) */
+  | ({ type: 'usage'; contextTokens: number; costUsd?: number | null; turnCostUsd?: number | null; sessionCostUsd?: number | null; dayCostUsd?: number | null } & Usage & ContextLimits)
   /** the pod's phase changed (servers that send it; others are read from the other events) */
   | { type: 'phase'; phase: PodPhase; tool?: string }
   | { type: 'turnEnd'; outcome: Outcome; error?: string }

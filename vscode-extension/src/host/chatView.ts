@@ -18,6 +18,8 @@ export interface ChatViewActions {
   /** switch the active chat's mode; false when refused (the user was told) */
   setMode(mode: PodMode): Promise<boolean>;
   executePlan(): Promise<void>;
+  /** "Raise Session Budget…" of the active chat's notice `key` */
+  raiseBudget(key: number): Promise<void>;
 }
 
 export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
@@ -195,6 +197,9 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         break;
       case 'executePlan':
         await this.actions?.executePlan();
+        break;
+      case 'raiseBudget':
+        await this.actions?.raiseBudget(message.key);
         break;
     }
   }

@@ -331,7 +331,7 @@ export class ChatManager implements vscode.Disposable {
       name: chat.title,
       ...(model === '' ? {} : { model }),
       ...(chat.sessionId === undefined
-        ? { ...(mode === undefined ? {} : { mode }), ...(profile === undefined ? {} : { profile }) }
+        ? { ...(mode === undefined ? {} : { mode }), ...(profile === undefined || profile === '' ? {} : { profile }) }
         : { resumeSessionId: chat.sessionId }),
     };
     let result: PodCreateResult;
@@ -382,7 +382,8 @@ export class ChatManager implements vscode.Disposable {
     const info = pods.pods.find((p) => p.podId === podId);
     if (info !== undefined && chat.podId === podId) {
       const limits = limitsOf(info);
-      this.dispatch(chat, { kind: 'pod', model: info.model, contextTokens: info.contextTokens, ...(limits === undefined ? {} : { limits }), settings: settingsOf(info) });
+      const cost = info.sessionCostUsd === undefined ? {} : { sessionCostUsd: info.sessionCostUsd };
+      this.dispatch(chat, { kind: 'pod', model: info.model, contextTokens: info.contextTokens, ...(limits === undefined ? {} : { limits }), settings: settingsOf(info), ...cost });
     }
   }
 
@@ -400,7 +401,7 @@ export class ChatManager implements vscode.Disposable {
       chat.pending = { ...chat.pending, ...change };
       const settings: PodSettings = {
         ...(change.mode === undefined ? {} : { mode: change.mode }),
-        ...(change.profile === undefined ? {} : { profile: change.profile }),
+        ...(change.profile === undefined ? {} : { profile: change.profile === '' ? null : change.profile }),
         ...(change.reasoningEffort === undefined ? {} : { reasoningEffort: change.reasoningEffort === '' ? null : change.reasoningEffort }),
       };
       this.dispatch(chat, { kind: 'settings', ...(change.model === undefined ? {} : { model: change.model }), settings });

@@ -9,6 +9,7 @@
  */
 
 import type { AlertLevel, ChatEvent, ChatResult, ContextLimits, EditStatus, HistoryItem, PodMode, PodPhase, PodSettings, Segment, SubAgentState } from '../protocol';
+import { raiseKind, type RaiseKind } from './budget';
 import { withOutcomes } from './editOutcomes';
 import { idle, withActivity } from './activity';
 import { inAgentWithCall, lostAgents, onChildEvent, onSubAgent, placeRestored, type AgentEntry } from './subAgents';
@@ -84,7 +85,8 @@ export type Entry =
       /** a running command's output so far (its end), until the result replaces it */
       live?: string;
     }
-  | { kind: 'notice'; key: number; level: AlertLevel; text: string; source?: string }
+  /** `raise`: a turn stopped by a session budget, which the user may raise (the "Raise Session Budget…" button) */
+  | { kind: 'notice'; key: number; level: AlertLevel; text: string; source?: string; raise?: RaiseKind }
   /** the tokens (and cost) of a turn that ended */
   | ({ kind: 'usage'; key: number } & TurnUsage)
   /** a sub-agent (see subAgents.ts) */
@@ -94,6 +96,15 @@ export interface Totals {
   inputTokens: number;
   outputTokens: number;
   cacheReadTokens: number;
+}
+
+/** What the pod has spent (US dollars), once the server says a price is known. */
+export interface Spend {
+  /** the last turn (or the running one) */
+  turnUsd?: number;
+  sessionUsd?: number;
+  /** today (UTC), every yoi process of the user */
+  dayUsd?: number;
 }
 
 export interface ChatState {
@@ -126,6 +137,8 @@ export interface ChatState {
   reasoningEffort?: string | null;
   /** a turn that ran in plan mode ended: the chat offers "Execute plan" (until the next message or mode) */
   planReady?: boolean;
+  /** the money spent, from `usage` events and `yoi/pod/list` */
+  spend?: Spend;
 }
 
 export type ChatAction =
@@ -138,7 +151,9 @@ export type ChatAction =
   | { kind: 'send'; segments: Segment[] }
   | { kind: 'result'; result: ChatResult }
   | { kind: 'failed'; message: string }
-  | { kind: 'pod'; model: string; contextTokens?: number; limits?: ContextLimits; settings?: PodSettings }
+  | { kind: 'pod'; model: string; contextTokens?: number; limits?: ContextLimits; settings?: PodSettings; sessionCostUsd?: number }
+  /** the user raised the session budget of the turn stopped in the notice `key` (`yoi/budget/raise`); `text` says so */
+  | { kind: 'budgetRaised'; key: number; text: string; sessionCostUsd?: number }
   /** the pod's settings as the user chose them (before its pod exists) or `yoi/pod/configure` answered */
   | { kind: 'settings'; model?: string; settings: PodSettings }
   | { kind: 'approval'; approval: PendingApproval }
@@ -366,10 +381,13 @@ function applyEvent(state: ChatState, event: ChatEvent): ChatState {
         },
         turn: addUsage(state.turn, event),
         ...withLimits(limitsOf(event)),
+        ...withSpend(state.spend, spendOf(event)),
       };
     case 'turnEnd': {
       let next: ChatState = { ...stopRunningTools(settle(state), event.outcome), running: false, planReady: state.mode === 'plan' && event.outcome === 'finished' };
-      if (event.outcome === 'error') {
+      if (event.outcome === 'budgetExceeded') {
+        next = budgetStop(next, event.error);
+      } else if (event.outcome === 'error') {
         next = notice(next, 'error', event.error ?? 'The turn failed.');
       } else {
         const note = OUTCOME_NOTES[event.outcome];
@@ -395,6 +413,58 @@ function applyEvent(state: ChatState, event: ChatEvent): ChatState {
     default:
       return state; // an event type this client does not know (or `phase`, which only sets the activity)
   }
+}
+
+/** The spend a `usage` event tells: the session's once a request had a price (or the session spent something). */
+function spendOf(event: Extract<ChatEvent, { type: 'usage' }>): Spend {
+  const priced = typeof event.costUsd === 'number';
+  const spend: Spend = {};
+  if (typeof event.sessionCostUsd === 'number' && (priced || event.sessionCostUsd > 0)) {
+    spend.sessionUsd = event.sessionCostUsd;
+  }
+  if (typeof event.turnCostUsd === 'number' && (priced || event.turnCostUsd > 0)) {
+    spend.turnUsd = event.turnCostUsd;
+  }
+  if (typeof event.dayCostUsd === 'number' && (priced || event.dayCostUsd > 0)) {
+    spend.dayUsd = event.dayCostUsd;
+  }
+  return spend;
+}
+
+function withSpend(current: Spend | undefined, update: Spend): { spend?: Spend } {
+  const spend = { ...current, ...update };
+  return Object.keys(spend).length === 0 ? {} : { spend };
+}
+
+/**
+ * A turn stopped by a budget: its message (the alert that said it already,
+ * or a new notice), with a "Raise Session Budget…" when a session limit stopped it.
+ */
+function budgetStop(state: ChatState, error: string | undefined): ChatState {
+  const index = state.entries.length - 1;
+  const last = state.entries[index];
+  const text = error ?? (last?.kind === 'notice' && last.source === 'budget' ? last.text : 'A budget limit stopped the turn before its next request.');
+  const raise = raiseKind(text);
+  if (last?.kind === 'notice' && last.source === 'budget' && last.text === text) {
+    return raise === undefined ? state : replaceAt(state, index, { ...last, raise });
+  }
+  const next = notice(state, 'error', text, 'budget');
+  const added = next.entries[next.entries.length - 1];
+  return raise === undefined || added?.kind !== 'notice' ? next : replaceAt(next, next.entries.length - 1, { ...added, raise });
+}
+
+/** The budget was raised: the notice loses its button, and a note says the user can send again. */
+function budgetRaised(state: ChatState, key: number, text: string, sessionCostUsd: number | undefined): ChatState {
+  const index = state.entries.findIndex((e) => e.key === key);
+  const entry = state.entries[index];
+  let next = state;
+  if (entry?.kind === 'notice' && entry.raise !== undefined) {
+    const plain = { ...entry };
+    delete plain.raise;
+    next = replaceAt(state, index, plain);
+  }
+  next = notice(next, 'info', text, 'budget');
+  return sessionCostUsd === undefined || sessionCostUsd <= 0 ? next : { ...next, spend: { ...next.spend, sessionUsd: sessionCostUsd } };
 }
 
 /** The state with the pod's settings that `settings` carries (a mode other than plan withdraws "Execute plan"). */
@@ -496,6 +566,7 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
         totals: state.totals,
         phaseEvents: state.phaseEvents,
         ...settingsOf(state),
+        ...(state.spend === undefined ? {} : { spend: state.spend }),
       };
     }
     case 'older': {
@@ -558,12 +629,15 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
           model: action.model,
           ...(action.contextTokens === undefined ? {} : { contextTokens: action.contextTokens }),
           ...withLimits(action.limits ?? state.limits),
+          ...(action.sessionCostUsd === undefined || action.sessionCostUsd <= 0 ? {} : withSpend(state.spend, { sessionUsd: action.sessionCostUsd })),
         },
         undefined,
         action.settings ?? {},
       );
     case 'settings':
       return withSettings(state, action.model, action.settings);
+    case 'budgetRaised':
+      return budgetRaised(state, action.key, action.text, action.sessionCostUsd);
   }
 }
 

@@ -4,8 +4,8 @@
  */
 
 import type { ChatState } from './chatState';
-import { formatTokens } from './display';
-import { ErrorCode, type PodMode } from '../protocol';
+import { formatCost, formatTokens } from './display';
+import { ErrorCode, type PodMode, type ProfileInfo } from '../protocol';
 
 export interface ModeInfo {
   mode: PodMode;
@@ -59,18 +59,27 @@ export function contextShare(state: Pick<ChatState, 'contextTokens' | 'limits'>)
   return `${Math.round((state.contextTokens / window) * 100)}%`;
 }
 
-/** The status bar item of the active chat: `<model> · <mode> · NN%`. */
-export function statusText(state: Pick<ChatState, 'model' | 'mode' | 'contextTokens' | 'limits'>): string {
+/** Dollars in the status bar: `$0.31`, `$3.20`, `<$0.01` for less than a cent. */
+export function shortCost(usd: number): string {
+  return usd > 0 && usd < 0.005 ? '<$0.01' : `$${usd.toFixed(2)}`;
+}
+
+/** The status bar item of the active chat: `<model> · <mode> · NN% · $0.31` (the cost once the session's is known). */
+export function statusText(state: Pick<ChatState, 'model' | 'mode' | 'contextTokens' | 'limits' | 'spend'>): string {
   const parts = [state.model ?? 'yoi', state.mode ?? 'agent'];
   const share = contextShare(state);
   if (share !== undefined) {
     parts.push(share);
   }
+  const session = state.spend?.sessionUsd;
+  if (session !== undefined) {
+    parts.push(shortCost(session));
+  }
   return parts.join(' · ');
 }
 
 /** The status bar item's hover. */
-export function statusTooltip(state: Pick<ChatState, 'model' | 'mode' | 'profile' | 'reasoningEffort' | 'contextTokens' | 'limits'>): string {
+export function statusTooltip(state: Pick<ChatState, 'model' | 'mode' | 'profile' | 'reasoningEffort' | 'contextTokens' | 'limits' | 'spend'>): string {
   const lines = [`yoi model: ${state.model ?? 'not known yet'}`, `Mode: ${modeLabel(state.mode)} — ${MODES.find((m) => m.mode === (state.mode ?? 'agent'))?.description ?? ''}`];
   if (typeof state.profile === 'string') {
     lines.push(`Profile: ${state.profile}`);
@@ -81,6 +90,16 @@ export function statusTooltip(state: Pick<ChatState, 'model' | 'mode' | 'profile
   const window = state.limits?.contextWindow;
   if (state.contextTokens !== undefined) {
     lines.push(`Context: ${formatTokens(state.contextTokens)}${window === undefined ? '' : ` of ${formatTokens(window)}`} tokens`);
+  }
+  const spend = state.spend;
+  if (spend?.turnUsd !== undefined) {
+    lines.push(`Cost of the last turn: ${formatCost(spend.turnUsd)}`);
+  }
+  if (spend?.sessionUsd !== undefined) {
+    lines.push(`Cost of this session: ${formatCost(spend.sessionUsd)}`);
+  }
+  if (spend?.dayUsd !== undefined) {
+    lines.push(`Spent today (UTC, every yoi window): ${formatCost(spend.dayUsd)}`);
   }
   lines.push('Click to switch the mode');
   return lines.join('\n');
@@ -108,4 +127,58 @@ export function validateModel(value: string): string | undefined {
     return 'Type a litellm model string, e.g. anthropic/claude-sonnet-4-5';
   }
   return /\s/.test(value.trim()) ? 'A model string has no spaces' : undefined;
+}
+
+export interface ProfilePick {
+  label: string;
+  description: string;
+  detail?: string;
+  /** the name sent as `profile` (`""`: no profile) */
+  profile: string;
+}
+
+/** What a profile sets, on one line: `openai/gpt-4.1 · plan mode · effort low · 3 tools`. */
+export function profileDetail(profile: ProfileInfo): string {
+  const parts: string[] = [];
+  if (typeof profile.model === 'string') {
+    parts.push(profile.model);
+  }
+  if (typeof profile.mode === 'string') {
+    parts.push(`${profile.mode} mode`);
+  }
+  if (typeof profile.reasoningEffort === 'string') {
+    parts.push(`effort ${profile.reasoningEffort}`);
+  }
+  if (Array.isArray(profile.tools)) {
+    parts.push(profile.tools.length === 1 ? '1 tool' : `${profile.tools.length} tools`);
+  }
+  if (typeof profile.approvals === 'string') {
+    parts.push(`approvals ${profile.approvals}`);
+  }
+  return parts.length === 0 ? "leaves the model and the mode to the chat" : parts.join(' · ');
+}
+
+/**
+ * The quick pick of `Yoi: Choose Profile`: "No profile", then the manifests'
+ * profiles (name, description, what they set), the current one marked; a
+ * typed name that is none of them comes first, to be tried.
+ */
+export function profilePicks(profiles: readonly ProfileInfo[], current: string | null | undefined, typed = ''): ProfilePick[] {
+  const none: ProfilePick = {
+    label: current === null || current === undefined ? '$(check) No profile' : 'No profile',
+    description: current === null || current === undefined ? 'current' : "drop the profile's tool list and approvals",
+    profile: '',
+  };
+  const listed = profiles.map((p): ProfilePick => {
+    const pick: ProfilePick = {
+      label: p.name === current ? `$(check) ${p.name}` : p.name,
+      description: [p.name === current ? 'current' : '', p.description ?? ''].filter((t) => t !== '').join(' — '),
+      detail: profileDetail(p),
+      profile: p.name,
+    };
+    return pick;
+  });
+  const name = typed.trim();
+  const extra: ProfilePick[] = name === '' || profiles.some((p) => p.name === name) ? [] : [{ label: name, description: 'use this profile', profile: name }];
+  return [...extra, none, ...listed];
 }

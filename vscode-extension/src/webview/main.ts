@@ -391,6 +391,13 @@ transcriptRoot.addEventListener('click', (e) => {
     editMessage(entryKey);
     return;
   }
+  if (target.closest('[data-raise-budget]') !== null) {
+    const key = Number(target.closest<HTMLElement>('.entry.notice')?.dataset['key']);
+    if (Number.isInteger(key)) {
+      post({ type: 'raiseBudget', key });
+    }
+    return;
+  }
   if (target.closest('[data-load-older]') !== null) {
     olderAsked = -1; // a click asks again, even after a failure
     loadOlder();

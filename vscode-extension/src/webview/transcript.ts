@@ -83,6 +83,13 @@ function noticeEntry(entry: Extract<Entry, { kind: 'notice' }>): HTMLElement {
     { class: `entry notice notice-${entry.level}`, role: entry.level === 'error' ? 'alert' : undefined },
     icon(NOTICE_ICON[entry.level]),
     h('span', {}, entry.text),
+    entry.raise === undefined
+      ? ''
+      : h(
+          'button',
+          { type: 'button', class: 'notice-action', 'data-raise-budget': true, title: "Raise this session's budget, then send again" },
+          'Raise Session Budget…',
+        ),
   );
 }
 

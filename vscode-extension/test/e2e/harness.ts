@@ -10,7 +10,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -179,8 +179,11 @@ function writeMcpServer(): void {
   writeFileSync(join(root, 'yoi-config', 'manifest.toml'), `[trust]\nworkspaces = [${JSON.stringify(ws)}]\n`);
 }
 
-/** Start everything; `mcp`: with the time MCP server in the workspace manifest. */
-export async function startAll(script: unknown[], options: { mcp?: boolean } = {}): Promise<void> {
+/**
+ * Start everything; `mcp`: with the time MCP server in the workspace manifest;
+ * `userManifest`: TOML for the user manifest (the server's YOI_CONFIG_DIR), e.g. prices and a budget.
+ */
+export async function startAll(script: unknown[], options: { mcp?: boolean; userManifest?: string } = {}): Promise<void> {
   assert.ok(NODE24 !== '' && CODE_SERVER !== '', 'run through `make vscode-e2e` (it installs Node 24 and code-server)');
   writeWorkspace();
   // the settings file exists from the start: VS Code applies a change to a
@@ -189,6 +192,11 @@ export async function startAll(script: unknown[], options: { mcp?: boolean } = {
   writeWorkspaceSettings({});
   if (options.mcp === true) {
     writeMcpServer();
+  }
+  if (options.userManifest !== undefined) {
+    const manifest = join(root, 'yoi-config', 'manifest.toml');
+    mkdirSync(dirname(manifest), { recursive: true });
+    writeFileSync(manifest, `${existsSync(manifest) ? readFileSync(manifest, 'utf8') : ''}\n${options.userManifest}`);
   }
   const extensions = join(root, 'extensions');
   writeUserSettings();
@@ -256,6 +264,22 @@ export async function stopAll(): Promise<void> {
 
 export function chatFrame(): FrameLocator {
   return page.frameLocator('iframe.webview').frameLocator('#active-frame');
+}
+
+/** The Context panel's page (`Yoi: Show Context`), once it is loaded. */
+export async function contextDocument(): Promise<Frame> {
+  let found: Frame | undefined;
+  await until(async () => {
+    for (const frame of page.frames()) {
+      if ((await frame.locator('#context-groups').count().catch(() => 0)) > 0) {
+        found = frame;
+        return true;
+      }
+    }
+    return false;
+  }, 'the Context page');
+  assert.ok(found !== undefined);
+  return found;
 }
 
 /** The chat page's own frame, to watch its DOM from inside. */

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { emptyChat, reduce, reduceAll, type ChatAction } from '../../src/logic/chatState';
-import { configureErrorMessage, contextShare, modePicks, statusText, statusTooltip, validateModel } from '../../src/logic/modes';
-import { Method, type ChatEvent } from '../../src/protocol';
+import { configureErrorMessage, contextShare, modePicks, profileDetail, profilePicks, shortCost, statusText, statusTooltip, validateModel } from '../../src/logic/modes';
+import { Method, type ChatEvent, type ProfileInfo } from '../../src/protocol';
 
 const ev = (event: ChatEvent): ChatAction => ({ kind: 'event', event });
 const send: ChatAction = { kind: 'send', segments: [{ kind: 'text', text: 'plan it' }] };
@@ -97,4 +97,51 @@ test('a refused change reads: wait for the turn when busy, the server’s words 
   assert.equal(validateModel('  '), 'Type a litellm model string, e.g. anthropic/claude-sonnet-4-5');
   assert.equal(validateModel('openai/gpt 4'), 'A model string has no spaces');
   assert.equal(validateModel(' openai/gpt-4.1 '), undefined);
+});
+
+const priced = (costUsd: number | null, turnCostUsd: number, sessionCostUsd: number, dayCostUsd: number): ChatAction =>
+  ev({ type: 'usage', inputTokens: 3000, outputTokens: 100, cacheReadTokens: 0, cacheWriteTokens: 0, contextTokens: 4210, contextWindow: 10_000, costUsd, turnCostUsd, sessionCostUsd, dayCostUsd });
+
+test('the status text adds the session cost once known ("<$0.01" under a cent); the tooltip lists turn, session and day', () => {
+  let state = reduce(emptyChat(), { kind: 'pod', model: 'openai/scripted', settings: { mode: 'agent' }, sessionCostUsd: 0 });
+  assert.equal(statusText(state), 'openai/scripted · agent', 'nothing spent, no price known: no cost');
+  state = reduce(state, priced(null, 0, 0, 0));
+  assert.equal(statusText(state), 'openai/scripted · agent · 42%', 'a model without a price: no cost');
+  state = reduce(state, priced(0.0004, 0.0004, 0.0004, 0.0004));
+  assert.equal(statusText(state), 'openai/scripted · agent · 42% · <$0.01');
+  state = reduce(state, priced(3.1996, 3.2, 3.2, 7.5));
+  assert.equal(statusText(state), 'openai/scripted · agent · 42% · $3.20');
+  const tip = statusTooltip(state);
+  assert.match(tip, /Cost of the last turn: \$3\.20/);
+  assert.match(tip, /Cost of this session: \$3\.20/);
+  assert.match(tip, /Spent today \(UTC, every yoi window\): \$7\.50/);
+  assert.equal(shortCost(0.31), '$0.31');
+  assert.equal(shortCost(0), '$0.00');
+  // a restored session: its spend from yoi/pod/list, kept over a redraw from history
+  let restored = reduce(emptyChat(), { kind: 'pod', model: 'openai/scripted', sessionCostUsd: 1.234 });
+  restored = reduce(restored, { kind: 'history', items: [{ kind: 'message', role: 'user', text: 'hi' }] });
+  assert.equal(statusText(restored), 'openai/scripted · agent · $1.23');
+});
+
+test('Choose Profile lists "No profile" and the manifests\' profiles with what they set; a typed unknown name comes first', () => {
+  const profiles: ProfileInfo[] = [
+    { name: 'fast', description: 'Quick answers', model: 'openai/gpt-4.1-mini', mode: 'ask', reasoningEffort: null, tools: null, approvals: null },
+    { name: 'reviewer', description: null, model: null, mode: 'plan', reasoningEffort: 'high', tools: ['read_file', 'grep'], approvals: 'ask' },
+  ];
+  const picks = profilePicks(profiles, 'fast');
+  assert.deepEqual(
+    picks.map((p) => [p.label, p.description, p.detail, p.profile]),
+    [
+      ['No profile', "drop the profile's tool list and approvals", undefined, ''],
+      ['$(check) fast', 'current — Quick answers', 'openai/gpt-4.1-mini · ask mode', 'fast'],
+      ['reviewer', '', 'plan mode · effort high · 2 tools · approvals ask', 'reviewer'],
+    ],
+  );
+  assert.deepEqual(profilePicks(profiles, null).map((p) => p.label)[0], '$(check) No profile');
+  assert.deepEqual(profilePicks([], undefined, ' other ').map((p) => [p.label, p.description, p.profile]), [
+    ['other', 'use this profile', 'other'],
+    ['$(check) No profile', 'current', ''],
+  ]);
+  assert.equal(profilePicks(profiles, null, 'fast').length, 3, 'a listed name is not offered twice');
+  assert.equal(profileDetail({ name: 'bare' }), 'leaves the model and the mode to the chat');
 });
