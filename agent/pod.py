@@ -160,6 +160,7 @@ class Pod:
         # the prune projection (agent/compaction/prune.py): (protected turns, min savings)
         self.prune: tuple[int, int] | None = None
         self._stubs: dict[str, ToolResult] = {}
+        self._projected: tuple[tuple[int, int, int, int], Projection] | None = None
         self._mode_note: tuple[str, str] | None = None  # (mode, previous) to tell the model
         self._turn_usage = _TurnUsage()
         self._closed = False
@@ -203,15 +204,23 @@ class Pod:
             history = self.worker.history
         if self.prune is None:
             return Projection(history)
+        base = self.request_overhead_bytes()
+        # the same history asks again (each request, each pod/list): answered once
+        key = (len(history), id(history[-1]) if history else 0, len(self.usage_records), base)
+        cached = self._projected
+        if cached is not None and cached[0] == key:
+            return cached[1]
         turns, minimum = self.prune
-        return project(
+        projected = project(
             history,
             self.usage_records,
-            base_bytes=self.request_overhead_bytes(),
+            base_bytes=base,
             protected_turns=turns,
             min_savings=minimum,
             stubs=self._stubs,
         )
+        self._projected = (key, projected)
+        return projected
 
     def request_tokens(self, history: list[Item] | None = None) -> int:
         """The estimated size of the next request: :meth:`context_tokens` of

@@ -22,6 +22,7 @@ NOTE = (
     "earlier turn. It is still in the conversation's log; run the tool again (read the file "
     "again, repeat the search) if you need it.]"
 )
+NOTE_BYTES = len(NOTE.encode("utf-8"))  # about what a note takes instead of the output
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,10 @@ def project(
     stubs: dict[str, ToolResult] | None = None,
 ) -> Projection:
     """The prune projection of ``history`` for the next request. ``stubs``
-    keeps the shortened results between requests (by call id)."""
+    keeps the shortened results between requests (by call id). Linear in the
+    history with a small constant: savings are counted from the outputs'
+    lengths, and shortened copies are made only when pruning happens (once per
+    result, with ``stubs``)."""
     starts = turn_starts(history)
     if protected_turns <= 0 or len(starts) <= protected_turns:
         return Projection(history)
@@ -59,26 +63,34 @@ def project(
     rate = _rate(history, records, base_bytes)
     if rate is None:
         return Projection(history)
-    out = list(history)
-    saved = pruned = 0
-    for i in range(boundary):
-        item = out[i]
-        if not isinstance(item, ToolResult) or not item.content:
-            continue
-        stub = stubs.get(item.call_id) if stubs is not None else None
-        if stub is None:
-            size = len(item.content.encode("utf-8"))
-            note = NOTE.format(size=_size(size), name=item.name or "the tool's")
-            stub = item.model_copy(update={"content": note})
-            if stubs is not None:
-                stubs[item.call_id] = stub
-        saved += item.wire_bytes - stub.wire_bytes
-        out[i] = stub
-        pruned += 1
+    candidates = [
+        i for i in range(boundary) if isinstance(item := history[i], ToolResult) and item.content
+    ]
+    saved = 0
+    for i in candidates:
+        result = history[i]
+        assert isinstance(result, ToolResult) and result.content is not None
+        saved += max(0, len(result.content.encode("utf-8")) - NOTE_BYTES)
     tokens = int(saved * rate)
-    if pruned == 0 or tokens < min_savings:
+    if not candidates or tokens < min_savings:
         return Projection(history, saved_bytes=saved, saved_tokens=tokens)
-    return Projection(out, pruned=pruned, saved_bytes=saved, saved_tokens=tokens)
+    out = list(history)
+    for i in candidates:
+        result = history[i]
+        assert isinstance(result, ToolResult)
+        stub = stubs.get(result.call_id) if stubs is not None else None
+        if stub is None:
+            stub = _stub(result)
+            if stubs is not None:
+                stubs[result.call_id] = stub
+        out[i] = stub
+    return Projection(out, pruned=len(candidates), saved_bytes=saved, saved_tokens=tokens)
+
+
+def _stub(result: ToolResult) -> ToolResult:
+    size = len((result.content or "").encode("utf-8"))
+    note = NOTE.format(size=_size(size), name=result.name or "the tool's")
+    return result.model_copy(update={"content": note})
 
 
 def _rate(history: Sequence[Item], records: Sequence[object], base_bytes: int) -> float | None:
