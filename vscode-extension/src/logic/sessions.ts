@@ -1,6 +1,7 @@
 /** How sessions read in the `Yoi: Resume Session…` picker. Pure. */
 
 import type { SessionInfo } from '../protocol';
+import { shortCost } from './modes';
 
 export function relativeTime(then: number, now: number): string {
   const seconds = Math.max(0, Math.round((now - then) / 1000));
@@ -57,6 +58,9 @@ export function sessionPicks(sessions: SessionInfo[], now: number, open: Readonl
   return [...ordered].map((s) => {
     const turns = s.turnCount === 1 ? '1 turn' : `${s.turnCount} turns`;
     const parts = [turns];
+    if (s.costUsd !== undefined && s.costUsd > 0) {
+      parts.push(shortCost(s.costUsd));
+    }
     const parent = spawnedBy(s);
     if (s.spawnedBySessionId !== undefined) {
       parts.unshift(parent === undefined ? 'sub-agent' : `sub-agent of “${untitled(parent.title)}”`);

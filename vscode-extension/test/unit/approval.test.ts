@@ -38,6 +38,16 @@ test('sessions read as title, age and turns', () => {
     new Set(['s1']),
   );
   assert.deepEqual(pick, { sessionId: 's1', label: 'fix @app.py', description: '2 h ago', detail: '3 turns · /ws · open in a chat' });
+  const [priced, free] = sessionPicks(
+    [
+      { sessionId: 's2', title: 'paid', createdAt: now, updatedAt: now, turnCount: 1, costUsd: 3.2 },
+      { sessionId: 's3', title: 'local model', createdAt: now, updatedAt: now, turnCount: 2, costUsd: 0 },
+    ],
+    now,
+    new Set(),
+  );
+  assert.equal(priced?.detail, '1 turn · $3.20', 'what the session cost');
+  assert.equal(free?.detail, '2 turns', 'nothing spent (or no price known): no cost');
   assert.equal(relativeTime(now - 86_400_000 * 40, now), '2025-12-01');
   assert.equal(chatTitle('  a   long\nquestion ', 'Chat 1'), 'a long question');
   assert.equal(chatTitle('', 'Chat 1'), 'Chat 1');
