@@ -69,6 +69,10 @@ log = logging.getLogger(__name__)
 PodState = Literal["idle", "running", "compacting"]
 T = TypeVar("T")
 CLOSE_PATIENCE = 10.0  # seconds close() waits for the current turn to end
+# A restored history is sized (serialised once per item, in a thread: on the
+# loop 46,000 items took 350 ms) this long after the pod is made, so the
+# sizing does not compete with answering yoi/pod/create; sooner if needed.
+SIZING_DELAY = 0.25
 
 
 class _SideInterrupted(Exception):
@@ -164,12 +168,11 @@ class Pod:
         self._mode_note: tuple[str, str] | None = None  # (mode, previous) to tell the model
         self._turn_usage = _TurnUsage()
         self._closed = False
-        # A restored history's items are sized (serialized once each) in a
-        # thread: on the loop, 46,000 items took 350 ms.
-        self._sizing: asyncio.Future[None] | None = None
-        if worker.history:
-            self._sizing = asyncio.ensure_future(
-                asyncio.to_thread(_size_items, list(worker.history))
+        self._sizing: asyncio.Future[None] | None = None  # see SIZING_DELAY
+        self._sizing_later: asyncio.TimerHandle | None = None
+        if worker.history:  # after the pod is answered for (pod/create), unless asked sooner
+            self._sizing_later = asyncio.get_running_loop().call_later(
+                SIZING_DELAY, self._start_sizing
             )
         worker.commit = self._commit
         worker.interceptor = self
@@ -237,9 +240,20 @@ class Pod:
     async def sized(self) -> None:
         """Wait until the restored history is sized, so that
         :meth:`context_tokens` is cheap."""
+        if self._sizing_later is not None:
+            self._start_sizing()
         if self._sizing is not None:
             await asyncio.shield(self._sizing)
             self._sizing = None
+
+    def _start_sizing(self) -> None:
+        if self._sizing_later is None:
+            return
+        self._sizing_later.cancel()
+        self._sizing_later = None
+        self._sizing = asyncio.ensure_future(
+            asyncio.to_thread(_size_items, list(self.worker.history))
+        )
 
     def context_limits(self) -> ContextLimits:
         """The model's window and the compaction thresholds, as far as known."""
@@ -486,6 +500,9 @@ class Pod:
         if self._closed:
             return
         self._closed = True
+        if self._sizing_later is not None:
+            self._sizing_later.cancel()
+            self._sizing_later = None
         self.interrupt()
         self.window.close()
         with contextlib.suppress(TimeoutError):

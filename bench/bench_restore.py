@@ -57,7 +57,7 @@ from server.app import converter
 
 ENTRIES = 100_000
 SESSION = "019ab1c2-bench-restore"
-RUNS = 3
+RUNS = 5
 PAGE = 200
 PAGE_RUNS = 20
 VOCABULARY = (
@@ -337,6 +337,7 @@ async def through_server(workspace: Path, env: dict[str, str]) -> dict[str, Any]
     await client.stop()
     return {
         "create": statistics.median(creates),
+        "creates": creates,
         "create_cpu": statistics.median(create_cpu),
         "history_full": full,
         "items": len(everything["items"]),
@@ -395,6 +396,8 @@ async def main() -> None:
     ]
     for name, seconds, note in rows:
         print(f"{name + ':':45} {seconds:6.3f} s  {seconds / floor_s:5.2f}x the floor{note}")
+    each = " / ".join(f"{c / floor_s:.2f}x" for c in lsp["creates"])
+    print(f"  (each yoi/pod/create, the first in a fresh server, then after a dispose: {each})")
     page_ms = lsp["history_page"] * 1000
     name = f"yoi/pod/history, limit {PAGE} ({lsp['page_items']} items):"
     print(f"{name:45} {page_ms:6.1f} ms")
