@@ -57,7 +57,8 @@ def test_the_chat_window_spinner_keys_and_an_interrupt_that_survives_a_resume(
         T.result.opened = T.screen()
         -- (the workspace index reports its progress in the status line too: wait it out)
         T.wait("the index", function()
-          return not vim.api.nvim_eval_statusline(vim.wo.statusline, {}).str:find("Indexing", 1, true)
+          local line = vim.api.nvim_eval_statusline(vim.wo.statusline, {}).str
+          return not line:find("Indexing", 1, true)
         end)
         T.result.status = vim.api.nvim_eval_statusline(vim.wo.statusline, {}).str
         -- ? shows the keys; q closes the help
