@@ -375,11 +375,14 @@ export async function until(check: () => Promise<boolean>, what: string, timeout
 
 export async function runCommand(title: string): Promise<void> {
   // The palette closes when anything takes the focus while it opens (in fresh
-  // clones it sometimes came up inert, then closed): a user would press F1
-  // again, and so does this, twice at most.
+  // clones it sometimes came up inert, then closed, for up to about 30 s): a
+  // user would press F1 again, and so does this, three times at most.
   for (let attempt = 1; ; attempt++) {
     try {
       await page.locator('.tab', { hasText: 'app.py' }).first().click(); // F1 belongs to the workbench, not the webview
+      // the click moves the focus to the editor a moment later; a palette opened
+      // before that loses the focus to it and closes (seen as "inert")
+      await page.waitForTimeout(attempt === 1 ? 300 : 1_000);
       await page.keyboard.press('F1');
       const box = page.locator('.quick-input-widget input');
       await box.waitFor({ timeout: 15_000 });
@@ -388,7 +391,7 @@ export async function runCommand(title: string): Promise<void> {
       await box.press('Enter', { timeout: 15_000 });
       return;
     } catch (error) {
-      if (attempt === 3) {
+      if (attempt === 4) {
         throw error;
       }
       mark(`the command palette did not take "${title}" (attempt ${attempt}); again`);
