@@ -10,6 +10,7 @@ import pytest
 from lspkit import Session, start, stop
 from lspkit import env as env  # noqa: PLC0414 (the fixture)
 from lspkit import lsp as lsp  # noqa: PLC0414 (the fixture)
+from mcpkit import write_user_manifest
 
 from agent.store import ItemsEntry, SessionStore
 from agent.testing import ScriptedModel
@@ -26,12 +27,6 @@ def root(tmp_path: Path) -> Path:
     (ws / "big.txt").write_text(BIG)
     (ws / "AGENTS.md").write_text("Use tabs.\n")
     return ws.resolve()
-
-
-def user_manifest(env: dict[str, str], text: str) -> None:
-    config = Path(env["YOI_CONFIG_DIR"])
-    config.mkdir(parents=True, exist_ok=True)
-    (config / "manifest.toml").write_text(text)
 
 
 def read(path: str) -> dict[str, Any]:
@@ -71,7 +66,7 @@ async def test_the_parts_add_up_to_the_next_requests_measured_size(
 async def test_old_tool_output_is_pruned_from_the_request_not_from_the_log(
     env: dict[str, str], root: Path, scripted_model: ScriptedModel
 ) -> None:
-    user_manifest(env, "[compaction]\nprune_protected_turns = 1\nprune_min_savings = 1000\n")
+    write_user_manifest(env, "[compaction]\nprune_protected_turns = 1\nprune_min_savings = 1000\n")
     scripted_model.load(
         [read("big.txt"), {"text": "Read it."}, {"text": "Second."}, {"text": "Third."}]
     )
@@ -114,7 +109,9 @@ async def test_old_tool_output_is_pruned_from_the_request_not_from_the_log(
 async def test_below_the_minimum_saving_nothing_is_pruned(
     env: dict[str, str], root: Path, scripted_model: ScriptedModel
 ) -> None:
-    user_manifest(env, "[compaction]\nprune_protected_turns = 1\nprune_min_savings = 1000000\n")
+    write_user_manifest(
+        env, "[compaction]\nprune_protected_turns = 1\nprune_min_savings = 1000000\n"
+    )
     scripted_model.load([read("big.txt"), {"text": "Read it."}, {"text": "Second."}])
     lsp = await start(env, root)
     try:

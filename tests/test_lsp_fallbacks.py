@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from lspkit import env as env  # noqa: PLC0414 (the fixture)
 from lspkit import start, stop
+from mcpkit import write_user_manifest
 
 from agent.testing import ScriptedModel
 
@@ -20,12 +21,6 @@ def root(tmp_path: Path) -> Path:
     ws = tmp_path / "ws"
     ws.mkdir()
     return ws.resolve()
-
-
-def user_manifest(env: dict[str, str], text: str) -> None:
-    config = Path(env["YOI_CONFIG_DIR"])
-    config.mkdir(parents=True, exist_ok=True)
-    (config / "manifest.toml").write_text(text)
 
 
 @pytest.mark.parametrize(
@@ -44,7 +39,7 @@ def user_manifest(env: dict[str, str], text: str) -> None:
 async def test_a_fallback_model_answers_when_the_main_one_fails(
     env: dict[str, str], root: Path, scripted_model: ScriptedModel, failure: dict[str, object]
 ) -> None:
-    user_manifest(env, '[model]\nmax_retries = 0\nfallbacks = ["openai/backup-model"]\n')
+    write_user_manifest(env, '[model]\nmax_retries = 0\nfallbacks = ["openai/backup-model"]\n')
     scripted_model.load([failure, {"text": "Answered by the backup."}, {"text": "again"}])
     lsp = await start(env, root)
     try:
@@ -66,7 +61,7 @@ async def test_a_fallback_model_answers_when_the_main_one_fails(
 async def test_a_429_storm_is_retried_then_the_fallback_answers(
     env: dict[str, str], root: Path, scripted_model: ScriptedModel
 ) -> None:
-    user_manifest(
+    write_user_manifest(
         env,
         "[model]\nmax_retries = 2\nretry_base_delay = 0.01\nretry_max_delay = 0.05\n"
         'fallbacks = ["openai/backup-model"]\n',
@@ -88,7 +83,7 @@ async def test_a_429_storm_is_retried_then_the_fallback_answers(
 async def test_when_every_model_fails_the_error_is_the_usual_one(
     env: dict[str, str], root: Path, scripted_model: ScriptedModel
 ) -> None:
-    user_manifest(env, '[model]\nmax_retries = 0\nfallbacks = ["openai/backup-model"]\n')
+    write_user_manifest(env, '[model]\nmax_retries = 0\nfallbacks = ["openai/backup-model"]\n')
     scripted_model.load([{"status": 429, "error": "slow down"}] * 2)
     lsp = await start(env, root)
     try:

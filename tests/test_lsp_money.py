@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from lspkit import Session, start, stop
 from lspkit import env as env  # noqa: PLC0414 (the fixture)
+from mcpkit import write_user_manifest
 
 from agent.manifest import load_manifest
 from agent.store import LlmUsage, SessionStore
@@ -32,12 +33,6 @@ def root(tmp_path: Path) -> Path:
     ws = tmp_path / "ws"
     ws.mkdir()
     return ws.resolve()
-
-
-def user_manifest(env: dict[str, str], text: str) -> None:
-    config = Path(env["YOI_CONFIG_DIR"])
-    config.mkdir(parents=True, exist_ok=True)
-    (config / "manifest.toml").write_text(text)
 
 
 def reply(text: str, prompt: int, completion: int) -> dict[str, Any]:
@@ -122,7 +117,7 @@ async def test_the_manifests_prices_win_and_a_budget_stops_the_turn_before_the_r
     # $1,000 / $2,000 per million tokens: 3,000 in + 100 out = $3.20. The first
     # request is estimated from its size (system prompt and tools: about 3,500
     # tokens, $3.50), under the $5 budget; the second, after $3.20 spent, is not.
-    user_manifest(
+    write_user_manifest(
         env,
         "[model]\ninput_cost_per_mtok = 1000.0\noutput_cost_per_mtok = 2000.0\n\n"
         "[budget]\nper_session_usd = 5.0\n",
@@ -155,7 +150,7 @@ async def test_spend_survives_a_restart_and_a_day_budget_counts_every_session(
     env: dict[str, str], root: Path, scripted_model: ScriptedModel
 ) -> None:
     prices = "[model]\ninput_cost_per_mtok = 1000.0\noutput_cost_per_mtok = 2000.0\n"
-    user_manifest(env, prices)
+    write_user_manifest(env, prices)
     scripted_model.load([reply("one", 3_000, 100)])  # $3.20
     lsp = await start(env, root)
     try:
@@ -167,7 +162,7 @@ async def test_spend_survives_a_restart_and_a_day_budget_counts_every_session(
 
     # a new server, the same session: its spend comes back from the log. A new
     # session's first request (about $3.50) fits $5 alone, not after today's $3.20.
-    user_manifest(env, prices + "\n[budget]\nper_day_usd = 5.0\n")
+    write_user_manifest(env, prices + "\n[budget]\nper_day_usd = 5.0\n")
     scripted_model.load([reply("again", 1_000, 100)])
     lsp = await start(env, root)
     try:
